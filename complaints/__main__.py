@@ -1,0 +1,3 @@
+from complaints.cli import main
+
+main()

@@ -1,0 +1,167 @@
+"""`complaints`: database, demo data, inspection and actions from the command line.
+
+This module is the composition root: the only place allowed to wire the web
+application and the timer worker together (`serve`).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+
+from states.calendar import SHANGHAI
+from states.policy import PolicyError, load_policy
+from workflow import migrate, queries, services
+from workflow.directory import actor_for, create_user, ensure_departments
+from workflow.errors import DomainError
+from workflow.runtime import Runtime
+from workflow.schema import utcnow
+from workflow.settings import Settings
+
+
+def _runtime() -> Runtime:
+    try:
+        return Runtime.from_settings(Settings.from_env())
+    except PolicyError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _local(ts) -> str:
+    return ts.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+def main(verbose: bool) -> None:
+    """Complaint-handling workflow service (set COMPLAINTS_DATABASE_URL, COMPLAINTS_POLICY)."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest revision and add missing departments."""
+    rt = _runtime()
+    migrate.upgrade(rt.engine)
+    with rt.engine.begin() as conn:
+        added = ensure_departments(conn)
+    click.echo(f"database at revision {migrate.current(rt.engine)}; {added} departments added")
+
+
+@main.command()
+@click.option("--count", default=300, show_default=True, help="How many complaints.")
+@click.option("--seed", default=2004, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when complaints already exist.")
+def demo(count: int, seed: int, if_empty: bool) -> None:
+    """Load demo users and realistic complaints in every state."""
+    from workflow import demo as demo_data
+    rt = _runtime()
+    if if_empty and not demo_data.is_empty(rt):
+        click.echo("complaints already exist; demo data not loaded")
+        return
+    made = demo_data.populate(rt, count=count, seed=seed, now=utcnow())
+    click.echo(f"{made} demo complaints; demo users ({', '.join(u[0] for u in demo_data.DEMO_USERS)}) "
+               f"have the password {demo_data.DEMO_PASSWORD}")
+
+
+@main.command()
+@click.argument("complaint_id", type=int)
+@click.option("--as", "username", default="major_desk", show_default=True, help="Whose view.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show(complaint_id: int, username: str, as_json: bool) -> None:
+    """Show a complaint: facts, clocks, history and the actions allowed now."""
+    rt = _runtime()
+    try:
+        with rt.uow(write=False) as uow:
+            view = queries.get_complaint(uow, complaint_id, actor_for(uow.conn, username))
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    c = view.complaint
+    if as_json:
+        click.echo(json.dumps({
+            "id": c.id, "number": c.number, "state": c.state.value, "version": c.version,
+            "severity": c.severity, "department": c.department, "allowed": view.allowed,
+            "deadlines": [{"kind": d.kind, "status": d.status, "due_at": d.due_at.isoformat()}
+                          for d in view.deadlines],
+            "history": [{"action": e.action, "at": e.at.isoformat(), "actor": e.actor,
+                         "from": e.from_state, "to": e.to_state} for e in view.history],
+        }, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{c.number}  [{c.state.value}]  v{c.version}  {c.severity}  "
+               f"{c.cause} -> {c.department} (first contact: {c.originating_department})")
+    click.echo(f"  {c.masked_mobile} {c.customer_name}: {c.text}")
+    click.echo("clocks:")
+    for d in view.deadlines:
+        click.echo(f"  {d.kind:17} {d.status:8} due {_local(d.due_at)}  ({d.track}, {d.duration})")
+    click.echo("history:")
+    for e in view.history:
+        click.echo(f"  {_local(e.at)}  {e.actor:12} {e.action:9} {e.from_state or '-'} -> "
+                   f"{e.to_state}  {e.comment}")
+    click.echo(f"allowed now for {username}: {', '.join(view.allowed) or 'none'}")
+
+
+@main.command()
+@click.argument("complaint_id", type=int)
+@click.argument("action")
+@click.option("--as", "username", required=True, help="Acting user.")
+@click.option("--comment", default="")
+@click.option("--department")
+@click.option("--satisfaction")
+@click.option("--reason")
+@click.option("--version", "expected_version", type=int, help="Fail if the complaint changed.")
+def act(complaint_id, action, username, comment, department, satisfaction, reason,
+        expected_version) -> None:
+    """Fire ACTION on a complaint as a user."""
+    rt = _runtime()
+    try:
+        with rt.uow(write=False) as uow:
+            actor = actor_for(uow.conn, username)
+        c = services.act(rt, complaint_id, action, actor, now=utcnow(), comment=comment,
+                         department=department, satisfaction=satisfaction, reason=reason,
+                         expected_version=expected_version)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{c.number}: {action} -> {c.state.value} (version {c.version})")
+
+
+@main.group()
+def user() -> None:
+    """Users."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", default="")
+@click.option("--role", required=True)
+@click.option("--department", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def user_add(username, display_name, role, department, password) -> None:
+    """Create a user."""
+    rt = _runtime()
+    try:
+        with rt.uow() as uow:
+            create_user(uow.conn, username, display_name, role, department, password, now=utcnow())
+            uow.commit()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {username} created")
+
+
+@main.command("check-policy")
+@click.argument("path", required=False)
+def check_policy(path) -> None:
+    """Validate a policy file (default: COMPLAINTS_POLICY or the shipped one)."""
+    try:
+        policy = load_policy(path or Settings.from_env().policy_path)
+    except PolicyError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"policy {policy.source} is valid; version {policy.version}")

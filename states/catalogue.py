@@ -1,0 +1,87 @@
+"""The fixed vocabulary of the domain: departments, causes, channels, authorities.
+
+Codes are what the database, the policy file and the API use; each carries its
+Chinese and English names. The routing of causes to departments lives in the policy
+file, which is validated against this catalogue.
+"""
+from __future__ import annotations
+
+DEPARTMENTS: dict[str, tuple[str, str]] = {
+    "customer_service": ("客户服务中心", "Customer Service Centre"),
+    "market_operations": ("市场经营部", "Market Operations"),
+    "general_office": ("综合部", "General Office"),
+    "marketing": ("市场部", "Marketing"),
+    "finance": ("计划财务部", "Planning & Finance"),
+    "billing_centre": ("营销帐务中心", "Marketing & Billing Centre"),
+    "network": ("网络维护中心", "Network Maintenance Centre"),
+    "it_centre": ("IT技术中心", "IT Centre"),
+    "logistics": ("后勤服务中心", "Logistics Centre"),
+}
+
+CAUSES: dict[str, tuple[str, str]] = {
+    "media": ("媒体曝光/采访", "Media exposure / interview"),
+    "legal": ("法律纠纷", "Legal dispute"),
+    "public_relations": ("社会公关", "Public relations"),
+    "advertising": ("广告宣传", "Advertising"),
+    "service_explanation": ("业务解释", "Explanation of services"),
+    "tariff": ("资费争议", "Tariff dispute"),
+    "sales_channel": ("渠道管理", "Sales-channel management"),
+    "bank_collection": ("银行代收费", "Bank collection"),
+    "monternet": ("梦网业务", "Monternet services"),
+    "data_service": ("数据业务", "Data services"),
+    "distribution_channel": ("分销渠道", "Distribution channel"),
+    "network_quality": ("网络质量", "Network quality"),
+    "interconnection": ("互联互通", "Interconnection"),
+    "coverage": ("信号覆盖", "Coverage"),
+    "roaming": ("漫游故障", "Roaming fault"),
+    "vas_usage": ("增值业务使用", "Use of value-added services"),
+    "billing_error": ("计费差错", "Billing error"),
+    "boss_system": ("BOSS系统故障", "BOSS system fault"),
+    "delivery": ("投递寄送", "Delivery and posting"),
+}
+
+CHANNELS: dict[str, tuple[str, str]] = {
+    "hotline": ("10086热线", "10086 hotline"),
+    "business_hall": ("营业厅", "Business hall"),
+    "web": ("网站", "Website"),
+    "app": ("手机营业厅", "Mobile app"),
+    "sms": ("短信", "SMS"),
+    "letter": ("信函", "Letter"),
+    "email": ("邮件", "Email"),
+    "visit": ("来访", "Visit"),
+}
+
+AUTHORITIES: dict[str, tuple[str, str]] = {
+    "miit": ("工业和信息化部", "Ministry of Industry and Information Technology"),
+    "cmcc_group": ("中国移动集团", "China Mobile Group"),
+    "gd_mobile": ("广东移动", "Guangdong Mobile"),
+    "gd_cab": ("广东省通信管理局", "Guangdong Communications Administration"),
+    "gd_consumer_council": ("广东省消委会", "Guangdong Consumer Council"),
+}
+
+#: Where a complaint came from: straight from the customer, or through an authority.
+SOURCES: tuple[str, ...] = ("direct", *AUTHORITIES)
+
+SATISFACTION: dict[str, tuple[str, str]] = {
+    "satisfied": ("满意", "Satisfied"),
+    "unsatisfied": ("不满意", "Unsatisfied"),
+    "unreachable": ("联系不上", "Unreachable"),
+    "no_objection": ("无异议自动结案", "No objection (auto-closed)"),
+}
+
+MAJOR_CRITERIA: dict[str, tuple[str, str]] = {
+    "serious_deficiency": ("严重服务或管理缺陷", "Serious service or management failure"),
+    "repeated": ("多次处理仍未解决", "Handled several times, still unresolved"),
+    "joint": ("群体投诉(3人以上)", "Joint complaint (3 or more customers)"),
+    "media": ("媒体曝光", "Reported by the media"),
+    "leadership": ("公司领导关注", "Company leadership attention"),
+}
+
+#: The department that runs the major-complaint desk and owns escalated complaints.
+CUSTOMER_SERVICE = "customer_service"
+
+
+def zh(table: dict[str, tuple[str, str]], code: str) -> str:
+    """Return the Chinese name of a code, or the code itself when unknown."""
+    names = table.get(code)
+    return names[0] if names else code

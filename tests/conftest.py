@@ -1,0 +1,125 @@
+"""Shared fixtures: a runtime on a fresh SQLite file and (when configured) on PostgreSQL.
+
+PostgreSQL tests read COMPLAINTS_TEST_POSTGRES_URL (e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test) and skip with that reason when it
+is not set. Each test session creates its own database there, so several runs on one
+server do not collide; each test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from states.policy import load_policy
+from states.process import Role
+from workflow import migrate
+from workflow.db import make_engine
+from workflow.directory import ensure_departments
+from workflow.model import Actor
+from workflow.runtime import Runtime
+from workflow.schema import metadata
+
+PG_URL = os.environ.get("COMPLAINTS_TEST_POSTGRES_URL")
+NO_PG = "COMPLAINTS_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped"
+REQUIRE_ALL = os.environ.get("COMPLAINTS_TEST_REQUIRE_ALL") == "1"
+
+
+def skip_or_fail(reason: str):
+    """Skip on a laptop; fail in CI (COMPLAINTS_TEST_REQUIRE_ALL=1), where nothing may be skipped."""
+    if REQUIRE_ALL:
+        pytest.fail(f"{reason} (CI requires it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A PostgreSQL database of this test session's own, migrated once."""
+    if not PG_URL:
+        skip_or_fail(NO_PG)
+    base = make_url(PG_URL)
+    name = f"complaints_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _fresh_pg(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """The URL of an empty, migrated database: a SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'complaints.db'}"
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        return url
+    url = request.getfixturevalue("pg_database_url")
+    _fresh_pg(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    """The URL of an empty, migrated SQLite file (for tests about SQLite only)."""
+    url = f"sqlite:///{tmp_path / 'complaints.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def make_runtime(url: str, policy=None) -> Runtime:
+    """A runtime on `url` with the departments loaded."""
+    rt = Runtime(make_engine(url), policy or load_policy())
+    with rt.engine.begin() as conn:
+        ensure_departments(conn)
+    return rt
+
+
+@pytest.fixture
+def rt(database_url):
+    """A workflow runtime on each database in turn."""
+    runtime = make_runtime(database_url)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def now():
+    """A fixed, timezone-aware 'now' (Monday 2026-11-30 09:00 in Shanghai)."""
+    return datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
+
+
+OPERATOR = Actor("wangli", Role.operator, "customer_service", "王丽")
+NETWORK = Actor("zhangwei", Role.handler, "network", "张伟")
+MARKETING = Actor("lina", Role.handler, "marketing", "李娜")
+DESK = Actor("chenjg", Role.major_desk, "customer_service", "陈建国")
+AUDITOR = Actor("liufang", Role.auditor, "market_operations", "刘芳")
+
+
+def complaint_values(**overrides) -> dict:
+    """A valid intake for a network-coverage complaint, with overrides."""
+    values = dict(mobile="13812345678", channel="hotline", cause="coverage",
+                  customer_name="黄先生", text="小区地下车库没有信号,打不了电话。")
+    values.update(overrides)
+    return values

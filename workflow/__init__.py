@@ -1,0 +1,1 @@
+"""Domain services and persistence for complaints: the model, the tables, the services."""

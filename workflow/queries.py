@@ -1,0 +1,110 @@
+"""Read models: one complaint with its clocks and history, and filtered, paged lists."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from workflow import access
+from workflow.actions import allowed_actions, load
+from workflow.errors import NotFound
+from workflow.model import Actor, Complaint
+from workflow.schema import complaints as t, deadlines as d, events as e
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class ComplaintView:
+    """A complaint as a page or the API shows it."""
+
+    complaint: Complaint
+    deadlines: list
+    history: list
+    allowed: list[str]
+
+
+def get_complaint(uow, complaint_id, actor: Actor) -> ComplaintView:
+    """One complaint the actor may see, with deadlines, history and allowed actions."""
+    complaint = load(uow, complaint_id)
+    if not access.may_see(actor, complaint):
+        raise NotFound("complaint", complaint_id)
+    return ComplaintView(complaint, deadlines_of(uow, complaint.id),
+                         history_of(uow, complaint.id), allowed_actions(uow, complaint, actor))
+
+
+def deadlines_of(uow, complaint_id) -> list:
+    """The complaint's clocks, nearest due first."""
+    return uow.conn.execute(select(d).where(d.c.complaint_id == complaint_id)
+                            .order_by(d.c.due_at)).all()
+
+
+def history_of(uow, complaint_id) -> list:
+    """The complaint's history events, oldest first."""
+    return uow.conn.execute(select(e).where(e.c.complaint_id == complaint_id)
+                            .order_by(e.c.id)).all()
+
+
+@dataclass
+class Filters:
+    """What a work queue or API list is narrowed to."""
+
+    state: str | None = None
+    department: str | None = None
+    severity: str | None = None
+    overdue: bool = False
+    text: str | None = None
+    updated_since: datetime | None = None
+    actionable_only: bool = False
+
+
+def _where(actor: Actor, f: Filters, now: datetime):
+    clauses = [access.visible_clause(actor)]
+    if f.actionable_only:
+        clauses.append(access.actionable_clause(actor))
+    if f.state:
+        clauses.append(t.c.state == f.state)
+    if f.department:
+        clauses.append(t.c.department == f.department)
+    if f.severity == "major":
+        clauses.append(t.c.escalation_level >= 1)
+    elif f.severity == "normal":
+        clauses.append(t.c.escalation_level == 0)
+    if f.updated_since:
+        clauses.append(t.c.updated_at >= f.updated_since)
+    if f.text:
+        like = f"%{f.text}%"
+        clauses.append(or_(t.c.text.like(like), t.c.mobile.like(like),
+                           t.c.customer_name.like(like)))
+    if f.overdue:
+        clauses.append(t.c.id.in_(select(d.c.complaint_id).where(
+            d.c.status == "active", d.c.due_at <= now)))
+    return clauses
+
+
+def next_deadline():
+    """A correlated subquery: the complaint's nearest running due time."""
+    return (select(func.min(d.c.due_at)).where(d.c.complaint_id == t.c.id,
+                                                d.c.status == "active")
+            .correlate(t).scalar_subquery())
+
+
+def list_complaints(uow, actor: Actor, filters: Filters, *, now: datetime,
+                    page: int = 1, page_size: int = PAGE_SIZE) -> tuple[list, int]:
+    """A page of complaints (nearest deadline first, then id) and the total count."""
+    where = _where(actor, filters, now)
+    due = next_deadline().label("next_due")
+    rows = uow.conn.execute(
+        select(t, due).where(*where)
+        .order_by(due.is_(None), due, t.c.id)
+        .limit(page_size).offset((max(page, 1) - 1) * page_size)).mappings().all()
+    total = uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar()
+    return [(Complaint.from_row(r), r["next_due"]) for r in rows], total
+
+
+def counts_by_state(uow, actor: Actor) -> dict[str, int]:
+    """How many visible complaints are in each state."""
+    rows = uow.conn.execute(select(t.c.state, func.count()).where(access.visible_clause(actor))
+                            .group_by(t.c.state)).all()
+    return dict(rows)

@@ -1,0 +1,219 @@
+"""The database tables (SQLAlchemy Core), one MetaData for SQLite and PostgreSQL alike.
+
+Alembic migrations in `workflow/migrations` create and evolve exactly these tables;
+a test compares the migrated database with this module.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index,
+                        Integer, MetaData, String, Table, Text, TypeDecorator, UniqueConstraint,
+                        text)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# SQLite has no big-integer autoincrement; an INTEGER primary key is its rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware (UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: times must be timezone-aware")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    """The wall clock in UTC; only entry points call this, never the domain."""
+    return datetime.now(timezone.utc)
+
+
+departments = Table(
+    "departments", metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name_zh", String(100), nullable=False),
+    Column("name_en", String(100), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(60), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("department", String(40), ForeignKey("departments.code"), nullable=False),
+    Column("password_hash", String(255)),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+complaints = Table(
+    "complaints", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("state", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("mobile", String(11), nullable=False),
+    Column("customer_name", String(100), nullable=False, server_default=""),
+    Column("channel", String(20), nullable=False),
+    Column("source", String(30), nullable=False),
+    Column("cause", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("complainant_count", Integer, nullable=False, server_default=text("1")),
+    Column("media", Boolean, nullable=False, server_default=text("false")),
+    Column("leadership", Boolean, nullable=False, server_default=text("false")),
+    Column("serious_deficiency", Boolean, nullable=False, server_default=text("false")),
+    Column("routed_department", String(40), ForeignKey("departments.code"), nullable=False),
+    Column("department", String(40), ForeignKey("departments.code"), nullable=False),
+    Column("originating_department", String(40), ForeignKey("departments.code"), nullable=False),
+    Column("escalation_level", Integer, nullable=False, server_default=text("0")),
+    Column("major_reasons", JSON, nullable=False),
+    Column("repeat_of_id", Id, ForeignKey("complaints.id")),
+    Column("repeat_count", Integer, nullable=False, server_default=text("0")),
+    Column("reopen_count", Integer, nullable=False, server_default=text("0")),
+    Column("cycle", Integer, nullable=False, server_default=text("1")),
+    Column("satisfaction", String(20)),
+    Column("paused_at", UTCDateTime),
+    Column("pause_count", Integer, nullable=False, server_default=text("0")),
+    Column("paused_seconds", Integer, nullable=False, server_default=text("0")),
+    Column("policy_version", String(20), nullable=False),
+    Column("idempotency_key", String(200), unique=True),
+    Column("request_hash", String(64)),
+    Column("created_by", String(60), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_complaints_repeat_lookup", "mobile", "cause", "created_at"),
+    Index("ix_complaints_department_state", "department", "state"),
+    Index("ix_complaints_originating_state", "originating_department", "state"),
+    Index("ix_complaints_state_updated", "state", "updated_at"),
+    Index("ix_complaints_updated_at", "updated_at"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("complaint_id", Id, ForeignKey("complaints.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(60), nullable=False),
+    Column("actor_role", String(20), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("from_state", String(20)),
+    Column("to_state", String(20), nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("data", JSON, nullable=False),
+    Index("ix_events_complaint", "complaint_id", "id"),
+)
+
+#: One row per clock per complaint. `next_at` is the next moment the timer worker must
+#: look at the row (the warning time until warned, then the due time); it is NULL once
+#: the clock is stopped, paused or fired, so the partial index holds only live rows.
+deadlines = Table(
+    "deadlines", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("complaint_id", Id, ForeignKey("complaints.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("track", String(20), nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("duration", String(40), nullable=False),
+    Column("status", String(10), nullable=False),       # active, paused, stopped, fired
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("warn_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("next_at", UTCDateTime),
+    Column("warned_at", UTCDateTime),
+    Column("breached_at", UTCDateTime),
+    Column("stopped_at", UTCDateTime),
+    Column("paused_at", UTCDateTime),
+    Column("paused_seconds", Integer, nullable=False, server_default=text("0")),
+    Column("confirmed", Boolean, nullable=False, server_default=text("true")),
+    UniqueConstraint("complaint_id", "kind", name="uq_deadlines_complaint_kind"),
+    Index("ix_deadlines_next_at", "next_at",
+          sqlite_where=text("next_at IS NOT NULL"), postgresql_where=text("next_at IS NOT NULL")),
+)
+
+#: Notifications written in the same transaction as the warning or escalation.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("complaint_id", Id, ForeignKey("complaints.id")),
+    Column("kind", String(30), nullable=False),
+    Column("recipients", JSON, nullable=False),     # department codes
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+    Index("ix_outbox_pending", "next_attempt_at",
+          sqlite_where=text("sent_at IS NULL"), postgresql_where=text("sent_at IS NULL")),
+)
+
+#: Days an administrator loaded from the State Council notice; they override the package.
+calendar_days = Table(
+    "calendar_days", metadata,
+    Column("day", String(10), primary_key=True),       # ISO date, Asia/Shanghai
+    Column("workday", Boolean, nullable=False),
+    Column("note", String(100), nullable=False, server_default=""),
+)
+
+calendar_years = Table(
+    "calendar_years", metadata,
+    Column("year", Integer, primary_key=True),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("loaded_by", String(60), nullable=False),
+)
+
+workers = Table(
+    "workers", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("lag_seconds", Integer),
+    Column("fired_total", BigInteger, nullable=False, server_default=text("0")),
+)
+
+#: The escalated-complaint liaisons (越级投诉接口人) the CSC keeps for each authority.
+liaisons = Table(
+    "liaisons", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("authority", String(30), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("phone", String(30), nullable=False),
+    Column("email", String(200), nullable=False, server_default=""),
+    Column("note", String(200), nullable=False, server_default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+)
