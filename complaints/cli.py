@@ -155,6 +155,19 @@ def user_add(username, display_name, role, department, password) -> None:
     click.echo(f"user {username} created")
 
 
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "json", "svg"]), default="mermaid",
+              show_default=True)
+@click.option("--highlight", help="A state to highlight.")
+def diagram(fmt: str, highlight: str | None) -> None:
+    """Print the process definition as Mermaid text, JSON or SVG."""
+    from states import diagram as render
+    if fmt == "json":
+        click.echo(json.dumps(render.definition(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render.svg(highlight) if fmt == "svg" else render.mermaid(highlight))
+
+
 @main.command("check-policy")
 @click.argument("path", required=False)
 def check_policy(path) -> None:

@@ -85,3 +85,45 @@ def zh(table: dict[str, tuple[str, str]], code: str) -> str:
     """Return the Chinese name of a code, or the code itself when unknown."""
     names = table.get(code)
     return names[0] if names else code
+
+STATE_NAMES: dict[str, tuple[str, str]] = {
+    "received": ("已受理", "Received"),
+    "assigned": ("已派单", "Assigned"),
+    "handling": ("处理中", "Handling"),
+    "replied": ("已答复", "Replied"),
+    "closed": ("已结案", "Closed"),
+    "reopened": ("重新打开", "Reopened"),
+}
+
+ACTION_NAMES: dict[str, tuple[str, str]] = {
+    "intake": ("受理", "Intake"),
+    "assign": ("派单", "Assign"),
+    "accept": ("接单", "Accept"),
+    "transfer": ("转派", "Transfer"),
+    "contact": ("联系客户", "Contact customer"),
+    "pause": ("暂停计时", "Pause clock"),
+    "resume": ("恢复计时", "Resume clock"),
+    "reply": ("答复", "Reply"),
+    "close": ("结案", "Close"),
+    "reopen": ("重新打开", "Reopen"),
+    "escalate": ("升级", "Escalate"),
+}
+
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    "operator": ("一线受理员", "Front-line operator"),
+    "handler": ("部门处理人", "Department handler"),
+    "major_desk": ("重大投诉组", "Major-complaint desk"),
+    "auditor": ("市场经营部稽核", "Auditor (market operations)"),
+    "admin": ("系统管理员", "Administrator"),
+    "system": ("系统", "System"),
+}
+
+CLOCK_NAMES: dict[str, tuple[str, str]] = {
+    "assign": ("派单时限", "Assign by"),
+    "first_contact": ("首次联系时限", "First contact by"),
+    "reply": ("答复时限", "Reply by"),
+    "progress_contact": ("进展回访", "Progress contact"),
+    "auto_close": ("自动结案", "Auto-close"),
+    "outer_limit": ("申诉时限(15天)", "Statutory outer limit"),
+    "regulator": ("上级回复时限", "Reply to the authority"),
+}
