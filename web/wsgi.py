@@ -1,0 +1,8 @@
+"""The WSGI entry point for gunicorn: `gunicorn -k gthread -w 2 --threads 8 web.wsgi:app`.
+
+Configuration comes from the environment (COMPLAINTS_DATABASE_URL, COMPLAINTS_POLICY,
+COMPLAINTS_SECRET_KEY, ...). The timer worker runs separately (`complaints worker`).
+"""
+from web import create_app
+
+app = create_app()
