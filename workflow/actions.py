@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from states.catalogue import CUSTOMER_SERVICE, SATISFACTION
 from states.process import ACTIONS
 from workflow import access, deadlines
+from workflow.fastsql import Prepared
 from workflow.errors import (ActionNotAllowed, Conflict, Forbidden, NotFound,
                              ValidationError)
 from workflow.model import Actor, Complaint
@@ -27,9 +28,10 @@ MUTABLE = ("state", "department", "escalation_level", "major_reasons", "reopen_c
            "cycle", "satisfaction", "paused_at", "pause_count", "paused_seconds")
 MAX_TEXT = 4000
 _SELECT = select(t).where(t.c.id == bindparam("id"))
-_UPDATE = (update(t).where(t.c.id == bindparam("_id"), t.c.version == bindparam("_version"))
-           .values(version=t.c.version + 1))
-_INSERT_EVENT = insert(events)
+_UPDATE = Prepared(update(t).where(t.c.id == bindparam("_id"),
+                                   t.c.version == bindparam("_version"))
+                   .values(version=t.c.version + 1))
+_INSERT_EVENT = Prepared(insert(events))
 _DEPARTMENT = select(departments.c.code).where(departments.c.code == bindparam("code"),
                                                departments.c.active)
 NEEDS_COMMENT = frozenset({"contact", "reply"})
@@ -133,6 +135,7 @@ def apply_action(uow, complaint_id, action: str, actor: Actor, *, now: datetime,
     _check_fields(uow, complaint, action, actor, comment, department, satisfaction, reason)
 
     from_state, version = complaint.state, complaint.version
+    before = {c: getattr(complaint, c) for c in MUTABLE}
     data = dict(data or {})
     uow.process.fire(complaint, action)
     data.update(_apply_effects(complaint, action, actor, now, department, satisfaction, data))
@@ -140,10 +143,12 @@ def apply_action(uow, complaint_id, action: str, actor: Actor, *, now: datetime,
             and complaint.reopen_count >= uow.policy.repeat_count):
         _escalate(complaint, actor, {"criterion": "repeated"})
         data["became_major"] = "repeated"
-    params = {c: getattr(complaint, c) for c in MUTABLE}
+    # Only the columns this action changed: fewer values to convert and bind.
+    params = {c: v for c, v in before.items() if getattr(complaint, c) != v}
+    params = {c: getattr(complaint, c) for c in params}
     params.update(state=complaint.state.value, updated_at=now, _id=complaint.id,
                   _version=version)
-    if uow.conn.execute(_UPDATE, params).rowcount != 1:
+    if _UPDATE.execute(uow.conn, params) != 1:
         current = uow.conn.execute(select(t.c.version).where(t.c.id == complaint.id)).scalar()
         raise Conflict(complaint.id, version, current)
     complaint.version = version + 1
@@ -154,7 +159,7 @@ def apply_action(uow, complaint_id, action: str, actor: Actor, *, now: datetime,
             data[key] = value
     if action == "escalate":
         data["level"] = complaint.escalation_level
-    uow.conn.execute(_INSERT_EVENT, dict(
+    _INSERT_EVENT.execute(uow.conn, dict(
         complaint_id=complaint.id, at=now, actor=actor.username, actor_role=actor.role.value,
         action=action, from_state=from_state.value, to_state=complaint.state.value,
         comment=comment or "", data=data))
