@@ -96,7 +96,8 @@ def _apply_effects(complaint, action, actor, now, department, satisfaction, data
     elif action == "pause":
         complaint.paused_at = now
         complaint.pause_count += 1
-    elif action == "resume":
+    elif action == "resume" or (action == "reply" and complaint.paused_at is not None):
+        # A reply ends a wait on the customer too: the clocks it stops are not resumed.
         complaint.paused_seconds += int((now - complaint.paused_at).total_seconds())
         complaint.paused_at = None
     elif action == "escalate":

@@ -116,8 +116,10 @@ def resume(uow, complaint_id: int, kinds, now: datetime) -> int:
 
 def retrack(uow, complaint: Complaint, now: datetime) -> None:
     """Restart every running clock of the cycle on the complaint's (new) track."""
-    live = uow.conn.execute(_statements(CYCLE).live, {"cid": complaint.id}).scalars()
-    start(uow, complaint, list(live), now)
+    live = uow.conn.execute(_statements(CYCLE).live, {"cid": complaint.id}).scalars().all()
+    start(uow, complaint, live, now)
+    if complaint.paused_at is not None:  # still waiting on the customer: the new clock waits too
+        pause(uow, complaint.id, RULES["pause"].pause, now)
 
 
 def apply(uow, action: str, complaint: Complaint, now: datetime) -> None:
