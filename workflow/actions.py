@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 MUTABLE = ("state", "department", "escalation_level", "major_reasons", "reopen_count",
            "cycle", "satisfaction", "paused_at", "pause_count", "paused_seconds")
 MAX_TEXT = 4000
-_SELECT = select(t).where(t.c.id == bindparam("id"))
+_SELECT = Prepared(select(t).where(t.c.id == bindparam("id")))
 _UPDATE = Prepared(update(t).where(t.c.id == bindparam("_id"),
                                    t.c.version == bindparam("_version"))
                    .values(version=t.c.version + 1))
@@ -40,7 +40,7 @@ NEEDS_REASON = frozenset({"transfer", "reopen", "escalate", "pause"})
 
 def load(uow, complaint_id) -> Complaint:
     """Load a complaint or raise NotFound."""
-    row = uow.conn.execute(_SELECT, {"id": complaint_id}).mappings().first()
+    row = _SELECT.first(uow.conn, {"id": complaint_id})
     if row is None:
         raise NotFound("complaint", complaint_id)
     return Complaint.from_row(row)

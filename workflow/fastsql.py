@@ -1,14 +1,14 @@
-"""Hot-path write statements compiled once per dialect and run on the DB-API cursor.
+"""Hot-path statements compiled once per dialect and run on the DB-API cursor.
 
 `Connection.execute` costs 20-50 µs per statement in SQLAlchemy's Python layers
 (execution context, result object, events), which is most of an action's time once
-the database work itself is ~60 µs. The few writes every action makes (the versioned
-complaint update, the history insert, the clock updates) go through `Prepared`
-instead: SQLAlchemy still compiles the statement for the connection's dialect and
-still converts every value with the column types' own bind processors (UTC
-timestamps, JSON, booleans); only the per-call machinery is skipped. Database errors
-are re-raised as SQLAlchemy's `DBAPIError` subclasses, as `Connection.execute` would.
-Reads stay on `Connection.execute`: their rows need SQLAlchemy's result processing.
+the database work itself is ~60 µs. The statements every action runs (loading the
+complaint, the versioned update, the history insert, the clock updates) go through
+`Prepared` instead: SQLAlchemy still compiles them for the connection's dialect and
+every value still passes through the column types' own bind and result processors
+(UTC timestamps, JSON, booleans); only the per-call machinery is skipped. Database
+errors are re-raised as SQLAlchemy's `DBAPIError` subclasses, as `Connection.execute`
+would raise them.
 """
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ class _Entry(NamedTuple):
     positions: tuple[str, ...] | None
     processors: dict
     compiled: object
+    results: list          # (name, result processor) per column, filled on first fetch
 
 
 class Prepared:
-    """A DML statement compiled once per dialect and set of parameter names."""
+    """A statement compiled once per dialect and set of parameter names."""
 
     def __init__(self, statement):
         self.statement = statement
@@ -44,17 +45,14 @@ class Prepared:
             entry = entries[keys] = _Entry(
                 compiled.string, tuple(compiled.positiontup) if compiled.positional else None,
                 {k: p for k, p in compiled._bind_processors.items() if p is not None},
-                compiled)
+                compiled, [])
         return entry
 
-    def execute(self, conn, params: dict | list[dict]) -> int:
-        """Run with one parameter dict (or a list: executemany); return the rowcount."""
+    def _run(self, conn, params: list[dict], many: bool):
         dialect = conn.dialect
-        many = isinstance(params, list)
-        rows = params if many else [params]
-        entry = self._entry(dialect, tuple(sorted(rows[0])))
+        entry = self._entry(dialect, tuple(sorted(params[0])))
         procs, args = entry.processors, []
-        for row in rows:
+        for row in params:
             values = entry.compiled.construct_params(row)
             for key, process in procs.items():
                 values[key] = process(values[key])
@@ -66,9 +64,33 @@ class Prepared:
                 cursor.executemany(entry.sql, args)
             else:
                 cursor.execute(entry.sql, args[0])
-            return cursor.rowcount
         except dialect.loaded_dbapi.Error as exc:
+            cursor.close()
             raise DBAPIError.instance(entry.sql, args, exc, dialect.loaded_dbapi.Error,
                                       dialect=dialect) from exc
+        return entry, cursor
+
+    def execute(self, conn, params: dict | list[dict]) -> int:
+        """Run with one parameter dict (or a list: executemany); return the rowcount."""
+        many = isinstance(params, list)
+        _, cursor = self._run(conn, params if many else [params], many)
+        try:
+            return cursor.rowcount
         finally:
             cursor.close()
+
+    def first(self, conn, params: dict) -> dict | None:
+        """Run a SELECT; return its first row as a dict converted by the column types, or None."""
+        entry, cursor = self._run(conn, [params], False)
+        try:
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            if not entry.results:
+                entry.results.extend(
+                    (col.name, col.type._cached_result_processor(conn.dialect, desc[1]))
+                    for col, desc in zip(entry.compiled._result_columns, cursor.description))
+        finally:
+            cursor.close()
+        return {name: process(value) if process else value
+                for (name, process), value in zip(entry.results, row)}
