@@ -16,7 +16,7 @@ through the services), so that a progress contact writes what the floor writes:
 
 Rounds alternate between the variants and the best round of each is kept, so a noisy
 neighbour on a shared machine hurts all of them alike. Run: `.venv/bin/python bench/engine.py`
-(`--rows 100000 --actions 4000 --rounds 3` are the defaults).
+(`--rows 100000 --actions 2500 --rounds 5` are the defaults).
 """
 from __future__ import annotations
 
@@ -164,8 +164,8 @@ def main(argv=None) -> None:
     """Run every variant in alternating rounds and print per-action times and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--actions", type=int, default=4000, help="actions per variant per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--actions", type=int, default=2500, help="actions per variant per round")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
