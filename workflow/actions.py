@@ -16,9 +16,9 @@ from sqlalchemy import bindparam, insert, select, update
 from states.catalogue import CUSTOMER_SERVICE, SATISFACTION
 from states.process import ACTIONS
 from workflow import access, deadlines
-from workflow.fastsql import Prepared
 from workflow.errors import (ActionNotAllowed, Conflict, Forbidden, NotFound,
                              ValidationError)
+from workflow.fastsql import Prepared
 from workflow.model import Actor, Complaint
 from workflow.schema import complaints as t, departments, events
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, invariant, rule,
                                  run_state_machine_as_test)
@@ -19,8 +18,8 @@ from sqlalchemy import select
 from states.process import ACTIONS, PROCESS, State
 from tests.conftest import AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, complaint_values
 from workflow import access, services
-from workflow.errors import ActionNotAllowed, Conflict, DomainError, Forbidden, NotFound
-from workflow.model import SYSTEM
+from workflow.errors import ActionNotAllowed, Conflict, DomainError, NotFound
+from workflow.model import SYSTEM, Complaint
 from workflow.schema import complaints, deadlines, events
 
 ACTORS = [OPERATOR, NETWORK, MARKETING, DESK, AUDITOR, SYSTEM]
@@ -148,7 +147,6 @@ def make_machine(rt, start):
 
 
 def _model(row):
-    from workflow.model import Complaint
     return Complaint.from_row(row)
 
 
