@@ -86,10 +86,10 @@ class Prepared:
             row = cursor.fetchone()
             if row is None:
                 return None
-            if not entry.results:
-                entry.results.extend(
+            if not entry.results:  # built whole, then swapped in: safe under threads
+                entry.results[:] = [
                     (col.name, col.type._cached_result_processor(conn.dialect, desc[1]))
-                    for col, desc in zip(entry.compiled._result_columns, cursor.description))
+                    for col, desc in zip(entry.compiled._result_columns, cursor.description)]
         finally:
             cursor.close()
         return {name: process(value) if process else value
