@@ -72,6 +72,9 @@ def _check_fields(uow, complaint, action, actor, comment, department, satisfacti
             errors["department"] = "already assigned to this department"
     if action == "close" and satisfaction not in SATISFACTION:
         errors["satisfaction"] = f"one of {', '.join(SATISFACTION)}"
+    if action == "escalate" and complaint.escalation_level >= uow.policy.max_escalation_level:
+        errors["escalation_level"] = (f"already at the highest escalation level "
+                                      f"({uow.policy.max_escalation_level})")
     if action == "pause":
         policy = uow.policy
         if complaint.pause_count >= policy.max_pauses:

@@ -94,3 +94,11 @@ def test_close_stops_every_clock(rt, now, handling):
         statuses = set(conn.execute(select(deadlines.c.status)
                                     .where(deadlines.c.complaint_id == handling)).scalars())
     assert statuses == {"stopped"}
+
+
+def test_escalation_stops_at_the_highest_level_the_policy_allows(rt, now, handling):
+    services.escalate(rt, handling, DESK, now=now, reason="客户多次来电")
+    top = services.escalate(rt, handling, DESK, now=now, reason="媒体已介入,请领导督办")
+    assert top.escalation_level == 2 and top.major_reasons == ["manual"]
+    with pytest.raises(ValidationError, match="highest escalation level"):
+        services.escalate(rt, handling, DESK, now=now, reason="再升级")

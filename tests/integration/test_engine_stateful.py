@@ -116,7 +116,9 @@ def make_machine(rt, start):
                 model = _model(snapshot(conn, cid)[0])
             choices = [(actor, action) for actor in ACTORS
                        for action in PROCESS.allowed(model, actor.role)
-                       if access.may_act(actor, model)]
+                       if access.may_act(actor, model)
+                       and not (action == "escalate"
+                                and model.escalation_level >= rt.policy.max_escalation_level)]
             if not choices:
                 return
             actor, action = data.draw(st.sampled_from(choices))
