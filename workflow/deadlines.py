@@ -42,7 +42,8 @@ _UPSERT = Prepared(_upsert())
 def _one_of(column, values):
     # Known constants rendered inline: an IN list of bound values would be expanded
     # ("post-compiled") again on every execution.
-    assert all(v.isidentifier() for v in values), values
+    if not all(v.isidentifier() for v in values):
+        raise ValueError(f"not clock or status names: {values!r}")
     return column.in_([literal_column(f"'{v}'") for v in values])
 
 
