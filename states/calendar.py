@@ -21,13 +21,24 @@ log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def _package_covers(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+        return True
+    except NotImplementedError:
+        return False
+
+
 class BusinessCalendar:
     """Answers "is this a working day" and "when is N working days after t"."""
 
     def __init__(self, overrides: Mapping[date, bool] | None = None,
                  loaded_years: Iterable[int] = ()):
         self.overrides = dict(overrides or {})
-        self.loaded_years = frozenset(loaded_years) | {d.year for d in self.overrides}
+        # Days loaded for a year the package lacks make that year loaded; days loaded
+        # for a year it has are corrections, and the package still answers the others.
+        self.loaded_years = frozenset(loaded_years) | {
+            d.year for d in self.overrides if not _package_covers(d.year)}
         self._warned_years: set[int] = set()
 
     def is_workday(self, day: date) -> tuple[bool, bool]:
@@ -47,13 +58,7 @@ class BusinessCalendar:
 
     def covers(self, year: int) -> bool:
         """Whether the calendar has confirmed data for `year`."""
-        if year in self.loaded_years:
-            return True
-        try:
-            chinese_calendar.is_workday(date(year, 6, 1))
-            return True
-        except NotImplementedError:
-            return False
+        return year in self.loaded_years or _package_covers(year)
 
     def add(self, start: datetime, duration: Duration) -> tuple[datetime, bool]:
         """Return (due time in UTC, computed on confirmed data) for `duration` after `start`."""

@@ -22,6 +22,9 @@ CLOCKS = ("assign", "first_contact", "reply", "progress_contact", "auto_close",
           "outer_limit", "regulator")
 REQUIRED_CLOCKS = ("assign", "first_contact", "reply", "progress_contact", "auto_close")
 MAJOR_FLAGS = ("media", "leadership", "serious_deficiency")
+GENERAL_KEYS = ("warning_fraction", "repeat_window", "max_pauses", "max_pause_total")
+MAJOR_KEYS = ("joint_complainants", "repeat_count", *MAJOR_FLAGS)
+ESCALATION_KEYS = ("on_breach", "max_level")
 
 
 class PolicyError(ValueError):
@@ -89,6 +92,10 @@ def parse_policy(data: dict, source: str = "<policy>") -> Policy:
     general = data.get("general", {})
     major = data.get("major", {})
     escalation = data.get("escalation", {})
+    for name, section, keys in (("general", general, GENERAL_KEYS), ("major", major, MAJOR_KEYS),
+                                ("escalation", escalation, ESCALATION_KEYS)):
+        problems += [f"{name}.{k}: unknown key (known: {', '.join(keys)})"
+                     for k in section if k not in keys]
 
     fraction = _take(problems, general, "warning_fraction", "general.", float)
     if fraction is not None and not 0 < fraction < 1:

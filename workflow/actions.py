@@ -18,6 +18,7 @@ from states.process import ACTIONS
 from workflow import access, deadlines
 from workflow.errors import (ActionNotAllowed, Conflict, Forbidden, NotFound,
                              ValidationError)
+from workflow.fastsql import Prepared
 from workflow.model import Actor, Complaint
 from workflow.schema import complaints as t, departments, events
 
@@ -26,10 +27,11 @@ log = logging.getLogger(__name__)
 MUTABLE = ("state", "department", "escalation_level", "major_reasons", "reopen_count",
            "cycle", "satisfaction", "paused_at", "pause_count", "paused_seconds")
 MAX_TEXT = 4000
-_SELECT = select(t).where(t.c.id == bindparam("id"))
-_UPDATE = (update(t).where(t.c.id == bindparam("_id"), t.c.version == bindparam("_version"))
-           .values(version=t.c.version + 1))
-_INSERT_EVENT = insert(events)
+_SELECT = Prepared(select(t).where(t.c.id == bindparam("id")))
+_UPDATE = Prepared(update(t).where(t.c.id == bindparam("_id"),
+                                   t.c.version == bindparam("_version"))
+                   .values(version=t.c.version + 1))
+_INSERT_EVENT = Prepared(insert(events))
 _DEPARTMENT = select(departments.c.code).where(departments.c.code == bindparam("code"),
                                                departments.c.active)
 NEEDS_COMMENT = frozenset({"contact", "reply"})
@@ -38,7 +40,7 @@ NEEDS_REASON = frozenset({"transfer", "reopen", "escalate", "pause"})
 
 def load(uow, complaint_id) -> Complaint:
     """Load a complaint or raise NotFound."""
-    row = uow.conn.execute(_SELECT, {"id": complaint_id}).mappings().first()
+    row = _SELECT.first(uow.conn, {"id": complaint_id})
     if row is None:
         raise NotFound("complaint", complaint_id)
     return Complaint.from_row(row)
@@ -70,6 +72,9 @@ def _check_fields(uow, complaint, action, actor, comment, department, satisfacti
             errors["department"] = "already assigned to this department"
     if action == "close" and satisfaction not in SATISFACTION:
         errors["satisfaction"] = f"one of {', '.join(SATISFACTION)}"
+    if action == "escalate" and complaint.escalation_level >= uow.policy.max_escalation_level:
+        errors["escalation_level"] = (f"already at the highest escalation level "
+                                      f"({uow.policy.max_escalation_level})")
     if action == "pause":
         policy = uow.policy
         if complaint.pause_count >= policy.max_pauses:
@@ -94,7 +99,8 @@ def _apply_effects(complaint, action, actor, now, department, satisfaction, data
     elif action == "pause":
         complaint.paused_at = now
         complaint.pause_count += 1
-    elif action == "resume":
+    elif action == "resume" or (action == "reply" and complaint.paused_at is not None):
+        # A reply ends a wait on the customer too: the clocks it stops are not resumed.
         complaint.paused_seconds += int((now - complaint.paused_at).total_seconds())
         complaint.paused_at = None
     elif action == "escalate":
@@ -133,6 +139,7 @@ def apply_action(uow, complaint_id, action: str, actor: Actor, *, now: datetime,
     _check_fields(uow, complaint, action, actor, comment, department, satisfaction, reason)
 
     from_state, version = complaint.state, complaint.version
+    before = {c: getattr(complaint, c) for c in MUTABLE}
     data = dict(data or {})
     uow.process.fire(complaint, action)
     data.update(_apply_effects(complaint, action, actor, now, department, satisfaction, data))
@@ -140,10 +147,12 @@ def apply_action(uow, complaint_id, action: str, actor: Actor, *, now: datetime,
             and complaint.reopen_count >= uow.policy.repeat_count):
         _escalate(complaint, actor, {"criterion": "repeated"})
         data["became_major"] = "repeated"
-    params = {c: getattr(complaint, c) for c in MUTABLE}
+    # Only the columns this action changed: fewer values to convert and bind.
+    params = {c: v for c, v in before.items() if getattr(complaint, c) != v}
+    params = {c: getattr(complaint, c) for c in params}
     params.update(state=complaint.state.value, updated_at=now, _id=complaint.id,
                   _version=version)
-    if uow.conn.execute(_UPDATE, params).rowcount != 1:
+    if _UPDATE.execute(uow.conn, params) != 1:
         current = uow.conn.execute(select(t.c.version).where(t.c.id == complaint.id)).scalar()
         raise Conflict(complaint.id, version, current)
     complaint.version = version + 1
@@ -154,7 +163,7 @@ def apply_action(uow, complaint_id, action: str, actor: Actor, *, now: datetime,
             data[key] = value
     if action == "escalate":
         data["level"] = complaint.escalation_level
-    uow.conn.execute(_INSERT_EVENT, dict(
+    _INSERT_EVENT.execute(uow.conn, dict(
         complaint_id=complaint.id, at=now, actor=actor.username, actor_role=actor.role.value,
         action=action, from_state=from_state.value, to_state=complaint.state.value,
         comment=comment or "", data=data))

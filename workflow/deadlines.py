@@ -6,12 +6,14 @@ when to look at a row again.
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, literal_column, select, text, update
 
 from states.clocks import CYCLE, RULES
+from workflow.fastsql import Prepared
 from workflow.model import Complaint
 from workflow.schema import deadlines as t
 
@@ -21,19 +23,46 @@ _UPSERT_COLUMNS = ("track", "cycle", "duration", "status", "started_at", "warn_a
                    "paused_seconds", "confirmed")
 
 
-def _upsert(dialect: str):
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(t)
-    return stmt.on_conflict_do_update(
-        index_elements=[t.c.complaint_id, t.c.kind],
-        set_={c: getattr(stmt.excluded, c) for c in _UPSERT_COLUMNS})
+def _upsert():
+    # Written as text because SQLAlchemy 2.0 cannot cache its dialect-specific
+    # on_conflict_do_update constructs (they would be compiled again on every call);
+    # this ON CONFLICT syntax is the same on SQLite (>= 3.24) and PostgreSQL.
+    names = [c.name for c in t.columns if c.name != "id"]
+    return text(
+        f"INSERT INTO deadlines ({', '.join(names)}) "
+        f"VALUES ({', '.join(':' + n for n in names)}) "
+        "ON CONFLICT (complaint_id, kind) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in _UPSERT_COLUMNS)
+    ).bindparams(*(bindparam(n, type_=t.c[n].type) for n in names))
 
 
-_UPSERTS = {name: _upsert(name) for name in ("sqlite", "postgresql")}
-_STOP = (update(t).where(and_(t.c.complaint_id == bindparam("cid"),
-                              t.c.kind.in_(bindparam("kinds", expanding=True)),
-                              t.c.status.in_(LIVE)))
-         .values(status="stopped", next_at=None, stopped_at=bindparam("now")))
+_UPSERT = Prepared(_upsert())
+
+
+def _one_of(column, values):
+    # Known constants rendered inline: an IN list of bound values would be expanded
+    # ("post-compiled") again on every execution.
+    if not all(v.isidentifier() for v in values):
+        raise ValueError(f"not clock or status names: {values!r}")
+    return column.in_([literal_column(f"'{v}'") for v in values])
+
+
+@functools.lru_cache(maxsize=None)
+def _statements(kinds: tuple[str, ...]):
+    """The stop / pause / resume statements for one set of clock kinds, built once."""
+    mine = and_(t.c.complaint_id == bindparam("cid"), _one_of(t.c.kind, kinds))
+    return SimpleNamespace(
+        stop=Prepared(update(t).where(mine, _one_of(t.c.status, LIVE))
+                      .values(status="stopped", next_at=None, stopped_at=bindparam("now"))),
+        pause=Prepared(update(t).where(mine, t.c.status == "active")
+                       .values(status="paused", paused_at=bindparam("now"), next_at=None)),
+        paused=select(t).where(mine, t.c.status == "paused"),
+        live=select(t.c.kind).where(mine, _one_of(t.c.status, LIVE)),
+    )
+
+
+_RESUME = Prepared(update(t).where(t.c.id == bindparam("_id"))
+                   .values(status="active", paused_at=None))
 
 
 def plan(uow, complaint: Complaint, kinds, now: datetime) -> list[dict]:
@@ -57,33 +86,30 @@ def start(uow, complaint: Complaint, kinds, now: datetime) -> None:
     """(Re)start the clocks `kinds` from now."""
     rows = plan(uow, complaint, kinds, now)
     if rows:
-        uow.conn.execute(_UPSERTS[uow.conn.dialect.name], rows)
+        _UPSERT.execute(uow.conn, rows)
 
 
 def stop(uow, complaint_id: int, kinds, now: datetime) -> None:
     """Stop the clocks `kinds` if they run."""
-    uow.conn.execute(_STOP, {"cid": complaint_id, "kinds": list(kinds), "now": now})
+    _statements(tuple(kinds)).stop.execute(uow.conn, {"cid": complaint_id, "now": now})
 
 
 def pause(uow, complaint_id: int, kinds, now: datetime) -> None:
     """Pause running clocks: they stop counting until resumed."""
-    uow.conn.execute(update(t).where(t.c.complaint_id == complaint_id, t.c.kind.in_(kinds),
-                                     t.c.status == "active")
-                     .values(status="paused", paused_at=now, next_at=None))
+    _statements(tuple(kinds)).pause.execute(uow.conn, {"cid": complaint_id, "now": now})
 
 
 def resume(uow, complaint_id: int, kinds, now: datetime) -> int:
     """Resume paused clocks, moving their times on by the paused span; return seconds paused."""
     paused_for = 0
-    rows = uow.conn.execute(select(t).where(t.c.complaint_id == complaint_id,
-                                            t.c.kind.in_(kinds), t.c.status == "paused")).all()
+    rows = uow.conn.execute(_statements(tuple(kinds)).paused, {"cid": complaint_id}).all()
     for row in rows:
         span = now - row.paused_at
         paused_for = max(paused_for, int(span.total_seconds()))
         warn_at = row.warn_at + span if row.warned_at is None else row.warn_at
         due_at = row.due_at + span
-        uow.conn.execute(update(t).where(t.c.id == row.id).values(
-            status="active", paused_at=None, warn_at=warn_at, due_at=due_at,
+        _RESUME.execute(uow.conn, dict(
+            _id=row.id, warn_at=warn_at, due_at=due_at,
             next_at=warn_at if row.warned_at is None else due_at,
             paused_seconds=row.paused_seconds + int(span.total_seconds())))
     return paused_for
@@ -91,9 +117,10 @@ def resume(uow, complaint_id: int, kinds, now: datetime) -> int:
 
 def retrack(uow, complaint: Complaint, now: datetime) -> None:
     """Restart every running clock of the cycle on the complaint's (new) track."""
-    live = uow.conn.execute(select(t.c.kind).where(
-        t.c.complaint_id == complaint.id, t.c.kind.in_(CYCLE), t.c.status.in_(LIVE))).scalars()
-    start(uow, complaint, list(live), now)
+    live = uow.conn.execute(_statements(CYCLE).live, {"cid": complaint.id}).scalars().all()
+    start(uow, complaint, live, now)
+    if complaint.paused_at is not None:  # still waiting on the customer: the new clock waits too
+        pause(uow, complaint.id, RULES["pause"].pause, now)
 
 
 def apply(uow, action: str, complaint: Complaint, now: datetime) -> None:

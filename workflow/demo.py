@@ -5,6 +5,7 @@ what the product would have written. The same seed gives the same complaints.
 """
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from workflow.directory import actor_for, create_user, ensure_departments
 from workflow.errors import DomainError
 from workflow.schema import complaints, users
 
+log = logging.getLogger(__name__)
 DEMO_PASSWORD = "demo-pass-2026"
 
 #: (username, display name, role, department)
@@ -80,7 +82,7 @@ def populate(rt, *, count: int = 300, seed: int = 2004, now: datetime) -> int:
                 create_user(uow.conn, username, name, role, dept, DEMO_PASSWORD, now=now)
         uow.commit()
         actors = {u[0]: actor_for(uow.conn, u[0]) for u in DEMO_USERS}
-    operator, desk = actors["operator"], actors["major_desk"]
+    operator = actors["operator"]
     made = 0
     for i in range(count):
         cause = rng.choice(list(CAUSES))
@@ -96,37 +98,41 @@ def populate(rt, *, count: int = 300, seed: int = 2004, now: datetime) -> int:
         complaint = services.intake(rt, operator, values, now=start).complaint
         made += 1
         target = rng.choice(["received", "assigned", "handling", "handling", "replied",
-                             "closed", "closed", "closed", "reopened", "escalated"])
+                             "closed", "closed", "closed", "reopened"])
+        escalate = complaint.severity == "normal" and rng.random() < 0.15
         try:
-            _drive(rt, complaint, target, rng, actors, operator, desk, start, now)
-        except DomainError:
-            pass  # a path the rules refuse for this complaint: it stays where it got to
+            _drive(rt, complaint, target, escalate, rng, actors, start, now)
+        except DomainError as exc:  # a path the rules refuse: it stays where it got to
+            log.warning("demo complaint %s stopped short of %s: %s", complaint.id, target, exc)
     return made
 
 
-def _drive(rt, complaint, target, rng, actors, operator, desk, t, now):
+def _drive(rt, complaint, target, escalate, rng, actors, t, now):
+    """Drive one complaint to `target` the way the departments would, escalating on the way."""
     def step():
         nonlocal t
         t = min(t + timedelta(minutes=rng.randrange(5, 600)), now)
         return t
 
-    cid = complaint.id
+    cid, operator, desk = complaint.id, actors["operator"], actors["major_desk"]
     if target == "received":
         return
-    if complaint.department == "customer_service":
+    department = complaint.department
+    services.assign(rt, cid, operator, now=step(), department=department)
+    if escalate and target == "assigned":
+        services.escalate(rt, cid, desk, now=step(), reason="客户情绪激动,多次来电,需重大投诉组跟进")
+    if target == "assigned":
+        return
+    handler = desk if department == "customer_service" else actors[department]
+    services.accept(rt, cid, handler, now=step())
+    if escalate:
+        services.escalate(rt, cid, desk, now=step(), reason="处理超时风险大,转重大投诉组督办")
         handler = desk
         services.accept(rt, cid, desk, now=step())
-    else:
-        services.assign(rt, cid, operator, now=step(), department=complaint.department)
-        if target == "assigned":
-            return
-        handler = actors[complaint.department]
-        services.accept(rt, cid, handler, now=step())
-    if target == "escalated":
-        services.escalate(rt, cid, desk, now=step(), reason="客户情绪激动,多次来电,需重大投诉组跟进")
-        return
     services.contact(rt, cid, handler, now=step(), comment="已致电客户了解情况,客户同意等待处理结果。")
     if target == "handling":
+        if rng.random() < 0.2:
+            services.pause(rt, cid, handler, now=step(), reason="等待客户提供话费清单")
         return
     services.reply(rt, cid, handler, now=step(), comment=rng.choice(ANSWERS))
     if target == "replied":

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from states.calendar import BusinessCalendar
 from states.policy import Policy, load_policy
 from states.process import PROCESS, Process
-from workflow import schema
+from workflow import db, schema
 from workflow.db import make_engine
 from workflow.settings import Settings
 
@@ -27,7 +27,7 @@ class UnitOfWork:
 
     def __enter__(self) -> "UnitOfWork":
         self.conn = self.runtime.engine.connect().execution_options(write=self.write)
-        self._tx = self.conn.begin()
+        self._tx = db.begin(self.conn, self.write)
         return self
 
     def __exit__(self, *exc_info) -> None:

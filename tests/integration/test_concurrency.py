@@ -1,0 +1,128 @@
+"""Two actors on one complaint at the same version: exactly one wins, the other gets Conflict.
+
+Threads race on both databases; processes (spawned, each with its own engine) race on
+PostgreSQL. A barrier releases them together so that they really overlap.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from states.policy import load_policy
+from tests.conftest import DESK, NETWORK, OPERATOR, _fresh_pg, complaint_values, make_runtime
+from workflow import services
+from workflow.db import make_engine
+from workflow.errors import Conflict
+from workflow.runtime import Runtime
+from workflow.schema import events
+
+NOW = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
+
+
+def handling_complaint(rt) -> int:
+    cid = services.intake(rt, OPERATOR, complaint_values(), now=NOW).complaint.id
+    services.assign(rt, cid, OPERATOR, now=NOW, department="network")
+    services.accept(rt, cid, NETWORK, now=NOW + timedelta(minutes=1))
+    return cid
+
+
+def event_count(rt, cid) -> int:
+    with rt.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(events)
+                            .where(events.c.complaint_id == cid)).scalar()
+
+
+def race(rt, cid, version, barrier, actor, action, **fields) -> str:
+    """Act once after the barrier; return "won", "conflict" or the unexpected error."""
+    barrier.wait(timeout=30)
+    try:
+        services.act(rt, cid, action, actor, now=NOW + timedelta(hours=1),
+                     expected_version=version, **fields)
+        return "won"
+    except Conflict:
+        return "conflict"
+    except Exception as exc:  # reported by the assertion on the outcomes
+        return repr(exc)
+
+
+def test_two_threads_acting_at_the_same_version_make_exactly_one_change(rt):
+    cid = handling_complaint(rt)
+    before = event_count(rt, cid)
+    barrier, outcomes = threading.Barrier(2), []
+    jobs = [(NETWORK, "contact", {"comment": "已电话联系客户"}),
+            (DESK, "escalate", {"reason": "客户情绪激动"})]
+    threads = [threading.Thread(target=lambda j=j: outcomes.append(
+        race(rt, cid, 3, barrier, j[0], j[1], **j[2]))) for j in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "won"]
+    assert event_count(rt, cid) == before + 1
+
+
+def _process_race(url, cid, version, barrier, queue, username):
+    """Runs in a spawned process: its own engine, the same complaint, the same version."""
+    rt = Runtime(make_engine(url), load_policy())
+    actor = NETWORK if username == NETWORK.username else DESK
+    action, fields = (("contact", {"comment": "已电话联系客户"}) if actor is NETWORK
+                      else ("escalate", {"reason": "客户情绪激动"}))
+    queue.put(race(rt, cid, version, barrier, actor, action, **fields))
+    rt.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_two_processes_acting_at_the_same_version_on_postgresql_make_exactly_one_change(
+        pg_database_url):
+    _fresh_pg(pg_database_url)
+    rt = make_runtime(pg_database_url)
+    cid = handling_complaint(rt)
+    before = event_count(rt, cid)
+    ctx = multiprocessing.get_context("spawn")
+    barrier, queue = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_process_race,
+                         args=(pg_database_url, cid, 3, barrier, queue, who))
+             for who in (NETWORK.username, DESK.username)]
+    for proc in procs:
+        proc.start()
+    outcomes = sorted(queue.get(timeout=60) for _ in procs)
+    for proc in procs:
+        proc.join(timeout=30)
+    assert outcomes == ["conflict", "won"]
+    assert event_count(rt, cid) == before + 1
+    rt.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_two_transactions_that_both_read_the_complaint_cannot_both_write_it(
+        pg_database_url, monkeypatch):
+    # Both transactions load version 3 before either writes (the barrier sits after the
+    # load), and neither names a version: the versioned UPDATE alone must stop the second.
+    from workflow import actions
+    _fresh_pg(pg_database_url)
+    rt = make_runtime(pg_database_url)
+    cid = handling_complaint(rt)
+    before = event_count(rt, cid)
+    loaded, real_load = threading.Barrier(2), actions.load
+
+    def load_then_wait(uow, complaint_id):
+        complaint = real_load(uow, complaint_id)
+        loaded.wait(timeout=30)
+        return complaint
+
+    monkeypatch.setattr(actions, "load", load_then_wait)
+    start, outcomes = threading.Barrier(2), []
+    threads = [threading.Thread(target=lambda: outcomes.append(
+        race(rt, cid, None, start, NETWORK, "contact", comment="已电话联系客户")))
+        for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "won"]
+    assert event_count(rt, cid) == before + 1
+    rt.engine.dispose()
