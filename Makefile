@@ -18,7 +18,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/complaints db upgrade
 	$(BIN)/complaints demo --if-empty
-	$(BIN)/complaints serve
+	COMPLAINTS_DEMO=1 $(BIN)/complaints serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

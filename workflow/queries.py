@@ -108,3 +108,16 @@ def counts_by_state(uow, actor: Actor) -> dict[str, int]:
     rows = uow.conn.execute(select(t.c.state, func.count()).where(access.visible_clause(actor))
                             .group_by(t.c.state)).all()
     return dict(rows)
+
+
+def nearest_deadlines(uow, complaint_ids) -> dict:
+    """For each complaint id, its nearest running clock (a deadlines row), if any."""
+    if not complaint_ids:
+        return {}
+    rows = uow.conn.execute(select(d).where(d.c.complaint_id.in_(list(complaint_ids)),
+                                            d.c.status == "active")
+                            .order_by(d.c.due_at, d.c.id)).all()
+    nearest = {}
+    for row in rows:
+        nearest.setdefault(row.complaint_id, row)
+    return nearest
