@@ -26,19 +26,17 @@ def causes_by_department(policy) -> list[tuple[str, list[str]]]:
     return [(dept, causes) for dept, causes in groups.items() if causes]
 
 
-def _values(form) -> tuple[dict, dict]:
-    errors = {}
+def _values(form) -> dict:
     values = {k: form.get(k, "").strip() for k in ("mobile", "channel", "source", "cause",
                                                   "customer_name", "text")}
     count = form.get("complainant_count", "1").strip() or "1"
     try:
         values["complainant_count"] = int(count)
     except ValueError:
-        values["complainant_count"] = count
-        errors["complainant_count"] = "a whole number of at least 1"
+        values["complainant_count"] = count        # the workflow reports it with the rest
     for flag in FLAGS:
         values[flag] = form.get(flag) == "on"
-    return values, errors
+    return values
 
 
 def _form(values=None, errors=None, key=None, status=200):
@@ -54,11 +52,9 @@ def new():
     """Show the intake form, or file the complaint it posts."""
     if request.method == "GET":
         return _form()
-    values, errors = _values(request.form)
+    values = _values(request.form)
     key = request.form.get("key", "")[:64] or uuid.uuid4().hex
     try:
-        if errors:
-            raise ValidationError(errors)
         result = services.intake(runtime(), actor(), values, now=now(),
                                  idempotency_key=f"web:{key}")
     except ValidationError as exc:

@@ -11,6 +11,7 @@ from web.pages.common import actor, now, page_blueprint, runtime
 
 bp = page_blueprint("queue", __name__)
 READ_ONLY = (Role.auditor, Role.admin)
+PAGE_SIZE = queries.PAGE_SIZE
 
 
 def _filters(args, read_only: bool) -> tuple[queries.Filters, str]:
@@ -33,10 +34,11 @@ def index():
     filters, scope = _filters(request.args, read_only)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     with runtime().uow(write=False) as uow:
-        rows, total = queries.list_complaints(uow, me, filters, now=at, page=page)
+        rows, total = queries.list_complaints(uow, me, filters, now=at, page=page,
+                                              page_size=PAGE_SIZE)
         clocks = queries.nearest_deadlines(uow, [c.id for c, _ in rows])
         counts = queries.counts_by_state(uow, me)
-    pages = max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("queue/index.html", rows=rows, clocks=clocks, total=total,
                            counts=counts, page=page, pages=pages, filters=filters,
                            scope=scope, read_only=read_only, now=at)

@@ -26,6 +26,9 @@ _ERRORS_ZH = [
     ("at least 8 characters", "至少 8 个字符"),
     ("1-60 letters", "1-60 个字母、数字、'.' 或 '_'"),
     ("already exists", "已存在"),
+    ("a phone number", "请填写电话号码(数字、空格、+ - ( ))"),
+    ("an e-mail address", "请填写有效的邮箱地址"),
+    ("1-40 lower-case", "1-40 个小写字母、数字或 '_'"),
 ]
 
 
