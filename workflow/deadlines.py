@@ -114,7 +114,6 @@ def apply(uow, action: str, complaint: Complaint, now: datetime) -> None:
     refresh_next_due(uow.conn, complaint.id)
 
 
-
 _NEXT_DUE = (select(func.min(t.c.due_at))
              .where(t.c.complaint_id == complaints.c.id, t.c.status == "active")
              .scalar_subquery())

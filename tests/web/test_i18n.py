@@ -33,3 +33,9 @@ def test_every_text_of_the_pages_has_an_english_translation():
 def test_english_translations_keep_their_placeholders():
     for zh, en in EN.items():
         assert re.findall(r"%\((\w+)\)s", zh) == re.findall(r"%\((\w+)\)s", en), zh
+
+
+def test_the_pages_never_import_the_timer_worker():
+    for path in ROOT.rglob("*.py"):
+        source = path.read_text("utf-8")
+        assert "import timers" not in source and "from timers" not in source, path

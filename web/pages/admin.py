@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy.exc import IntegrityError
+from flask import flash, redirect, render_template, request, url_for
 
 from states.process import Role
 from workflow import health, liaisons
@@ -127,8 +126,6 @@ def save_liaison(liaison_id: int | None = None):
             uow.commit()
     except ValidationError as exc:
         return _liaisons_page({liaison_id or "_new": exc.errors}, 422)
-    except IntegrityError:
-        abort(409)
     flash(_("已保存接口人信息"), "success")
     return redirect(url_for("admin.liaison_list"))
 

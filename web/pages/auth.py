@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, login_required, login_user, logout_user
 
-from states.process import Role
 from workflow.directory import actor_for, check_password
 from workflow.errors import NotFound
 from workflow.model import Actor
@@ -30,11 +29,6 @@ class SignedIn(UserMixin):
 
     def get_id(self) -> str:
         return self.actor.username
-
-    @property
-    def role(self) -> Role:
-        """The user's role."""
-        return self.actor.role
 
 
 @login_manager.user_loader

@@ -23,10 +23,8 @@ def page_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
         current_app.extensions["csrf"].protect()
 
     bp.register_error_handler(CSRFError, _csrf_failed)
-    bp.register_error_handler(NotFound, lambda exc: _error_page(404, exc))
-    bp.register_error_handler(Forbidden, lambda exc: _error_page(403, exc))
-    bp.register_error_handler(403, lambda exc: _error_page(403, None))
-    bp.register_error_handler(404, lambda exc: _error_page(404, None))
+    for error, status in ((NotFound, 404), (Forbidden, 403), (404, 404), (403, 403)):
+        bp.register_error_handler(error, _error_page(status))
     return bp
 
 
@@ -34,8 +32,10 @@ def _csrf_failed(exc):
     return render_template("error.html", status=400, reason="csrf"), 400
 
 
-def _error_page(status: int, exc):
-    return render_template("error.html", status=status, reason=None), status
+def _error_page(status: int):
+    def handle(exc):
+        return render_template("error.html", status=status, reason=None), status
+    return handle
 
 
 def runtime() -> Runtime:
