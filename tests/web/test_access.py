@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import USERS, file, page, post, sign_in
+from tests.web.conftest import USERS, actor, file, page, post, sign_in
 from workflow import services
-from tests.web.conftest import actor
 from workflow.schema import utcnow
 
 #: page -> roles that get it (others get 403)

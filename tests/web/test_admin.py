@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.web.conftest import PASSWORD, page, post, sign_in, token
+from tests.web.conftest import file, page, post, sign_in, token
 from workflow.schema import departments, liaisons, users
 
 
@@ -47,7 +47,6 @@ def test_the_admin_cannot_lock_themself_out(client):
 
 
 def test_a_deactivated_department_is_no_longer_offered_for_assignment(rt, client):
-    from tests.web.conftest import file
     cid = file(rt).id
     sign_in(client, "root")
     assert post(client, "/admin/departments", {"code": "logistics", "name_zh": "后勤服务中心",

@@ -54,7 +54,7 @@ def test_bad_fields_are_marked_and_what_was_typed_is_kept(rt, client):
     body = page(response)
     assert response.status_code == 422
     assert 'data-field="mobile">须为 11 位手机号码' in body
-    assert 'data-field="cause"' in body and 'data-field="complainant_count"' in body
+    assert 'data-field="cause">请选择' in body and 'data-field="complainant_count"' in body
     assert 'value="12345"' in body and "套餐资费被无故上调。" in body
     assert count(rt) == 0
 

@@ -36,6 +36,8 @@ def error_text(message: str) -> str:
     """A workflow validation message in the user's language."""
     if is_english():
         return message
+    if message.startswith("unknown") and message.endswith(("''", "None")):
+        return "请选择"
     for prefix, zh in _ERRORS_ZH:
         if message.startswith(prefix) or (prefix == "already exists" and prefix in message):
             return zh
