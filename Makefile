@@ -18,13 +18,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/complaints db upgrade
 	$(BIN)/complaints demo --if-empty
-	$(BIN)/complaints serve
+	COMPLAINTS_DEMO=1 $(BIN)/complaints serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

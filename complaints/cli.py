@@ -168,6 +168,24 @@ def diagram(fmt: str, highlight: str | None) -> None:
         click.echo(render.svg(highlight) if fmt == "svg" else render.mermaid(highlight))
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Serve the web application with the development server (threaded); no migration."""
+    from werkzeug.serving import run_simple
+
+    from web import create_app
+    rt = _runtime()
+    try:
+        app = create_app(runtime=rt)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    # timer worker: wired by the lead (start it here, in a background thread, on `rt`)
+    click.echo(f"serving on http://{host}:{port}/ (database {rt.engine.url.render_as_string()})")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
 @main.command("check-policy")
 @click.argument("path", required=False)
 def check_policy(path) -> None:

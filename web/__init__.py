@@ -38,6 +38,11 @@ def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Fl
         runtime = Runtime.from_settings(Settings(
             database_url=app.config["DATABASE_URL"], policy_path=app.config["POLICY_PATH"]))
     app.extensions["runtime"] = runtime
+
+    # --- operators' pages (web/pages: sign-in, queue, intake, complaint, admin) ---
+    from web.pages import init_pages
+    init_pages(app)
+    # --- end of operators' pages ---
     return app
 
 

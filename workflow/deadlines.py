@@ -10,12 +10,12 @@ import functools
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, literal_column, select, text, update
+from sqlalchemy import and_, bindparam, func, literal_column, select, text, update
 
 from states.clocks import CYCLE, RULES
 from workflow.fastsql import Prepared
 from workflow.model import Complaint
-from workflow.schema import deadlines as t
+from workflow.schema import complaints, deadlines as t
 
 LIVE = ("active", "paused")
 _UPSERT_COLUMNS = ("track", "cycle", "duration", "status", "started_at", "warn_at", "due_at",
@@ -138,4 +138,20 @@ def apply(uow, action: str, complaint: Complaint, now: datetime) -> None:
         retrack(uow, complaint, now)
     if rule.start:
         start(uow, complaint, rule.start, now)
+    refresh_next_due(uow.conn, complaint.id)
 
+
+_NEXT_DUE = (select(func.min(t.c.due_at))
+             .where(t.c.complaint_id == complaints.c.id, t.c.status == "active")
+             .scalar_subquery())
+_REFRESH = Prepared(update(complaints).where(complaints.c.id == bindparam("cid"))
+                    .values(next_due_at=_NEXT_DUE))
+
+
+def refresh_next_due(conn, complaint_id: int) -> None:
+    """Copy the complaint's nearest running due time onto `complaints.next_due_at`.
+
+    Call it after changing a complaint's deadline rows outside `apply` (e.g. when the
+    timer worker marks a clock fired or moves due times after a calendar load).
+    """
+    _REFRESH.execute(conn, {"cid": complaint_id})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from states.catalogue import DEPARTMENTS
@@ -60,3 +60,71 @@ def check_password(conn, username: str, password: str) -> Actor | None:
     if row is None or not row.password_hash or not check_password_hash(row.password_hash, password):
         return None
     return Actor(row.username, Role(row.role), row.department, row.display_name)
+
+
+def active_departments(conn) -> list:
+    """The active departments (code, name_zh, name_en), in catalogue order."""
+    order = {code: i for i, code in enumerate(DEPARTMENTS)}
+    rows = conn.execute(select(departments).where(departments.c.active)).all()
+    return sorted(rows, key=lambda r: (order.get(r.code, len(order)), r.code))
+
+
+def display_names(conn, usernames) -> dict[str, str]:
+    """username -> display name for the given users (unknown names are left out)."""
+    if not usernames:
+        return {}
+    rows = conn.execute(select(users.c.username, users.c.display_name)
+                        .where(users.c.username.in_(list(usernames))))
+    return {r.username: r.display_name for r in rows}
+
+
+def list_users(conn) -> list:
+    """Every user, by department then username."""
+    return conn.execute(select(users).order_by(users.c.department, users.c.username)).all()
+
+
+def update_user(conn, username: str, *, display_name: str, role: str, department: str,
+                active: bool, password: str | None = None) -> None:
+    """Change a user's name, role, department, active flag and (optionally) password."""
+    errors = {}
+    if conn.execute(select(users.c.id).where(users.c.username == username)).first() is None:
+        raise NotFound("user", username)
+    if role not in Role.__members__ or role == Role.system.value:
+        errors["role"] = f"one of {', '.join(r.value for r in Role if r is not Role.system)}"
+    if conn.execute(select(departments.c.code).where(departments.c.code == department)).first() is None:
+        errors["department"] = f"unknown department {department!r}"
+    if password is not None and len(password) < 8:
+        errors["password"] = "at least 8 characters"
+    if len(display_name or "") > 100:
+        errors["display_name"] = "at most 100 characters"
+    if errors:
+        raise ValidationError(errors)
+    values = dict(display_name=display_name or username, role=role, department=department,
+                  active=active)
+    if password:
+        values["password_hash"] = generate_password_hash(password)
+    conn.execute(update(users).where(users.c.username == username).values(**values))
+
+
+def list_departments(conn) -> list:
+    """Every department, active or not, in catalogue order."""
+    order = {code: i for i, code in enumerate(DEPARTMENTS)}
+    rows = conn.execute(select(departments)).all()
+    return sorted(rows, key=lambda r: (order.get(r.code, len(order)), r.code))
+
+
+def save_department(conn, code: str, *, name_zh: str, name_en: str, active: bool) -> None:
+    """Create or change a department (its code never changes once created)."""
+    errors = {}
+    if not code or len(code) > 40 or not code.replace("_", "").isalnum() or not code.islower():
+        errors["code"] = "1-40 lower-case letters, digits or '_'"
+    if not name_zh.strip() or len(name_zh) > 100:
+        errors["name_zh"] = "required, at most 100 characters"
+    if not name_en.strip() or len(name_en) > 100:
+        errors["name_en"] = "required, at most 100 characters"
+    if errors:
+        raise ValidationError(errors)
+    values = dict(name_zh=name_zh.strip(), name_en=name_en.strip(), active=active)
+    if conn.execute(update(departments).where(departments.c.code == code)
+                    .values(**values)).rowcount == 0:
+        conn.execute(insert(departments).values(code=code, **values))

@@ -104,11 +104,17 @@ complaints = Table(
     Column("created_by", String(60), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The nearest due time of the complaint's running clocks (NULL when none runs),
+    # kept by workflow.deadlines so the work queue sorts and filters on an index.
+    Column("next_due_at", UTCDateTime),
     Index("ix_complaints_repeat_lookup", "mobile", "cause", "created_at"),
     Index("ix_complaints_department_state", "department", "state"),
     Index("ix_complaints_originating_state", "originating_department", "state"),
     Index("ix_complaints_state_updated", "state", "updated_at"),
     Index("ix_complaints_updated_at", "updated_at"),
+    Index("ix_complaints_next_due", "next_due_at", "id"),
+    Index("ix_complaints_department_next_due", "department", "next_due_at"),
+    Index("ix_complaints_routed_state", "routed_department", "state"),
 )
 
 events = Table(

@@ -1,0 +1,148 @@
+"""Administration: users and roles, departments, authority liaisons, the loaded policy."""
+from __future__ import annotations
+
+import logging
+
+from flask import flash, redirect, render_template, request, url_for
+
+from states.process import Role
+from workflow import health, liaisons
+from workflow.directory import (create_user, list_departments, list_users, save_department,
+                                update_user)
+from workflow.errors import ValidationError
+from web.pages.common import actor, now, page_blueprint, roles_required, runtime
+from web.pages.i18n import _
+
+log = logging.getLogger(__name__)
+bp = page_blueprint("admin", __name__, url_prefix="/admin")
+ADMIN = (Role.admin,)
+LIAISON_KEEPERS = (Role.admin, Role.major_desk)   # the CSC keeps the liaison list current
+
+
+def _users_page(errors=None, values=None, status=200, edit_errors=None):
+    with runtime().uow(write=False) as uow:
+        users, departments = list_users(uow.conn), list_departments(uow.conn)
+    roles = [r for r in Role if r is not Role.system]
+    return render_template("admin/users.html", users=users, departments=departments,
+                           roles=roles, errors=errors or {}, values=values or {},
+                           edit_errors=edit_errors or {}), status
+
+
+@bp.route("/users")
+@roles_required(*ADMIN)
+def users():
+    """Users and their roles."""
+    return _users_page()
+
+
+@bp.route("/users", methods=["POST"])
+@roles_required(*ADMIN)
+def add_user():
+    """Create a user."""
+    f = request.form
+    values = {k: f.get(k, "").strip() for k in ("username", "display_name", "role", "department")}
+    try:
+        with runtime().uow() as uow:
+            create_user(uow.conn, values["username"], values["display_name"], values["role"],
+                        values["department"], f.get("password", ""), now=now())
+            uow.commit()
+    except ValidationError as exc:
+        return _users_page(exc.errors, values, 422)
+    log.info("user %s created by %s", values["username"], actor().username)
+    flash(_("已创建用户 %(user)s", user=values["username"]), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<username>", methods=["POST"])
+@roles_required(*ADMIN)
+def edit_user(username: str):
+    """Change a user's role, department, name, active flag or password."""
+    f = request.form
+    active = f.get("active") == "on"
+    if username == actor().username and (f.get("role") != Role.admin.value or not active):
+        flash(_("不能取消自己的管理员角色或停用自己"), "error")
+        return redirect(url_for("admin.users"))
+    try:
+        with runtime().uow() as uow:
+            update_user(uow.conn, username, display_name=f.get("display_name", "").strip(),
+                        role=f.get("role", ""), department=f.get("department", ""),
+                        active=active, password=f.get("password") or None)
+            uow.commit()
+    except ValidationError as exc:
+        return _users_page(status=422, edit_errors={username: exc.errors})
+    log.info("user %s changed by %s", username, actor().username)
+    flash(_("已保存用户 %(user)s", user=username), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/departments", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def departments():
+    """Departments: names and whether complaints may be assigned to them."""
+    errors, status = {}, 200
+    if request.method == "POST":
+        f = request.form
+        code = f.get("code", "").strip()
+        try:
+            with runtime().uow() as uow:
+                save_department(uow.conn, code, name_zh=f.get("name_zh", ""),
+                                name_en=f.get("name_en", ""), active=f.get("active") == "on")
+                uow.commit()
+            flash(_("已保存部门 %(code)s", code=code), "success")
+            return redirect(url_for("admin.departments"))
+        except ValidationError as exc:
+            errors, status = {code or "_new": exc.errors}, 422
+    with runtime().uow(write=False) as uow:
+        rows = list_departments(uow.conn)
+    return render_template("admin/departments.html", departments=rows, errors=errors,
+                           form=request.form), status
+
+
+def _liaisons_page(errors=None, status=200):
+    with runtime().uow(write=False) as uow:
+        rows = liaisons.list_liaisons(uow.conn)
+    return render_template("admin/liaisons.html", liaisons=rows, errors=errors or {},
+                           form=request.form), status
+
+
+@bp.route("/liaisons")
+@roles_required(*LIAISON_KEEPERS)
+def liaison_list():
+    """The liaison contacts of each authority escalated complaints come from."""
+    return _liaisons_page()
+
+
+@bp.route("/liaisons", methods=["POST"])
+@bp.route("/liaisons/<int:liaison_id>", methods=["POST"])
+@roles_required(*LIAISON_KEEPERS)
+def save_liaison(liaison_id: int | None = None):
+    """Add or change a liaison contact, or delete one."""
+    try:
+        with runtime().uow() as uow:
+            if liaison_id is not None and request.form.get("delete") == "1":
+                liaisons.delete_liaison(uow.conn, liaison_id)
+            else:
+                liaisons.save_liaison(uow.conn, request.form, now=now(), liaison_id=liaison_id)
+            uow.commit()
+    except ValidationError as exc:
+        return _liaisons_page({liaison_id or "_new": exc.errors}, 422)
+    flash(_("已保存接口人信息"), "success")
+    return redirect(url_for("admin.liaison_list"))
+
+
+@bp.route("/policy")
+@roles_required(*ADMIN, Role.major_desk, Role.auditor)
+def policy():
+    """The loaded policy file, read-only: routing, deadlines, thresholds, version."""
+    return render_template("admin/policy.html", policy=runtime().policy)
+
+
+@bp.route("/status")
+@roles_required(*ADMIN)
+def status():
+    """Timer workers' heartbeats and clocks computed without a holiday calendar."""
+    with runtime().uow(write=False) as uow:
+        workers = health.worker_rows(uow.conn)
+        unconfirmed = health.unconfirmed_clocks(uow.conn)
+    return render_template("admin/status.html", workers=workers, unconfirmed=unconfirmed,
+                           now=now())

@@ -1,0 +1,79 @@
+"""The complaint page: facts, clocks, history, the diagram and one form per allowed action."""
+from __future__ import annotations
+
+import logging
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from markupsafe import Markup
+
+from states import diagram
+from states.catalogue import ACTION_NAMES
+from states.process import ACTION_FIELDS, ACTIONS, TRANSITIONS
+from workflow import access, queries, services
+from workflow.actions import load
+from workflow.directory import active_departments, display_names
+from workflow.errors import ActionNotAllowed, Conflict, Forbidden, ValidationError
+from web.pages.common import actor, now, page_blueprint, runtime
+from web.pages.i18n import _, name
+
+log = logging.getLogger(__name__)
+bp = page_blueprint("complaint", __name__)
+ROLES_FOR = {a: frozenset(r for t in TRANSITIONS if t["trigger"] == a for r in t["roles"])
+             for a in ACTIONS}
+
+
+def _page(complaint_id: int, status: int = 200, typed: dict | None = None,
+          errors: dict | None = None, notice: str | None = None, acted: str | None = None):
+    me = actor()
+    with runtime().uow(write=False) as uow:
+        view = queries.get_complaint(uow, complaint_id, me)
+        c = view.complaint
+        names = display_names(uow.conn, {e.actor for e in view.history})
+        departments = active_departments(uow.conn)
+        repeat_of = load(uow, c.repeat_of_id) if c.repeat_of_id else None
+    return render_template(
+        "complaint/show.html", view=view, c=c, names=names, departments=departments,
+        repeat_of=repeat_of, fields=ACTION_FIELDS, typed=typed or {}, errors=errors or {},
+        notice=notice, acted=acted, now=now(), filed=request.args.get("filed") == "1",
+        may_act=access.may_act(me, c), diagram=Markup(diagram.svg(c.state.value)),
+        policy_version=runtime().policy.version), status
+
+
+@bp.route("/complaints/<int:complaint_id>")
+@login_required
+def show(complaint_id: int):
+    """One complaint, with the actions this user may take now."""
+    return _page(complaint_id)
+
+
+@bp.route("/complaints/<int:complaint_id>/<action>", methods=["POST"])
+@login_required
+def act(complaint_id: int, action: str):
+    """Fire one action from its form; a stale or invalid form comes back filled in."""
+    if action not in ACTIONS:
+        abort(404)
+    me, form = actor(), request.form
+    with runtime().uow(write=False) as uow:
+        complaint = queries.get_complaint(uow, complaint_id, me).complaint   # 404 if hidden
+    if me.role not in ROLES_FOR[action] or not access.may_act(me, complaint):
+        raise Forbidden(f"{me.username} may not {action} complaint {complaint_id}")
+    typed = {k: form.get(k, "") for k in ("comment", "department", "satisfaction", "reason")}
+    try:
+        services.act(runtime(), complaint_id, action, me, now=now(),
+                     expected_version=form.get("version", type=int),
+                     comment=typed["comment"].strip(),
+                     **{f: typed[f].strip() or None for f in ACTION_FIELDS[action]})
+    except Conflict:
+        notice = _("其他人已先处理了这张工单(%(action)s 未执行)。下面是最新状态,您填写的内容已保留,"
+                   "请确认后重新提交。", action=name(ACTION_NAMES, action))
+        return _page(complaint_id, 409, {action: typed}, notice=notice, acted=action)
+    except ActionNotAllowed:
+        notice = _("当前状态下不能执行“%(action)s”。下面是最新状态,您填写的内容已保留。",
+                   action=name(ACTION_NAMES, action))
+        return _page(complaint_id, 409, {action: typed}, notice=notice, acted=action)
+    except ValidationError as exc:
+        return _page(complaint_id, 422, {action: typed}, {action: exc.errors}, acted=action)
+    log.info("complaint %s: %s by %s", complaint_id, action, me.username)
+    flash(_("已执行:%(action)s", action=name(ACTION_NAMES, action)), "success")
+    return redirect(url_for("complaint.show", complaint_id=complaint_id))
