@@ -38,6 +38,12 @@ def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Fl
         runtime = Runtime.from_settings(Settings(
             database_url=app.config["DATABASE_URL"], policy_path=app.config["POLICY_PATH"]))
     app.extensions["runtime"] = runtime
+
+    # --- JSON API (/api/v1): bearer tokens, no cookies; exempt it from CSRF protection
+    # with csrf.exempt(api_blueprint) if CSRFProtect is enabled app-wide.
+    from web.api import init_app as init_api
+    init_api(app)
+    # --- end JSON API
     return app
 
 

@@ -108,3 +108,14 @@ def counts_by_state(uow, actor: Actor) -> dict[str, int]:
     rows = uow.conn.execute(select(t.c.state, func.count()).where(access.visible_clause(actor))
                             .group_by(t.c.state)).all()
     return dict(rows)
+
+
+def list_after(uow, actor: Actor, filters: Filters, *, now: datetime, after_id: int = 0,
+               limit: int = PAGE_SIZE) -> list:
+    """Up to `limit` complaints with id > `after_id`, in id order (keyset paging for the API:
+    a page boundary does not move when complaints change); each with its nearest due time."""
+    due = next_deadline().label("next_due")
+    rows = uow.conn.execute(
+        select(t, due).where(*_where(actor, filters, now), t.c.id > after_id)
+        .order_by(t.c.id).limit(limit)).mappings().all()
+    return [(Complaint.from_row(r), r["next_due"]) for r in rows]
