@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
-from flask import Response, current_app, g, jsonify, request, url_for
+from flask import Response, current_app, g, jsonify, url_for
 
 from states import diagram
 from states.process import ACTION_FIELDS
@@ -13,6 +13,7 @@ from web.api import schemas
 from web.api.blueprint import api
 from web.api.problems import ApiError
 from web.api.represent import detail, event, summary
+from web.api.writes import writer
 from workflow import access, queries, services
 from workflow.actions import allowed_actions, load
 from workflow.errors import IdempotencyMismatch, NotFound
@@ -51,7 +52,8 @@ def create_complaint():
     key = schemas.idempotency_key()
     values = schemas.intake_values()
     rt, actor = runtime_of(current_app), g.api_actor
-    result = services.intake(rt, actor, values, now=utcnow(), idempotency_key=key)
+    with writer(rt):
+        result = services.intake(rt, actor, values, now=utcnow(), idempotency_key=key)
     with rt.uow(write=False) as uow:
         complaint = load(uow, result.complaint.id)
         if result.replayed and not access.may_see(actor, complaint):
@@ -102,8 +104,9 @@ def fire_action(complaint_id: int, action: str):
     expected = schemas.expected_version()
     fields = schemas.action_fields(action)
     rt, actor = runtime_of(current_app), g.api_actor
-    changed = services.act(rt, complaint_id, action, actor, now=utcnow(),
-                           expected_version=expected, **fields)
+    with writer(rt):
+        changed = services.act(rt, complaint_id, action, actor, now=utcnow(),
+                               expected_version=expected, **fields)
     with rt.uow(write=False) as uow:
         body = _detail_of(uow, changed, actor)
     return _json(body, version=changed.version)
