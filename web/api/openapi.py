@@ -1,44 +1,20 @@
 """The OpenAPI 3.1 document, built in code from the same tables the server uses.
 
-Enumerations (states, actions, departments, causes, channels, sources, satisfaction) and
-each action's fields come from `states`, so the document cannot drift from the process.
-One path per action documents exactly the fields that action accepts.
+One path per action documents exactly the fields that action accepts; the data shapes
+are in `openapi_schemas`. `document()` is what /api/v1/openapi.json serves.
 """
 from __future__ import annotations
 
-from states.catalogue import CAUSES, CHANNELS, DEPARTMENTS, SATISFACTION, SOURCES
-from states.process import ACTION_FIELDS, ACTIONS, State
+from states.catalogue import DEPARTMENTS
+from states.process import ACTIONS, State
+from web.api.openapi_schemas import MAX_ID, action_body, closed_object, component_schemas, ref
 from web.api.problems import MEDIA_TYPE, PROBLEMS
-from web.api.schemas import INTAKE_REQUIRED, MAX_PER_PAGE
-from workflow.actions import MAX_TEXT, NEEDS_COMMENT
-
-MAX_ID = 2**63 - 1
-NONBLANK = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S"}
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(kind: str, **extra) -> dict:
-    return {"type": [kind, "null"], **extra}
-
-
-def _time(null: bool = False) -> dict:
-    return {"type": ["string", "null"] if null else "string", "format": "date-time"}
-
-
-def _object(properties: dict, required=None, closed: bool = True) -> dict:
-    schema = {"type": "object", "properties": properties,
-              "required": list(properties) if required is None else list(required)}
-    if closed:
-        schema["additionalProperties"] = False
-    return schema
+from web.api.schemas import MAX_PER_PAGE
 
 
 def _problem_response(*codes: str) -> dict:
     described = "; ".join(f"{c}: {PROBLEMS[c][1]}" for c in codes)
-    return {"description": described, "content": {MEDIA_TYPE: {"schema": _ref("Problem")}}}
+    return {"description": described, "content": {MEDIA_TYPE: {"schema": ref("Problem")}}}
 
 
 def _errors(*statuses: int) -> dict:
@@ -57,7 +33,7 @@ def _errors(*statuses: int) -> dict:
 
 def _json(schema_name: str, description: str, etag: bool = False, **headers) -> dict:
     response = {"description": description,
-                "content": {"application/json": {"schema": _ref(schema_name)}}}
+                "content": {"application/json": {"schema": ref(schema_name)}}}
     if etag:
         headers["ETag"] = {"description": "the complaint's version, quoted", "required": True,
                            "schema": {"type": "string", "pattern": r'^"[0-9]+"$'}}
@@ -101,102 +77,6 @@ LIST_PARAMETERS = [
 ]
 
 
-def _schemas() -> dict:
-    department = _object({"code": {"type": "string"}, "name_zh": {"type": "string"}})
-    deadline = _object({
-        "kind": {"type": "string"}, "label_zh": {"type": "string"}, "track": {"type": "string"},
-        "cycle": {"type": "integer"}, "duration": {"type": "string"},
-        "status": {"type": "string", "enum": ["active", "paused", "stopped", "fired"]},
-        "started_at": _time(), "warn_at": _time(), "due_at": _time(),
-        "warned_at": _time(True), "breached_at": _time(True), "stopped_at": _time(True),
-        "confirmed": {"type": "boolean"}})
-    state = {"type": "string", "enum": [s.value for s in State]}
-    common = {"id": {"type": "integer"}, "number": {"type": "string"}, "state": state,
-              "state_zh": {"type": "string"}, "version": {"type": "integer", "minimum": 1},
-              "severity": {"type": "string", "enum": ["normal", "major"]},
-              "escalation_level": {"type": "integer", "minimum": 0}}
-    facts = _object({
-        "mobile": {"type": "string"}, "customer_name": {"type": "string"},
-        "channel": {"type": "string"}, "source": {"type": "string"},
-        "cause": {"type": "string"}, "text": {"type": "string"},
-        "complainant_count": {"type": "integer"}, "media": {"type": "boolean"},
-        "leadership": {"type": "boolean"}, "serious_deficiency": {"type": "boolean"}})
-    detail = _object({
-        **common, "major_reasons": {"type": "array", "items": {"type": "string"}},
-        "facts": facts,
-        "departments": _object({"current": _ref("Department"), "routed": _ref("Department"),
-                                "originating": _ref("Department")}),
-        "repeat_of_id": _nullable("integer"), "repeat_count": {"type": "integer"},
-        "reopen_count": {"type": "integer"}, "cycle": {"type": "integer"},
-        "satisfaction": _nullable("string"), "paused": {"type": "boolean"},
-        "policy_version": {"type": "string"}, "created_by": {"type": "string"},
-        "created_at": _time(), "updated_at": _time(),
-        "deadlines": {"type": "array", "items": _ref("Deadline")},
-        "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)}},
-        "links": _object({"self": {"type": "string"}, "history": {"type": "string"}})})
-    summary = _object({
-        **common, "channel": {"type": "string"}, "source": {"type": "string"},
-        "cause": {"type": "string"}, "department": {"type": "string"},
-        "originating_department": {"type": "string"}, "mobile_masked": {"type": "string"},
-        "customer_name": {"type": "string"}, "next_due_at": _time(True),
-        "created_at": _time(), "updated_at": _time(),
-        "links": _object({"self": {"type": "string"}})})
-    page = _object({"items": {"type": "array", "items": _ref("ComplaintSummary")},
-                    "next_cursor": _nullable("string"),
-                    "links": _object({"self": {"type": "string"}, "next": _nullable("string")})})
-    event = _object({
-        "id": {"type": "integer"}, "at": _time(), "actor": {"type": "string"},
-        "actor_role": {"type": "string"}, "action": {"type": "string"},
-        "from_state": _nullable("string"), "to_state": {"type": "string"},
-        "comment": {"type": "string"}, "data": {"type": "object"}})
-    problem = _object({
-        "type": {"type": "string"}, "title": {"type": "string"},
-        "status": {"type": "integer"}, "detail": {"type": "string"},
-        "errors": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "every bad field and what is wrong with it"},
-        "allowed": {"type": "array", "items": {"type": "string"},
-                    "description": "the actions allowed now (409)"},
-        "action": {"type": "string"}, "state": {"type": "string"},
-        "current_version": _nullable("integer"), "retry_after": {"type": "integer"}},
-        required=["type", "title", "status", "detail"])
-    create = _object({
-        "mobile": {"type": "string", "pattern": r"^1[3-9][0-9]{9}$"},
-        "channel": {"type": "string", "enum": list(CHANNELS)},
-        "cause": {"type": "string", "enum": list(CAUSES)},
-        "text": NONBLANK,
-        "source": {"type": "string", "enum": list(SOURCES), "default": "direct"},
-        "customer_name": {"type": "string", "maxLength": 100},
-        "complainant_count": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
-        "media": {"type": "boolean"}, "leadership": {"type": "boolean"},
-        "serious_deficiency": {"type": "boolean"}}, required=INTAKE_REQUIRED)
-    process = {"type": "object", "required": ["initial", "states", "transitions"],
-               "properties": {"initial": state, "states": {"type": "array"},
-                              "intake_roles": {"type": "array"},
-                              "transitions": {"type": "array"}}}
-    return {"Department": department, "Deadline": deadline, "ComplaintDetail": detail,
-            "ComplaintSummary": summary, "ComplaintPage": page, "Event": event,
-            "History": _object({"complaint_id": {"type": "integer"},
-                                "items": {"type": "array", "items": _ref("Event")}}),
-            "Problem": problem, "ComplaintCreate": create, "ProcessDefinition": process,
-            **{f"{a.capitalize()}Fields": action_body(a) for a in ACTIONS}}
-
-
-def action_body(action: str) -> dict:
-    """The JSON body one action accepts: its ACTION_FIELDS plus an optional comment."""
-    props = {"comment": NONBLANK if action in NEEDS_COMMENT
-             else {"type": "string", "maxLength": MAX_TEXT}}
-    required = ["comment"] if action in NEEDS_COMMENT else []
-    for name in ACTION_FIELDS[action]:          # every listed field is required
-        if name == "department":
-            props[name] = {"type": "string", "enum": list(DEPARTMENTS)}
-        elif name == "satisfaction":
-            props[name] = {"type": "string", "enum": list(SATISFACTION)}
-        else:
-            props[name] = NONBLANK
-        required.append(name)
-    return _object(props, required=required)
-
-
 def _action_path(action: str) -> dict:
     body = action_body(action)
     return {"post": {
@@ -207,7 +87,7 @@ def _action_path(action: str) -> dict:
                        "the ETag to refuse a stale change (412).",
         "parameters": [PATH_ID, IF_MATCH],
         "requestBody": {"required": bool(body["required"]), "content": {
-            "application/json": {"schema": _ref(f"{action.capitalize()}Fields")}}},
+            "application/json": {"schema": ref(f"{action.capitalize()}Fields")}}},
         "responses": {"200": _json("ComplaintDetail", "the complaint after the action", True),
                       **_errors(*_WRITE_ERRORS, 409, 412)}}}
 
@@ -223,7 +103,7 @@ def document() -> dict:
                      "summary": "File a complaint (intake)",
                      "parameters": [IDEMPOTENCY_KEY],
                      "requestBody": {"required": True, "content": {
-                         "application/json": {"schema": _ref("ComplaintCreate")}}},
+                         "application/json": {"schema": ref("ComplaintCreate")}}},
                      "responses": {
                          "201": _json("ComplaintDetail", "filed", True, Location={
                              "required": True, "schema": {"type": "string"}}),
@@ -271,8 +151,8 @@ def document() -> dict:
                           "responses": {"200": {"description": "HTML", "content": {
                               "text/html": {"schema": {"type": "string"}}}}}}},
     }
-    schemas = _schemas()
-    schemas["Ping"] = _object({"status": {"type": "string", "enum": ["ok"]}})
+    schemas = component_schemas()
+    schemas["Ping"] = closed_object({"status": {"type": "string", "enum": ["ok"]}})
     return {
         "openapi": "3.1.0",
         "info": {"title": "投诉处理 API / Complaint-handling API", "version": "1.0.0",
