@@ -194,7 +194,7 @@ def test_an_action_with_a_current_if_match_changes_the_complaint_and_its_etag(cl
                      **{"If-Match": '"1"'})
     assert response.status_code == 200, response.get_json()
     assert response.headers["ETag"] == '"2"' and response.get_json()["state"] == "assigned"
-    accepted = _fire(client, tok["zhangwei"], cid, "accept")    # no body at all
+    accepted = _fire(client, tok["zhangwei"], cid, "accept", **{"If-Match": "2"})  # bare, no body
     assert accepted.status_code == 200 and accepted.get_json()["state"] == "handling"
 
 

@@ -34,6 +34,14 @@ def _json(body, status: int = 200, version: int | None = None, **headers) -> Res
     return response
 
 
+def _visible(uow, complaint_id: int, actor):
+    """The complaint if the actor may see it; otherwise it does not exist for them (404)."""
+    found = load(uow, complaint_id)
+    if not access.may_see(actor, found):
+        raise NotFound("complaint", complaint_id)
+    return found
+
+
 def _detail_of(uow, complaint, actor) -> dict:
     return detail(complaint, queries.deadlines_of(uow, complaint.id),
                   allowed_actions(uow, complaint, actor))
@@ -90,9 +98,9 @@ def complaint(complaint_id: int):
     schemas.query(set())
     rt, actor = runtime_of(current_app), g.api_actor
     with rt.uow(write=False) as uow:
-        view = queries.get_complaint(uow, complaint_id, actor)
-        body = detail(view.complaint, view.deadlines, view.allowed)
-    return _json(body, version=view.complaint.version)
+        found = _visible(uow, complaint_id, actor)
+        body = _detail_of(uow, found, actor)
+    return _json(body, version=found.version)
 
 
 @api.post(f"/complaints/{ID}/actions/<action>")
@@ -118,9 +126,7 @@ def history(complaint_id: int):
     schemas.query(set())
     rt, actor = runtime_of(current_app), g.api_actor
     with rt.uow(write=False) as uow:
-        complaint = load(uow, complaint_id)
-        if not access.may_see(actor, complaint):
-            raise NotFound("complaint", complaint_id)
+        _visible(uow, complaint_id, actor)
         items = [event(row) for row in queries.history_of(uow, complaint_id)]
     return {"complaint_id": complaint_id, "items": items}
 
