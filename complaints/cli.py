@@ -155,6 +155,56 @@ def user_add(username, display_name, role, department, password) -> None:
     click.echo(f"user {username} created")
 
 
+@main.group()
+def token() -> None:
+    """API tokens (bearer tokens for /api/v1, bound to a user)."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for, e.g. the calling system.")
+def token_create(username: str, name: str) -> None:
+    """Create a token for USERNAME; it is printed once and stored only as a hash."""
+    from workflow import tokens
+    rt = _runtime()
+    try:
+        with rt.uow() as uow:
+            token_id, plain = tokens.create(uow.conn, username, name, now=utcnow())
+            uow.commit()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"token {token_id} for {username} ({name}); keep it now, it is not shown again:")
+    click.echo(plain)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by its id; it stops working at once."""
+    from workflow import tokens
+    rt = _runtime()
+    try:
+        with rt.uow() as uow:
+            tokens.revoke(uow.conn, token_id, now=utcnow())
+            uow.commit()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"token {token_id} revoked")
+
+
+@token.command("list")
+def token_list() -> None:
+    """List tokens (id, user, name, created, last used, revoked); never the tokens themselves."""
+    from workflow import tokens
+    rt = _runtime()
+    with rt.uow(write=False) as uow:
+        rows = tokens.list_tokens(uow.conn)
+    for r in rows:
+        state = f"revoked {_local(r.revoked_at)}" if r.revoked_at else "active"
+        click.echo(f"{r.id:5}  {r.username:14} {r.name:24} created {_local(r.created_at)}  "
+                   f"last used {_local(r.last_used_at)}  {state}")
+
+
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "json", "svg"]), default="mermaid",
               show_default=True)

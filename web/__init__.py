@@ -43,6 +43,12 @@ def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Fl
     from web.pages import init_pages
     init_pages(app)
     # --- end of operators' pages ---
+
+    # --- JSON API (/api/v1): bearer tokens, no cookies; exempt it from CSRF protection
+    # with csrf.exempt(api_blueprint) if CSRFProtect is enabled app-wide.
+    from web.api import init_app as init_api
+    init_api(app)
+    # --- end JSON API
     return app
 
 

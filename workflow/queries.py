@@ -137,3 +137,12 @@ def nearest_deadlines(uow, complaint_ids) -> dict:
     for row in rows:
         nearest.setdefault(row.complaint_id, row)
     return nearest
+
+def list_after(uow, actor: Actor, filters: Filters, *, now: datetime, after_id: int = 0,
+               limit: int = PAGE_SIZE) -> list:
+    """Up to `limit` complaints with id > `after_id`, in id order (keyset paging for the API:
+    a page boundary does not move when complaints change); each with its nearest due time."""
+    rows = uow.conn.execute(
+        select(t).where(*_where(actor, filters, now), t.c.id > after_id)
+        .order_by(t.c.id).limit(limit)).mappings().all()
+    return [(Complaint.from_row(r), r["next_due_at"]) for r in rows]

@@ -1,0 +1,185 @@
+"""The OpenAPI 3.1 document, built in code from the same tables the server uses.
+
+One path per action documents exactly the fields that action accepts; the data shapes
+are in `openapi_schemas`. `document()` is what /api/v1/openapi.json serves.
+"""
+from __future__ import annotations
+
+from states.catalogue import DEPARTMENTS
+from states.process import ACTIONS, State
+from web.api.openapi_schemas import MAX_ID, action_body, closed_object, component_schemas, ref
+from web.api.problems import MEDIA_TYPE, PROBLEMS
+from web.api.schemas import MAX_PER_PAGE
+
+
+def _problem_response(*codes: str) -> dict:
+    described = "; ".join(f"{c}: {PROBLEMS[c][1]}" for c in codes)
+    return {"description": described, "content": {MEDIA_TYPE: {"schema": ref("Problem")}}}
+
+
+def _errors(*statuses: int) -> dict:
+    """Problem responses for these statuses (with the headers 401 and 429 carry)."""
+    out = {}
+    for status in statuses:
+        codes = [c for c, (s, _) in PROBLEMS.items() if s == status]
+        out[str(status)] = _problem_response(*codes)
+    if "401" in out:
+        out["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    if "429" in out:
+        out["429"]["headers"] = {"Retry-After": {"required": True,
+                                                 "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+    return out
+
+
+def _json(schema_name: str, description: str, etag: bool = False, **headers) -> dict:
+    response = {"description": description,
+                "content": {"application/json": {"schema": ref(schema_name)}}}
+    if etag:
+        headers["ETag"] = {"description": "the complaint's version, quoted", "required": True,
+                           "schema": {"type": "string", "pattern": r'^"[0-9]+"$'}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+PATH_ID = {"name": "complaint_id", "in": "path", "required": True,
+           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
+            "description": 'The ETag of the complaint as read ("3"); a stale one gives 412.',
+            "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[0-9]{1,9}"|[0-9]{1,9})$'}}
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                   "description": "Any unique string per intended complaint (1-200 visible "
+                                  "ASCII characters); a retry with the same key and body "
+                                  "returns the first complaint (200), a different body 422.",
+                   "schema": {"type": "string", "pattern": r"^[\x21-\x7e]{1,200}$"}}
+_READ_ERRORS = (401, 404, 422, 429)
+_WRITE_ERRORS = (400, 401, 403, 404, 413, 415, 422, 429)
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+LIST_PARAMETERS = [
+    _query("state", {"type": "string", "enum": [s.value for s in State]}, "Only this state."),
+    _query("department", {"type": "string", "enum": list(DEPARTMENTS)},
+           "Only complaints currently with this department."),
+    _query("severity", {"type": "string", "enum": ["normal", "major"]}, "Only this severity."),
+    _query("overdue", {"type": "string", "enum": ["true", "false"]},
+           "true: only complaints with a running clock past its due time."),
+    _query("updated_since", {"type": "string", "format": "date-time"},
+           "Only complaints changed at or after this time (RFC 3339 with offset)."),
+    _query("cursor", {"type": "string", "pattern": "^[0-9]{1,18}$"},
+           "The next_cursor of the previous page."),
+    _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+           "Page size (default 50)."),
+]
+
+
+def _action_path(action: str) -> dict:
+    body = action_body(action)
+    return {"post": {
+        "operationId": f"action_{action}", "tags": ["actions"],
+        "summary": f"Fire `{action}` on a complaint",
+        "description": "Allowed only from the states and for the roles in the process "
+                       "definition; 409 lists the actions allowed now. Send If-Match with "
+                       "the ETag to refuse a stale change (412).",
+        "parameters": [PATH_ID, IF_MATCH],
+        "requestBody": {"required": bool(body["required"]), "content": {
+            "application/json": {"schema": ref(f"{action.capitalize()}Fields")}}},
+        "responses": {"200": _json("ComplaintDetail", "the complaint after the action", True),
+                      **_errors(*_WRITE_ERRORS, 409, 412)}}}
+
+
+def document() -> dict:
+    """The whole OpenAPI 3.1 document (paths relative to the server /api/v1)."""
+    paths = {
+        "/ping": {"get": {"operationId": "ping", "security": [], "tags": ["meta"],
+                          "summary": "Liveness: a trivial endpoint",
+                          "responses": {"200": _json("Ping", "ok")}}},
+        "/complaints": {
+            "post": {"operationId": "create_complaint", "tags": ["complaints"],
+                     "summary": "File a complaint (intake)",
+                     "parameters": [IDEMPOTENCY_KEY],
+                     "requestBody": {"required": True, "content": {
+                         "application/json": {"schema": ref("ComplaintCreate")}}},
+                     "responses": {
+                         "201": _json("ComplaintDetail", "filed", True, Location={
+                             "required": True, "schema": {"type": "string"}}),
+                         "200": _json("ComplaintDetail", "an idempotent retry: the complaint "
+                                      "the first request filed", True),
+                         **_errors(*_WRITE_ERRORS)}},
+            "get": {"operationId": "list_complaints", "tags": ["complaints"],
+                    "summary": "List and filter the complaints this token's user may see",
+                    "description": "Ordered by id; follow links.next (or pass next_cursor "
+                                   "as cursor) for the next page.",
+                    "parameters": LIST_PARAMETERS,
+                    "responses": {"200": _json("ComplaintPage", "a page"),
+                                  **_errors(401, 422, 429)}}},
+        "/complaints/{complaint_id}": {"get": {
+            "operationId": "get_complaint", "tags": ["complaints"],
+            "summary": "One complaint: facts, state, severity, departments, clocks, "
+                       "allowed actions, version",
+            "parameters": [PATH_ID],
+            "responses": {"200": _json("ComplaintDetail", "the complaint", True),
+                          **_errors(*_READ_ERRORS)}}},
+        **{f"/complaints/{{complaint_id}}/actions/{a}": _action_path(a) for a in ACTIONS},
+        "/complaints/{complaint_id}/history": {"get": {
+            "operationId": "get_history", "tags": ["complaints"],
+            "summary": "The complaint's history, oldest first", "parameters": [PATH_ID],
+            "responses": {"200": _json("History", "the events"), **_errors(*_READ_ERRORS)}}},
+        "/process": {"get": {
+            "operationId": "get_process", "tags": ["process"],
+            "summary": "The process definition: states, transitions, roles, fields",
+            "responses": {"200": _json("ProcessDefinition", "the definition"),
+                          **_errors(401, 422, 429)}}},
+        "/process/diagram": {"get": {
+            "operationId": "get_process_diagram", "tags": ["process"],
+            "summary": "The process diagram: SVG, or Mermaid text with format=mermaid",
+            "parameters": [_query("format", {"type": "string", "enum": ["svg", "mermaid"]},
+                                  "svg (default) or mermaid")],
+            "responses": {"200": {"description": "the diagram", "content": {
+                "image/svg+xml": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}}}}, **_errors(401, 422, 429)}}},
+        "/openapi.json": {"get": {"operationId": "openapi", "security": [], "tags": ["meta"],
+                                  "summary": "This document",
+                                  "responses": {"200": {"description": "OpenAPI 3.1", "content": {
+                                      "application/json": {"schema": {"type": "object"}}}}}}},
+        "/docs": {"get": {"operationId": "docs", "security": [], "tags": ["meta"],
+                          "summary": "This document as an HTML reference page",
+                          "responses": {"200": {"description": "HTML", "content": {
+                              "text/html": {"schema": {"type": "string"}}}}}}},
+    }
+    schemas = component_schemas()
+    schemas["Ping"] = closed_object({"status": {"type": "string", "enum": ["ok"]}})
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "投诉处理 API / Complaint-handling API", "version": "1.0.0",
+                 "description": DESCRIPTION},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": n} for n in ("complaints", "actions", "process", "meta")],
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": {"bearerAuth": {
+            "type": "http", "scheme": "bearer",
+            "description": "A token from `complaints token create USERNAME --name NAME`."}}},
+    }
+
+
+DESCRIPTION = """\
+For the hotline, business-hall and web systems and the regulator-liaison desk: file and
+follow complaints with the same rules as the web application.
+
+* Authentication: `Authorization: Bearer <token>`; a token acts as its user (role and
+  department rules apply). 401 when missing, unknown or revoked.
+* Errors are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
+  `detail`; 422 lists every bad field in `errors`; 409 lists the `allowed` actions.
+* 400: the body is not a JSON object, or a header (If-Match, Idempotency-Key) is malformed.
+  415: a body that is not `application/json`. 413: a body over 256 KiB.
+* Concurrency: every complaint carries `version` (also the `ETag`). Send `If-Match` on an
+  action to get 412 if it changed; without If-Match a lost race is a 409 `conflict`.
+* Rate limit per token (default 600 requests per 60 s per server process): 429 with
+  `Retry-After` seconds.
+* Times are UTC, RFC 3339 with `Z`.
+"""

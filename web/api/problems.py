@@ -1,0 +1,127 @@
+"""Errors as `application/problem+json` (RFC 9457): type, title, status, detail, extensions.
+
+Domain errors from `workflow.errors` map to HTTP codes here and nowhere else in the API:
+ValidationError → 422 (every bad field in `errors`), NotFound → 404, Forbidden → 403,
+ActionNotAllowed → 409 (with `allowed`), Conflict → 412 when the client sent If-Match,
+409 when another request won a race the client did not guard against,
+IdempotencyMismatch → 422.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Response, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from workflow import errors as domain
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+
+#: code -> (status, title): Chinese first, then English; `type` is /api/v1/docs#problem-CODE.
+PROBLEMS: dict[str, tuple[int, str]] = {
+    "bad_request": (400, "请求无法解析 / Bad request"),
+    "unauthorized": (401, "未认证 / Unauthorized"),
+    "forbidden": (403, "无权操作 / Forbidden"),
+    "not_found": (404, "不存在 / Not found"),
+    "method_not_allowed": (405, "方法不允许 / Method not allowed"),
+    "action_not_allowed": (409, "当前状态不允许此操作 / Action not allowed now"),
+    "conflict": (409, "并发修改冲突 / Conflicting change"),
+    "precondition_failed": (412, "版本已过期 / Stale version"),
+    "too_large": (413, "请求体过大 / Request body too large"),
+    "unsupported_media_type": (415, "请求体须为 JSON / Unsupported media type"),
+    "validation_error": (422, "字段有误 / Invalid fields"),
+    "idempotency_mismatch": (422, "幂等键已用于不同请求 / Idempotency key reused"),
+    "rate_limited": (429, "请求过于频繁 / Too many requests"),
+    "internal_error": (500, "服务器内部错误 / Internal server error"),
+    "unavailable": (503, "服务暂不可用 / Service unavailable"),
+}
+_BY_STATUS = {405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+class ApiError(Exception):
+    """An error the API raises itself; rendered as a problem document."""
+
+    def __init__(self, code: str, detail: str, headers: dict | None = None, **extensions):
+        super().__init__(detail)
+        self.code, self.detail = code, detail
+        self.headers, self.extensions = headers or {}, extensions
+
+
+def problem(code: str, detail: str, headers: dict | None = None, **extensions) -> Response:
+    """A problem+json response for a problem code from PROBLEMS."""
+    status, title = PROBLEMS[code]
+    body = {"type": f"/api/v1/docs#problem-{code}", "title": title, "status": status,
+            "detail": detail, **extensions}
+    response = Response(json.dumps(body, ensure_ascii=False), status=status,
+                        mimetype=MEDIA_TYPE)
+    response.headers.update(headers or {})
+    return response
+
+
+def from_domain(exc: domain.DomainError) -> Response:
+    """Map a domain error to its problem response."""
+    if isinstance(exc, domain.ValidationError):
+        return problem("validation_error", f"{len(exc.errors)} field(s) invalid: "
+                       + "; ".join(f"{k}: {v}" for k, v in exc.errors.items()), errors=exc.errors)
+    if isinstance(exc, domain.NotFound):
+        return problem("not_found", str(exc))
+    if isinstance(exc, domain.Forbidden):
+        return problem("forbidden", str(exc))
+    if isinstance(exc, domain.ActionNotAllowed):
+        return problem("action_not_allowed", str(exc), action=exc.action, state=exc.state,
+                       allowed=exc.allowed)
+    if isinstance(exc, domain.Conflict):
+        etag = {"ETag": f'"{exc.current}"'} if exc.current is not None else {}
+        if "If-Match" in request.headers:
+            return problem("precondition_failed", str(exc), etag,
+                           current_version=exc.current)
+        return problem("conflict", str(exc) + " (a concurrent request changed it first)",
+                       etag, current_version=exc.current)
+    if isinstance(exc, domain.IdempotencyMismatch):
+        return problem("idempotency_mismatch", str(exc))
+    log.error("unmapped domain error %r", exc)
+    return problem("internal_error", "unexpected error")
+
+
+def from_http(exc: HTTPException) -> Response:
+    """Map a Werkzeug HTTP error (routing, 405, 413, ...) to a problem response."""
+    code = _BY_STATUS.get(exc.code) or next(
+        (c for c, (s, _) in PROBLEMS.items() if s == exc.code), None)
+    if code is None:
+        code = "bad_request" if (exc.code or 500) < 500 else "internal_error"
+    headers = {}
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    detail = exc.description or PROBLEMS[code][1]
+    if exc.code == 413:
+        detail = f"the request body is larger than the limit of {_limit()} bytes"
+    return problem(code, detail, headers)
+
+
+def _limit() -> int:
+    from flask import current_app
+    return current_app.config.get("MAX_CONTENT_LENGTH") or 0
+
+
+def register(blueprint) -> None:
+    """Install the blueprint's error handlers: every error leaves as problem+json."""
+    blueprint.register_error_handler(ApiError, lambda e: problem(
+        e.code, e.detail, e.headers, **e.extensions))
+    blueprint.register_error_handler(domain.DomainError, from_domain)
+    blueprint.register_error_handler(HTTPException, from_http)
+    blueprint.register_error_handler(OperationalError, _unavailable)
+    blueprint.register_error_handler(Exception, _internal)
+
+
+def _unavailable(exc: OperationalError) -> Response:
+    log.warning("database unavailable: %s", exc)
+    return problem("unavailable", "the database is busy or unreachable; try again shortly",
+                   {"Retry-After": "1"})
+
+
+def _internal(exc: Exception) -> Response:
+    log.exception("unhandled error in %s %s", request.method, request.path)
+    return problem("internal_error", "unexpected error; it has been logged")

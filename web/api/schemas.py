@@ -1,0 +1,194 @@
+"""Reading requests: JSON bodies, field types, query parameters and conditional headers.
+
+Every check lists every bad field at once. A body that is not JSON (or not an object)
+is a 400, a non-JSON content type a 415, wrong or unknown fields a 422; nothing is
+written before all of this passed.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+from flask import request
+
+from states.catalogue import DEPARTMENTS, SATISFACTION
+from states.process import ACTION_FIELDS, State
+from web.api.problems import ApiError
+from workflow.actions import MAX_TEXT, NEEDS_COMMENT, NEEDS_REASON
+from workflow.errors import ValidationError
+from workflow.intake import FIELDS as INTAKE_FIELDS
+
+#: Intake fields and their JSON types (the values are checked by workflow.intake).
+INTAKE_TYPES: dict[str, type] = {name: str for name in INTAKE_FIELDS}
+INTAKE_TYPES.update(complainant_count=int, media=bool, leadership=bool,
+                    serious_deficiency=bool)
+INTAKE_REQUIRED = ("mobile", "channel", "cause", "text")
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
+ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$|^(\d{1,9})$')     # "3", W/"3", or a bare 3
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+MAX_PER_PAGE = 200
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_object() -> dict:
+    """The request body as a JSON object; an empty body is {}."""
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        return {}
+    if request.mimetype != "application/json":
+        raise ApiError("unsupported_media_type",
+                       f"send the body as application/json, not {request.mimetype or 'nothing'!r}")
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError("bad_request", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ApiError("bad_request", "the body must be a JSON object")
+    return body
+
+
+def type_errors(body: dict, types: dict[str, type]) -> dict[str, str]:
+    """Unknown fields and fields of the wrong JSON type (booleans are not integers)."""
+    errors = {}
+    for name, value in body.items():
+        expected = types.get(name)
+        if expected is None:
+            errors[name] = "unknown field"
+        elif type(value) is not expected:
+            errors[name] = f"must be {_TYPE_NAMES[expected]}"
+    return errors
+
+
+def intake_values() -> dict:
+    """The intake body, or a ValidationError listing every bad field (types and values)."""
+    from workflow.intake import validate
+    body = json_object()
+    errors = type_errors(body, INTAKE_TYPES)
+    errors.update({name: "required" for name in INTAKE_REQUIRED if name not in body})
+    try:
+        validate({k: v for k, v in body.items() if k not in errors})
+    except ValidationError as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        raise ValidationError(errors)
+    return body
+
+
+def action_fields(action: str) -> dict:
+    """The action's fields (ACTION_FIELDS plus comment) as keyword arguments for the service."""
+    body = json_object()
+    allowed = ("comment", *ACTION_FIELDS.get(action, ()))
+    errors = type_errors(body, {name: str for name in allowed})
+    for name in ("comment", "reason"):
+        if isinstance(body.get(name), str) and len(body[name]) > MAX_TEXT:
+            errors.setdefault(name, f"at most {MAX_TEXT} characters")
+    if action in NEEDS_COMMENT and not str(body.get("comment") or "").strip():
+        errors.setdefault("comment", "required")
+    if action in NEEDS_REASON and not str(body.get("reason") or "").strip():
+        errors.setdefault("reason", "required")
+    for name, table in (("department", DEPARTMENTS), ("satisfaction", SATISFACTION)):
+        value = body.get(name)
+        if name in allowed and not (isinstance(value, str) and value in table):
+            errors.setdefault(name, f"one of {', '.join(table)}")
+    if errors:
+        raise ValidationError(errors)
+    return body
+
+
+def expected_version() -> int | None:
+    """The version in If-Match ("3", W/"3" or a bare 3); None when absent or "*"."""
+    value = request.headers.get("If-Match")
+    if value is None or value.strip() == "*":
+        return None
+    match = ETAG.match(value.strip())
+    if not match:
+        raise ApiError("bad_request", 'If-Match must be the ETag of the complaint, e.g. "3"')
+    return int(match.group(1) or match.group(2))
+
+
+def idempotency_key() -> str | None:
+    """The Idempotency-Key header: 1-200 visible ASCII characters, or None."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.match(key):
+        raise ApiError("bad_request", "Idempotency-Key must be 1-200 visible ASCII characters")
+    return key
+
+
+def _param_errors(allowed) -> dict[str, str]:
+    args = request.args
+    errors = {name: "unknown query parameter" for name in args if name not in allowed}
+    errors.update({name: "given more than once" for name in args
+                   if name in allowed and len(args.getlist(name)) > 1})
+    return errors
+
+
+def query(allowed: set[str]) -> dict[str, str]:
+    """The query parameters, refusing unknown or repeated ones (422)."""
+    errors = _param_errors(allowed)
+    if errors:
+        raise ValidationError(errors)
+    return request.args.to_dict()
+
+
+def list_filters(allowed: set[str]) -> tuple[dict, int, int, dict]:
+    """(Filters keyword arguments, after_id, per_page, the parameters) for the list endpoint;
+    a ValidationError lists every bad parameter."""
+    errors, filters, args = _param_errors(allowed), {}, request.args.to_dict()
+    state = args.get("state")
+    if state is not None:
+        if state not in State.__members__:
+            errors["state"] = f"one of {', '.join(State.__members__)}"
+        filters["state"] = state
+    department = args.get("department")
+    if department is not None:
+        if department not in DEPARTMENTS:
+            errors["department"] = f"one of {', '.join(DEPARTMENTS)}"
+        filters["department"] = department
+    severity = args.get("severity")
+    if severity is not None:
+        if severity not in ("normal", "major"):
+            errors["severity"] = "normal or major"
+        filters["severity"] = severity
+    overdue = args.get("overdue")
+    if overdue is not None:
+        if overdue not in ("true", "false"):
+            errors["overdue"] = "true or false"
+        filters["overdue"] = overdue == "true"
+    if "updated_since" in args:
+        try:
+            filters["updated_since"] = parse_time(args["updated_since"])
+        except ValueError as exc:
+            errors["updated_since"] = str(exc)
+    after_id, per_page = 0, 50
+    if "cursor" in args:
+        cursor = args["cursor"]
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+            errors["cursor"] = "use the next_cursor of the previous page"
+        else:
+            after_id = int(cursor)
+    if "per_page" in args:
+        text = args["per_page"]
+        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_PER_PAGE):
+            errors["per_page"] = f"a whole number from 1 to {MAX_PER_PAGE}"
+        else:
+            per_page = int(text)
+    if errors:
+        raise ValidationError(errors)
+    return filters, after_id, per_page, args
+
+
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 date-time with a UTC offset, as an aware UTC datetime."""
+    try:
+        value = datetime.fromisoformat(text.strip().upper())
+        if value.tzinfo is None:
+            raise ValueError
+        return value.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise ValueError("an RFC 3339 date-time with offset, e.g. 2026-11-30T01:00:00Z") from None

@@ -1,0 +1,150 @@
+"""The API's endpoints: each reads the request, calls a workflow service, answers JSON."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from flask import Response, current_app, g, jsonify, url_for
+
+from states import diagram
+from states.process import ACTION_FIELDS
+from web import runtime_of
+from web.api import schemas
+from web.api.blueprint import api
+from web.api.problems import ApiError
+from web.api.represent import detail, event, summary
+from web.api.writes import writer
+from workflow import access, queries, services
+from workflow.actions import allowed_actions, load
+from workflow.errors import IdempotencyMismatch, NotFound
+from workflow.schema import utcnow
+
+log = logging.getLogger(__name__)
+ID = "<int(min=1, max=9223372036854775807):complaint_id>"
+LIST_PARAMS = {"state", "department", "severity", "overdue", "updated_since", "cursor",
+               "per_page"}
+
+
+def _json(body, status: int = 200, version: int | None = None, **headers) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    if version is not None:
+        response.headers["ETag"] = f'"{version}"'
+    response.headers.update(headers)
+    return response
+
+
+def _visible(uow, complaint_id: int, actor):
+    """The complaint if the actor may see it; otherwise it does not exist for them (404)."""
+    found = load(uow, complaint_id)
+    if not access.may_see(actor, found):
+        raise NotFound("complaint", complaint_id)
+    return found
+
+
+def _detail_of(uow, complaint, actor) -> dict:
+    return detail(complaint, queries.deadlines_of(uow, complaint.id),
+                  allowed_actions(uow, complaint, actor))
+
+
+@api.get("/ping")
+def ping():
+    """A trivial endpoint for health checks and as the benchmark's baseline."""
+    return {"status": "ok"}
+
+
+@api.post("/complaints")
+def create_complaint():
+    """File a complaint; with Idempotency-Key a retry returns the first result."""
+    schemas.query(set())
+    key = schemas.idempotency_key()
+    values = schemas.intake_values()
+    rt, actor = runtime_of(current_app), g.api_actor
+    with writer(rt):
+        result = services.intake(rt, actor, values, now=utcnow(), idempotency_key=key)
+    with rt.uow(write=False) as uow:
+        complaint = load(uow, result.complaint.id)
+        if result.replayed and not access.may_see(actor, complaint):
+            raise IdempotencyMismatch(key)   # someone else's key: never reveal their complaint
+        body = _detail_of(uow, complaint, actor)
+    headers = {"Location": url_for("api.complaint", complaint_id=complaint.id)}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return _json(body, 200 if result.replayed else 201, complaint.version, **headers)
+
+
+@api.get("/complaints")
+def list_complaints():
+    """A page of the complaints this token's user may see, in id order."""
+    filters, after_id, per_page, args = schemas.list_filters(LIST_PARAMS)
+    rt, actor = runtime_of(current_app), g.api_actor
+    with rt.uow(write=False) as uow:
+        rows = queries.list_after(uow, actor, queries.Filters(**filters), now=utcnow(),
+                                  after_id=after_id, limit=per_page + 1)
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    next_cursor = str(rows[-1][0].id) if more else None
+    base = url_for("api.list_complaints")
+    keep = {k: v for k, v in args.items() if k != "cursor"}
+    links = {"self": base + ("?" + urlencode(args) if args else ""),
+             "next": base + "?" + urlencode({**keep, "cursor": next_cursor}) if more else None}
+    return {"items": [summary(c, due) for c, due in rows], "next_cursor": next_cursor,
+            "links": links}
+
+
+@api.get(f"/complaints/{ID}")
+def complaint(complaint_id: int):
+    """One complaint with clocks and the actions allowed now; ETag is its version."""
+    schemas.query(set())
+    rt, actor = runtime_of(current_app), g.api_actor
+    with rt.uow(write=False) as uow:
+        found = _visible(uow, complaint_id, actor)
+        body = _detail_of(uow, found, actor)
+    return _json(body, version=found.version)
+
+
+@api.post(f"/complaints/{ID}/actions/<action>")
+def fire_action(complaint_id: int, action: str):
+    """Fire an action with its fields; If-Match makes it conditional on the version."""
+    schemas.query(set())
+    if action not in ACTION_FIELDS:
+        raise NotFound("action", action)
+    expected = schemas.expected_version()
+    fields = schemas.action_fields(action)
+    rt, actor = runtime_of(current_app), g.api_actor
+    with writer(rt):
+        changed = services.act(rt, complaint_id, action, actor, now=utcnow(),
+                               expected_version=expected, **fields)
+    with rt.uow(write=False) as uow:
+        body = _detail_of(uow, changed, actor)
+    return _json(body, version=changed.version)
+
+
+@api.get(f"/complaints/{ID}/history")
+def history(complaint_id: int):
+    """Every recorded event of the complaint, oldest first."""
+    schemas.query(set())
+    rt, actor = runtime_of(current_app), g.api_actor
+    with rt.uow(write=False) as uow:
+        _visible(uow, complaint_id, actor)
+        items = [event(row) for row in queries.history_of(uow, complaint_id)]
+    return {"complaint_id": complaint_id, "items": items}
+
+
+@api.get("/process")
+def process():
+    """The process definition: states, transitions with roles and guards, fields."""
+    schemas.query(set())
+    return diagram.definition()
+
+
+@api.get("/process/diagram")
+def process_diagram():
+    """The process diagram as SVG (default) or Mermaid text (?format=mermaid)."""
+    fmt = schemas.query({"format"}).get("format", "svg")
+    if fmt == "svg":
+        return Response(diagram.svg(), mimetype="image/svg+xml")
+    if fmt == "mermaid":
+        return Response(diagram.mermaid(), mimetype="text/plain")
+    raise ApiError("validation_error", "format must be svg or mermaid",
+                   errors={"format": "svg or mermaid"})
