@@ -1,0 +1,66 @@
+"""Running the timer worker: in its own process (`complaints worker`) or in the background.
+
+`start_background(runtime)` is what `complaints serve` calls for the single-machine
+SQLite default: a background scheduler in the web process, stopped with `.stop()`.
+`run_forever(runtime)` blocks (the `complaints worker` command). Both refuse to start
+on a SQLite database that already has a worker (`timers.lease.WorkerRefused`).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+
+from timers import notify
+from timers.scheduler import build_scheduler
+from timers.worker import Worker
+from workflow.runtime import Runtime
+from workflow.schema import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    """A running background worker; `stop()` ends it and gives the SQLite lease up."""
+
+    def __init__(self, scheduler, worker: Worker):
+        self.scheduler, self.worker = scheduler, worker
+
+    def stop(self) -> None:
+        """Stop the scheduler (waiting for a running sweep) and release the worker."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.worker.close()
+
+
+def _jobs(runtime, now, smtp_url, batch):
+    worker = Worker(runtime, now=now, batch=batch).start()
+    sender = notify.make_sender(smtp_url if smtp_url is not None
+                                else os.environ.get("COMPLAINTS_SMTP_URL"))
+
+    def send() -> None:
+        notify.deliver(runtime, sender, now=now)
+
+    return worker, send
+
+
+def start_background(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
+                     smtp_url: str | None = None, interval: float = 0.25,
+                     batch: int = 500) -> Background:
+    """Start the timer worker and the outbox sender in background threads."""
+    worker, send = _jobs(runtime, now, smtp_url, batch)
+    scheduler = build_scheduler(worker.sweep, send, interval=interval)
+    scheduler.start()
+    return Background(scheduler, worker)
+
+
+def run_forever(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
+                smtp_url: str | None = None, interval: float = 0.25, batch: int = 500) -> None:
+    """Run the timer worker and the outbox sender in this thread until interrupted."""
+    worker, send = _jobs(runtime, now, smtp_url, batch)
+    scheduler = build_scheduler(worker.sweep, send, blocking=True, interval=interval)
+    try:
+        scheduler.start()
+    finally:
+        worker.close()
