@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 
 from states.calendar import SHANGHAI
 from states.catalogue import CUSTOMER_SERVICE
@@ -39,14 +39,20 @@ _WARNED = (update(t).where(t.c.id == bindparam("_id"), t.c.status == "active")
 _FIRED = (update(t).where(t.c.id == bindparam("_id"), t.c.started_at == bindparam("_started"))
           .values(status="fired", next_at=None, breached_at=bindparam("now")))
 _CLEAR = update(t).where(t.c.id == bindparam("_id")).values(next_at=None)
+_REREAD = select(t).where(t.c.id == bindparam("_id"))
 
 
 def _local(ts: datetime) -> str:
     return ts.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def fire(uow, row, now: datetime) -> str:
+def fire(uow, claimed, now: datetime) -> str:
     """Act on one claimed deadline row at `now`; return what happened (for logs and counts)."""
+    # An earlier row of the batch may have restarted or stopped this clock (an escalation
+    # retracks the complaint's clocks): act on the row as it is now.
+    row = uow.conn.execute(_REREAD, {"_id": claimed.id}).one()
+    if row.next_at is None or row.next_at > now:
+        return "skipped"
     if row.status != "active":
         uow.conn.execute(_CLEAR, {"_id": row.id})
         return "skipped"
