@@ -183,6 +183,7 @@ def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
     rt = _runtime()
     if show_status:
         click.echo(timer_status.render(rt, now=utcnow()))
+        rt.engine.dispose()
         return
     smtp_url = os.environ.get("COMPLAINTS_SMTP_URL")
     try:
@@ -222,6 +223,8 @@ def calendar_load(path: str, loaded_by: str) -> None:
             uow.commit()
     except (ValueError, KeyError) as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
+    finally:
+        rt.engine.dispose()
     click.echo(f"{result.year}: {result.holidays} holidays, {result.workdays} 调休 working days "
                f"loaded; {result.recomputed} deadlines recomputed on confirmed data")
 
@@ -234,6 +237,7 @@ def calendar_status() -> None:
     now = utcnow()
     with rt.uow(write=False) as uow:
         report = calendar_admin.status(uow.conn, rt.reload_calendar(), now.astimezone(SHANGHAI).date())
+    rt.engine.dispose()
     names = {"loaded": "已加载 loaded by an administrator", "package": "chinesecalendar package",
              "fallback": "无数据 NO DATA: Monday-Friday fallback"}
     for year in report["years"]:
