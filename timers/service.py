@@ -28,7 +28,8 @@ class Background:
         self.scheduler, self.worker = scheduler, worker
 
     def stop(self) -> None:
-        """Stop the scheduler (waiting for a running sweep) and release the worker."""
+        """Stop the scheduler (a running sweep ends after its batch) and release the worker."""
+        self.worker.stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.worker.close()
@@ -63,4 +64,7 @@ def run_forever(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
     try:
         scheduler.start()
     finally:
+        worker.stopping.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
         worker.close()

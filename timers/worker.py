@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -67,6 +68,7 @@ class Worker:
         self._unreported, self._lag = 0, 0.0
         self._calendar_stamp = None
         self.counts: Counter = Counter()
+        self.stopping = threading.Event()
 
     def start(self) -> "Worker":
         """Take the lease (SQLite: refuse when another worker runs) and load the calendar."""
@@ -81,13 +83,14 @@ class Worker:
         return self
 
     def close(self) -> None:
-        """Give the lease up."""
+        """Stop between batches and give the lease up."""
+        self.stopping.set()
         self._lease.release()
 
     def sweep(self) -> int:
         """Fire everything due now, batch after batch while batches come back full."""
         fired = 0
-        while True:
+        while not self.stopping.is_set():
             now = self.now()
             with self.rt.engine.connect() as conn:
                 oldest = conn.execute(PEEK).scalar()
