@@ -46,11 +46,14 @@ def _local(ts: datetime) -> str:
     return ts.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def fire(uow, claimed, now: datetime) -> str:
-    """Act on one claimed deadline row at `now`; return what happened (for logs and counts)."""
-    # An earlier row of the batch may have restarted or stopped this clock (an escalation
-    # retracks the complaint's clocks): act on the row as it is now.
-    row = uow.conn.execute(_REREAD, {"_id": claimed.id}).one()
+def fire(uow, row, now: datetime, reread: bool = False) -> str:
+    """Act on one claimed deadline row at `now`; return what happened (for logs and counts).
+
+    `reread` when an earlier row of the batch touched the same complaint: an escalation
+    restarts the complaint's clocks, so act on the row as it is now.
+    """
+    if reread:
+        row = uow.conn.execute(_REREAD, {"_id": row.id}).one()
     if row.next_at is None or row.next_at > now:
         return "skipped"
     if row.status != "active":

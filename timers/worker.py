@@ -107,20 +107,34 @@ class Worker:
         return fired
 
     def _batch(self, now: datetime) -> tuple[int, int]:
+        try:
+            return self._fire_batch(now, careful=False)
+        except (Conflict, DBAPIError) as exc:
+            # Rare (someone changed a complaint meanwhile): redo the batch with a
+            # savepoint per row, so only the rows that fail wait for the next pass.
+            log.info("batch rolled back (%s); firing row by row", exc)
+            return self._fire_batch(now, careful=True)
+
+    def _fire_batch(self, now: datetime, careful: bool) -> tuple[int, int]:
+        outcomes: Counter = Counter()
         with self.rt.uow() as uow:
             rows = uow.conn.execute(self._claim, {"now": now}).all()
-            done = 0
+            touched: set[int] = set()
             for row in rows:
+                reread = row.complaint_id in touched
+                touched.add(row.complaint_id)
+                if not careful:
+                    outcomes[fire(uow, row, now, reread)] += 1
+                    continue
                 try:
                     with uow.conn.begin_nested():
-                        outcome = fire(uow, row, now)
+                        outcomes[fire(uow, row, now, True)] += 1
                 except (Conflict, DBAPIError) as exc:
                     log.info("deadline %s of complaint %s retried later: %s", row.id,
                              row.complaint_id, exc)
-                    continue
-                self.counts[outcome] += 1
-                done += 1
             uow.commit()
+        self.counts.update(outcomes)
+        done = sum(outcomes.values())
         if rows:
             log.debug("fired %s of %s claimed deadlines", done, len(rows))
         return len(rows), done

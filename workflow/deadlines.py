@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from states.clocks import CYCLE, RULES
@@ -24,9 +24,16 @@ _UPSERT_COLUMNS = ("track", "cycle", "duration", "status", "started_at", "warn_a
 def _upsert(dialect: str):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(t)
-    return stmt.on_conflict_do_update(
+    stmt = stmt.on_conflict_do_update(
         index_elements=[t.c.complaint_id, t.c.kind],
         set_={c: getattr(stmt.excluded, c) for c in _UPSERT_COLUMNS})
+    # SQLAlchemy has no cache key for ON CONFLICT and would compile it on every call
+    # (~1 ms, the largest cost of an escalation): compile it once, as typed text.
+    names = ("complaint_id", "kind", *_UPSERT_COLUMNS)
+    compiler = {"postgresql": postgresql, "sqlite": sqlite}[dialect].dialect(paramstyle="named")
+    sql = str(stmt.values({n: bindparam(n) for n in names}).compile(dialect=compiler,
+                                                                 for_executemany=True))
+    return text(sql).bindparams(*(bindparam(n, type_=t.c[n].type) for n in names))
 
 
 _UPSERTS = {name: _upsert(name) for name in ("sqlite", "postgresql")}
@@ -89,11 +96,15 @@ def resume(uow, complaint_id: int, kinds, now: datetime) -> int:
     return paused_for
 
 
+# Built once and without IN lists (expanding parameters are re-rendered on every call).
+_LIVE_KINDS = select(t.c.kind).where(t.c.complaint_id == bindparam("cid"),
+                                     or_(t.c.status == LIVE[0], t.c.status == LIVE[1]))
+
+
 def retrack(uow, complaint: Complaint, now: datetime) -> None:
     """Restart every running clock of the cycle on the complaint's (new) track."""
-    live = uow.conn.execute(select(t.c.kind).where(
-        t.c.complaint_id == complaint.id, t.c.kind.in_(CYCLE), t.c.status.in_(LIVE))).scalars()
-    start(uow, complaint, list(live), now)
+    live = uow.conn.execute(_LIVE_KINDS, {"cid": complaint.id}).scalars()
+    start(uow, complaint, [kind for kind in live if kind in CYCLE], now)
 
 
 def apply(uow, action: str, complaint: Complaint, now: datetime) -> None:
