@@ -69,6 +69,7 @@ class Worker:
         self._calendar_stamp = None
         self.counts: Counter = Counter()
         self.stopping = threading.Event()
+        self.last_batch: list = []
 
     def start(self) -> "Worker":
         """Take the lease (SQLite: refuse when another worker runs) and load the calendar."""
@@ -134,6 +135,7 @@ class Worker:
                              row.complaint_id, exc)
             uow.commit()
         self.counts.update(outcomes)
+        self.last_batch = rows          # committed: what the benchmark times
         done = sum(outcomes.values())
         if rows:
             log.debug("fired %s of %s claimed deadlines", done, len(rows))

@@ -43,7 +43,12 @@ def stop(process: subprocess.Popen) -> None:
     """Stop a worker process (SIGTERM) and wait for it to end."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-    process.wait(timeout=20)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()          # never leave a worker behind, then fail
+        process.wait(timeout=20)
+        raise
 
 
 def wait_for(condition, timeout: float, what: str):
@@ -115,7 +120,7 @@ def test_a_second_worker_on_the_same_sqlite_file_refuses_to_start(sqlite_url, tm
 def test_a_worker_killed_mid_batch_loses_nothing_and_fires_nothing_twice_after_restart(
         database_url, tmp_path):
     rt = make_runtime(database_url)
-    ids = loadgen.seed(rt.engine, 1500, utcnow() - timedelta(minutes=5))
+    ids = loadgen.seed(rt.engine, 800, utcnow() - timedelta(minutes=5))
     worker = start_worker(database_url, "--batch", "100", log=tmp_path / "worker.log")
     try:
         fired = wait_for(lambda: sum(escalations(rt).values()), 60, "the first batch")
