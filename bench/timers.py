@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore  # noqa: E402
 from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from states.policy import load_policy  # noqa: E402
 from timers import loadgen, notify  # noqa: E402
@@ -173,13 +173,41 @@ def bench_naive(rt, jobs_path: Path, pending: int, burst: int, trickle: int) -> 
                 burst_s=max(lags) if lags else float("nan"), done=len(lags))
 
 
+SEED_COMPLAINTS = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count)
+INSERT INTO complaints (id, state, version, mobile, customer_name, channel, source, cause, text,
+  complainant_count, media, leadership, serious_deficiency, routed_department, department,
+  originating_department, escalation_level, major_reasons, repeat_count, reopen_count, cycle,
+  pause_count, paused_seconds, policy_version, created_by, created_at, updated_at)
+SELECT :first + i, 'handling', 3, printf('139%08d', i), '测试客户', 'hotline', 'direct',
+  'coverage', '地下车库没有信号(压测数据)', 1, 0, 0, 0, 'network', 'network',
+  'customer_service', 0, '[]', 0, 0, 1, 0, 0, 'bench', 'bench', :made, :made FROM n
+"""
+SEED_DEADLINES = """
+INSERT INTO deadlines (complaint_id, kind, track, cycle, duration, status, started_at, warn_at,
+  due_at, next_at, paused_seconds, confirmed)
+SELECT c.id, k.kind, 'normal', 1, '48h', 'active', :made,
+  strftime('%Y-%m-%d %H:%M:%f', :far, '+' || (c.id - :first) || ' seconds') || '000',
+  strftime('%Y-%m-%d %H:%M:%f', :far, '+' || (c.id - :first + 43200) || ' seconds') || '000',
+  strftime('%Y-%m-%d %H:%M:%f', :far, '+' || (c.id - :first) || ' seconds') || '000', 0, 1
+FROM complaints AS c, (SELECT 'reply' AS kind UNION ALL SELECT 'first_contact'
+  UNION ALL SELECT 'progress_contact' UNION ALL SELECT 'outer_limit') AS k
+WHERE c.id > :first
+"""
+
+
 def seed_pending(path: str, pending: int) -> None:
-    """Insert `pending` live deadlines (4 clocks on each of pending/4 complaints) far ahead."""
+    """Insert `pending` live deadlines (4 clocks on each of pending/4 complaints) far ahead,
+    with INSERT ... SELECT (SQLite)."""
     engine = make_engine(f"sqlite:///{path}")
-    far = utcnow() + timedelta(days=10)
-    loadgen.seed(engine, pending // 4, lambda i: far + timedelta(seconds=i),
-                 kinds=("reply", "first_contact", "progress_contact", "outer_limit"),
-                 warned=False, chunk=10000)
+    fmt = "%Y-%m-%d %H:%M:%S.%f"
+    now = utcnow().replace(tzinfo=None)
+    with engine.begin() as conn:
+        first = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM complaints").scalar()
+        params = {"count": pending // 4, "first": first, "made": now.strftime(fmt),
+                  "far": (now + timedelta(days=10)).strftime(fmt)}
+        conn.execute(text(SEED_COMPLAINTS), params)
+        conn.execute(text(SEED_DEADLINES), params)
     engine.dispose()
 
 

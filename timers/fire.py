@@ -15,11 +15,11 @@ from sqlalchemy import bindparam, select, update
 
 from states.calendar import SHANGHAI
 from states.catalogue import CUSTOMER_SERVICE
-from states.clocks import REPEATING
+from states.clocks import CYCLE, REPEATING
 from workflow import deadlines
 from workflow.actions import apply_action, load
 from workflow.errors import ActionNotAllowed, Forbidden, NotFound, ValidationError
-from workflow.model import SYSTEM, Complaint
+from workflow.model import SYSTEM
 from workflow.outbox import notify, recipients_for
 from workflow.schema import deadlines as t
 
@@ -49,9 +49,11 @@ def _local(ts: datetime) -> str:
 def fire(uow, row, now: datetime, reread: bool = False) -> str:
     """Act on one claimed deadline row at `now`; return what happened (for logs and counts).
 
+    The claimed row carries its complaint's `complaint_level` (joined by the claim).
     `reread` when an earlier row of the batch touched the same complaint: an escalation
-    restarts the complaint's clocks, so act on the row as it is now.
+    restarts the complaint's clocks, so act on the row (and level) as they are now.
     """
+    level = None if reread else row.complaint_level
     if reread:
         row = uow.conn.execute(_REREAD, {"_id": row.id}).one()
     if row.next_at is None or row.next_at > now:
@@ -59,9 +61,9 @@ def fire(uow, row, now: datetime, reread: bool = False) -> str:
     if row.status != "active":
         uow.conn.execute(_CLEAR, {"_id": row.id})
         return "skipped"
-    complaint = load(uow, row.complaint_id)
     name = CLOCK_NAMES.get(row.kind, row.kind)
     if now < row.due_at:
+        complaint = load(uow, row.complaint_id)
         notify(uow, complaint, "deadline_warning",
                f"【即将超时】投诉 {complaint.number} {name}期限 {_local(row.due_at)}",
                f"投诉 {complaint.number} 的{name}期限将于 {_local(row.due_at)}(北京时间)到期,"
@@ -69,44 +71,47 @@ def fire(uow, row, now: datetime, reread: bool = False) -> str:
                f"at {row.due_at.isoformat()}.", now=now)
         uow.conn.execute(_WARNED, {"_id": row.id, "now": now})
         return "warned"
-    return _breach(uow, row, complaint, name, now)
+    try:
+        return _breach(uow, row, level, name, now)
+    except MOVED_ON as exc:
+        log.info("deadline %s (%s) of complaint %s does nothing: %s", row.id, row.kind,
+                 row.complaint_id, exc)
+        _mark_fired(uow, row, now)
+        return "moved_on"
 
 
 def _mark_fired(uow, row, now) -> None:
     uow.conn.execute(_FIRED, {"_id": row.id, "_started": row.started_at, "now": now})
 
 
-def _breach(uow, row, complaint: Complaint, name: str, now: datetime) -> str:
+def _breach(uow, row, level: int | None, name: str, now: datetime) -> str:
     policy, kind = uow.policy, row.kind
-    try:
-        if kind in policy.escalate_on_breach:
-            if complaint.escalation_level >= policy.max_escalation_level:
-                outcome = _notify_breach(uow, complaint, name, "at_max_level", now)
-            else:
-                outcome = _escalate(uow, complaint, kind, name, now)
-        elif kind == "auto_close":
-            apply_action(uow, complaint.id, "close", SYSTEM, now=now, satisfaction="no_objection",
-                         comment=f"答复后{row.duration}内客户无异议,系统自动结案",
-                         data={"criterion": f"deadline:{kind}"})
-            outcome = "closed"
-        elif kind in REPEATING:
-            _notify_breach(uow, complaint, name, "due", now)
-            deadlines.start(uow, complaint, [kind], now)
-            return "repeated"
-        else:
-            outcome = _notify_breach(uow, complaint, name, "missed", now)
-    except MOVED_ON as exc:
-        log.info("deadline %s (%s) of complaint %s does nothing: %s", row.id, kind,
-                 complaint.id, exc)
-        outcome = "moved_on"
+    if kind in policy.escalate_on_breach:
+        if level is None:
+            level = load(uow, row.complaint_id).escalation_level
+        if level < policy.max_escalation_level:
+            return _escalate(uow, row, name, now)
+        outcome = _notify_breach(uow, load(uow, row.complaint_id), name, "at_max_level", now)
+    elif kind == "auto_close":
+        apply_action(uow, row.complaint_id, "close", SYSTEM, now=now, satisfaction="no_objection",
+                     comment=f"答复后{row.duration}内客户无异议,系统自动结案",
+                     data={"criterion": f"deadline:{kind}"})
+        outcome = "closed"
+    elif kind in REPEATING:
+        complaint = load(uow, row.complaint_id)
+        _notify_breach(uow, complaint, name, "due", now)
+        deadlines.start(uow, complaint, [kind], now)
+        return "repeated"
+    else:
+        outcome = _notify_breach(uow, load(uow, row.complaint_id), name, "missed", now)
     _mark_fired(uow, row, now)
     return outcome
 
 
-def _escalate(uow, complaint, kind, name, now) -> str:
-    before = complaint.department
+def _escalate(uow, row, name, now) -> str:
+    kind = row.kind
     changed = apply_action(
-        uow, complaint.id, "escalate", SYSTEM, now=now, reason=f"deadline {kind} missed",
+        uow, row.complaint_id, "escalate", SYSTEM, now=now, reason=f"deadline {kind} missed",
         comment=f"{name}期限已过,系统自动升级", data={"criterion": f"deadline:{kind}"})
     target = "重大投诉处理" if changed.escalation_level == 1 else "公司领导"
     notify(uow, changed, "escalation",
@@ -114,7 +119,12 @@ def _escalate(uow, complaint, kind, name, now) -> str:
            f"投诉 {changed.number} 的{name}期限已过,系统已自动升级至{target}"
            f"(级别 {changed.escalation_level})。\nComplaint {changed.number} missed its "
            f"{kind} deadline and was escalated to level {changed.escalation_level}.",
-           now=now, recipients=recipients_for(changed, before, CUSTOMER_SERVICE))
+           now=now, recipients=recipients_for(changed, changed.routed_department,
+                                              CUSTOMER_SERVICE))
+    # The escalation restarted this clock on the new track when that track has it;
+    # otherwise the clock as claimed is done.
+    if not (kind in CYCLE and uow.policy.deadline(changed.track, kind) is not None):
+        _mark_fired(uow, row, now)
     return "escalated"
 
 

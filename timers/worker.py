@@ -27,7 +27,7 @@ from timers.fire import fire
 from timers.lease import lease_for
 from workflow.errors import Conflict
 from workflow.runtime import Runtime
-from workflow.schema import calendar_years, deadlines as t, utcnow, workers
+from workflow.schema import calendar_years, complaints, deadlines as t, utcnow, workers
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,12 @@ PEEK = (select(t.c.next_at).where(t.c.next_at.is_not(None))
 
 def claim_query(dialect: str, batch: int):
     """The sweep's claim: live rows due by `:now`, oldest first (uses ix_deadlines_next_at)."""
-    query = (select(t).where(t.c.next_at.is_not(None), t.c.next_at <= bindparam("now"))
+    query = (select(t, complaints.c.escalation_level.label("complaint_level"))
+             .join(complaints, complaints.c.id == t.c.complaint_id)
+             .where(t.c.next_at.is_not(None), t.c.next_at <= bindparam("now"))
              .order_by(t.c.next_at).limit(batch))
     if dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(of=t, skip_locked=True)
     return query
 
 
