@@ -116,7 +116,7 @@ def bench_ours(rt, pending: int, burst: int, trickle: int) -> dict:
         wait_until(lambda: escalations(rt) >= trickle, 60)
         trickle_lags, worker.lags = worker.lags, []
         at = utcnow() + timedelta(seconds=3)
-        loadgen.seed(rt.engine, burst, at, chunk=10000)
+        loadgen.seed(rt.engine, burst, at, chunk=1000)
         wait_until(lambda: escalations(rt) >= trickle + burst, 120)
     finally:
         scheduler.shutdown(wait=True)

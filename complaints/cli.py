@@ -89,8 +89,8 @@ def show(complaint_id: int, username: str, as_json: bool) -> None:
         click.echo(json.dumps({
             "id": c.id, "number": c.number, "state": c.state.value, "version": c.version,
             "severity": c.severity, "department": c.department, "allowed": view.allowed,
-            "deadlines": [{"kind": d.kind, "status": d.status, "due_at": d.due_at.isoformat()}
-                          for d in view.deadlines],
+            "deadlines": [{"kind": d.kind, "status": d.status, "due_at": d.due_at.isoformat(),
+                           "paused_seconds": d.paused_seconds} for d in view.deadlines],
             "history": [{"action": e.action, "at": e.at.isoformat(), "actor": e.actor,
                          "from": e.from_state, "to": e.to_state} for e in view.history],
         }, ensure_ascii=False, indent=2))
@@ -100,7 +100,11 @@ def show(complaint_id: int, username: str, as_json: bool) -> None:
     click.echo(f"  {c.masked_mobile} {c.customer_name}: {c.text}")
     click.echo("clocks:")
     for d in view.deadlines:
-        click.echo(f"  {d.kind:17} {d.status:8} due {_local(d.due_at)}  ({d.track}, {d.duration})")
+        paused = f", paused {d.paused_seconds // 3600}h{d.paused_seconds % 3600 // 60:02d}m excluded" \
+            if d.paused_seconds else ""
+        since = f", waiting on the customer since {_local(d.paused_at)}" if d.paused_at else ""
+        click.echo(f"  {d.kind:17} {d.status:8} due {_local(d.due_at)}  ({d.track}, {d.duration}"
+                   f"{paused}{since})")
     click.echo("history:")
     for e in view.history:
         click.echo(f"  {_local(e.at)}  {e.actor:12} {e.action:9} {e.from_state or '-'} -> "
