@@ -86,8 +86,16 @@ def deliver(rt, sender, *, now: Callable[[], datetime] = utcnow, batch: int = 10
             return total
 
 
+_PEEK = (select(t.c.next_attempt_at).where(t.c.sent_at.is_(None), t.c.next_attempt_at.is_not(None))
+         .order_by(t.c.next_attempt_at).limit(1))
+
+
 def _deliver_batch(rt, sender, now, batch) -> tuple[int, int]:
     start = now()
+    with rt.engine.connect() as conn:        # nothing due: no write transaction at all
+        first = conn.execute(_PEEK).scalar()
+    if first is None or first > start:
+        return 0, 0
     query = (select(t).where(t.c.sent_at.is_(None), t.c.next_attempt_at <= start)
              .order_by(t.c.next_attempt_at).limit(batch))
     if rt.engine.dialect.name == "postgresql":
