@@ -102,8 +102,9 @@ def _deliver_batch(rt, sender, now, batch) -> tuple[int, int]:
         query = query.with_for_update(skip_locked=True)
     with rt.uow() as uow:
         rows = uow.conn.execute(query).all()
-        for row in rows:
-            uow.conn.execute(_UPDATE, {"_id": row.id, "next_attempt_at": start + LEASE})
+        if rows:
+            uow.conn.execute(_UPDATE, [{"_id": row.id, "next_attempt_at": start + LEASE}
+                                       for row in rows])
         uow.commit()
     sent, results = 0, []
     for row in rows:
