@@ -17,11 +17,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 
 from timers.fire import fire
 from timers.lease import lease_for
@@ -31,6 +30,8 @@ from workflow.schema import calendar_years, complaints, deadlines as t, utcnow, 
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER = timedelta(seconds=5)
+_RETRY = update(t).where(t.c.id == bindparam("_id")).values(next_at=bindparam("next_at"))
 PEEK = (select(t.c.next_at).where(t.c.next_at.is_not(None))
         .order_by(t.c.next_at).limit(1))
 
@@ -112,9 +113,9 @@ class Worker:
     def _batch(self, now: datetime) -> tuple[int, int]:
         try:
             return self._fire_batch(now, careful=False)
-        except (Conflict, DBAPIError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure: redo the batch carefully
             # Rare (someone changed a complaint meanwhile): redo the batch with a
-            # savepoint per row, so only the rows that fail wait for the next pass.
+            # savepoint per row, so only the rows that fail wait for a later pass.
             log.info("batch rolled back (%s); firing row by row", exc)
             return self._fire_batch(now, careful=True)
 
@@ -132,9 +133,13 @@ class Worker:
                 try:
                     with uow.conn.begin_nested():
                         outcomes[fire(uow, row, now, True)] += 1
-                except (Conflict, DBAPIError) as exc:
-                    log.info("deadline %s of complaint %s retried later: %s", row.id,
-                             row.complaint_id, exc)
+                except Conflict as exc:
+                    log.info("deadline %s of complaint %s retried on the next pass: %s",
+                             row.id, row.complaint_id, exc)
+                except Exception:  # noqa: BLE001 - one bad row must not block the rest
+                    log.exception("deadline %s of complaint %s failed; retried in %s",
+                                  row.id, row.complaint_id, RETRY_AFTER)
+                    uow.conn.execute(_RETRY, {"_id": row.id, "next_at": now + RETRY_AFTER})
             uow.commit()
         self.counts.update(outcomes)
         self.last_batch = rows          # committed: what the benchmark times

@@ -70,3 +70,27 @@ def test_every_scheduler_job_runs_however_late_once_and_never_overlapping():
     assert {job.id for job in jobs} == {"deadlines", "outbox"}
     for job in jobs:
         assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (None, True, 1)
+
+
+def test_a_deadline_that_fails_to_fire_does_not_block_the_others_and_is_retried(
+        rt, now, worker_on, monkeypatch):
+    from tests.timers.helpers import FakeClock, clock, history, in_handling, sweep_at
+    from timers import worker as worker_module
+    ids = [in_handling(rt, now, mobile=f"1370000000{i}") for i in range(3)]
+    broken = clock(rt, ids[0], "reply").id
+    real_fire = worker_module.fire
+
+    def fire_failing_for_one_row(uow, row, when, reread=False):
+        if row.id == broken:
+            raise RuntimeError("injected fault")
+        return real_fire(uow, row, when, reread)
+
+    monkeypatch.setattr(worker_module, "fire", fire_failing_for_one_row)
+    worker = worker_on(rt, FakeClock(now), batch=2)
+    due = now + timedelta(hours=48)
+    sweep_at(worker, due)
+    assert [len(history(rt, cid, "escalate")) for cid in ids] == [0, 1, 1]
+    assert clock(rt, ids[0], "reply").next_at == due + timedelta(seconds=5)
+    monkeypatch.setattr(worker_module, "fire", real_fire)
+    sweep_at(worker, due + timedelta(seconds=5))
+    assert [len(history(rt, cid, "escalate")) for cid in ids] == [1, 1, 1]
