@@ -181,12 +181,13 @@ def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
     import os
     import signal
 
-    from timers import notify, service, status as timer_status
+    from timers import notify, service
     from timers.lease import WorkerRefused
     from timers.worker import Worker
+    from workflow import timer_health
     rt = _runtime()
     if show_status:
-        click.echo(timer_status.render(rt, now=utcnow()))
+        click.echo(timer_health.render(rt, now=utcnow()))
         rt.engine.dispose()
         return
     smtp_url = os.environ.get("COMPLAINTS_SMTP_URL")
@@ -218,7 +219,7 @@ def calendar() -> None:
 @click.option("--by", "loaded_by", default="admin", show_default=True, help="Who loads it.")
 def calendar_load(path: str, loaded_by: str) -> None:
     """Load one year's holidays and 调休 working days (TOML, JSON or CSV)."""
-    from timers import calendar_admin
+    from workflow import calendar_admin
     rt = _runtime()
     try:
         days = calendar_admin.read_calendar_file(path)
@@ -236,7 +237,7 @@ def calendar_load(path: str, loaded_by: str) -> None:
 @calendar.command("status")
 def calendar_status() -> None:
     """Show which years have confirmed calendar data and warn about the fallback."""
-    from timers import calendar_admin
+    from workflow import calendar_admin
     rt = _runtime()
     now = utcnow()
     with rt.uow(write=False) as uow:

@@ -2,6 +2,8 @@
 
 `worker` (claim-and-fire loop), `fire` (what one due row does), `notify` (the outbox
 sender), `scheduler` / `service` (APScheduler wiring, in its own process or in the
-background of `complaints serve`), `calendar_admin` (loading a year's holidays).
-Imports `states` and `workflow`, never `web`.
+background of `complaints serve`), `lease` (one worker per SQLite file), `loadgen`
+(bulk synthetic deadlines for the benchmark and tests). Imports `states` and
+`workflow`, never `web`. Calendar loading and worker health live in `workflow`
+(`workflow.calendar_admin`, `workflow.timer_health`) because the web needs them too.
 """

@@ -11,7 +11,7 @@ from states.calendar import SHANGHAI
 from states.policy import load_policy, parse_policy
 from tests.conftest import OPERATOR, complaint_values, make_runtime
 from tests.timers.helpers import FakeClock, clock, history, sweep_at
-from timers.calendar_admin import read_calendar_file
+from workflow.calendar_admin import read_calendar_file
 from workflow import services
 
 NOTICE_2027 = """# 国务院办公厅关于2027年部分节假日安排的通知(示例)

@@ -4,7 +4,9 @@ An administrator copies the State Council's notice into a file (TOML, JSON or CS
 `read_calendar_file`) and loads it. The days go into `calendar_days` / `calendar_years`
 (which take precedence over the `chinesecalendar` package), and in the same
 transaction every live deadline that was computed on the Monday-Friday fallback and
-touches that year is recomputed on the confirmed data.
+touches that year is recomputed on the confirmed data. Used by `complaints calendar`
+(and open to the web's administration pages); a running timer worker reloads its
+calendar when it sees a newer `calendar_years.loaded_at`.
 """
 from __future__ import annotations
 

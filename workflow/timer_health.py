@@ -1,4 +1,8 @@
-"""Health of the timer workers: heartbeat, lag and what is due, for `complaints worker --status`."""
+"""Health of the timer workers: heartbeat, lag and what is due.
+
+The timer worker writes the `workers` rows; `complaints worker --status` and the web
+dashboard read them through `report` (here, because the web may not import `timers`).
+"""
 from __future__ import annotations
 
 from datetime import datetime
