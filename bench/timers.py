@@ -83,9 +83,10 @@ def idle_cost(worker: Worker, rounds: int = 2000) -> float:
 
 
 def wait_until(predicate, timeout: float) -> None:
+    """Poll (gently: the process being measured shares the CPU) until predicate() holds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not predicate():
-        time.sleep(0.02)
+        time.sleep(0.2)
 
 
 def escalations(rt) -> int:
