@@ -20,7 +20,7 @@ from workflow import deadlines
 from workflow.actions import apply_action, load
 from workflow.errors import ActionNotAllowed, Forbidden, NotFound, ValidationError
 from workflow.model import SYSTEM
-from workflow.outbox import notify, recipients_for
+from workflow.outbox import message, recipients_for
 from workflow.schema import deadlines as t
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,12 @@ def _local(ts: datetime) -> str:
     return ts.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def fire(uow, row, now: datetime, reread: bool = False) -> str:
+def fire(uow, row, now: datetime, notes: list[dict], reread: bool = False) -> str:
     """Act on one claimed deadline row at `now`; return what happened (for logs and counts).
 
-    The claimed row carries its complaint's `complaint_level` (joined by the claim).
+    Notifications are appended to `notes` (outbox rows the worker writes in the same
+    transaction). The claimed row carries its complaint's `complaint_level` (joined by
+    the claim).
     `reread` when an earlier row of the batch touched the same complaint: an escalation
     restarts the complaint's clocks, so act on the row (and level) as they are now.
     """
@@ -64,15 +66,15 @@ def fire(uow, row, now: datetime, reread: bool = False) -> str:
     name = CLOCK_NAMES.get(row.kind, row.kind)
     if now < row.due_at:
         complaint = load(uow, row.complaint_id)
-        notify(uow, complaint, "deadline_warning",
+        notes.append(message(complaint, "deadline_warning",
                f"【即将超时】投诉 {complaint.number} {name}期限 {_local(row.due_at)}",
                f"投诉 {complaint.number} 的{name}期限将于 {_local(row.due_at)}(北京时间)到期,"
                f"请尽快处理。\nDeadline {row.kind} of complaint {complaint.number} is due "
-               f"at {row.due_at.isoformat()}.", now=now)
+               f"at {row.due_at.isoformat()}.", now=now))
         uow.conn.execute(_WARNED, {"_id": row.id, "now": now})
         return "warned"
     try:
-        return _breach(uow, row, level, name, now)
+        return _breach(uow, row, level, name, now, notes)
     except MOVED_ON as exc:
         log.info("deadline %s (%s) of complaint %s does nothing: %s", row.id, row.kind,
                  row.complaint_id, exc)
@@ -84,14 +86,14 @@ def _mark_fired(uow, row, now) -> None:
     uow.conn.execute(_FIRED, {"_id": row.id, "_started": row.started_at, "now": now})
 
 
-def _breach(uow, row, level: int | None, name: str, now: datetime) -> str:
+def _breach(uow, row, level: int | None, name: str, now: datetime, notes: list) -> str:
     policy, kind = uow.policy, row.kind
     if kind in policy.escalate_on_breach:
         if level is None:
             level = load(uow, row.complaint_id).escalation_level
         if level < policy.max_escalation_level:
-            return _escalate(uow, row, name, now)
-        outcome = _notify_breach(uow, load(uow, row.complaint_id), name, "at_max_level", now)
+            return _escalate(uow, row, name, now, notes)
+        outcome = _notify_breach(notes, load(uow, row.complaint_id), name, "at_max_level", now)
     elif kind == "auto_close":
         apply_action(uow, row.complaint_id, "close", SYSTEM, now=now, satisfaction="no_objection",
                      comment=f"答复后{row.duration}内客户无异议,系统自动结案",
@@ -99,28 +101,28 @@ def _breach(uow, row, level: int | None, name: str, now: datetime) -> str:
         outcome = "closed"
     elif kind in REPEATING:
         complaint = load(uow, row.complaint_id)
-        _notify_breach(uow, complaint, name, "due", now)
+        _notify_breach(notes, complaint, name, "due", now)
         deadlines.start(uow, complaint, [kind], now)
         return "repeated"
     else:
-        outcome = _notify_breach(uow, load(uow, row.complaint_id), name, "missed", now)
+        outcome = _notify_breach(notes, load(uow, row.complaint_id), name, "missed", now)
     _mark_fired(uow, row, now)
     return outcome
 
 
-def _escalate(uow, row, name, now) -> str:
+def _escalate(uow, row, name, now, notes) -> str:
     kind = row.kind
     changed = apply_action(
         uow, row.complaint_id, "escalate", SYSTEM, now=now, reason=f"deadline {kind} missed",
         comment=f"{name}期限已过,系统自动升级", data={"criterion": f"deadline:{kind}"})
     target = "重大投诉处理" if changed.escalation_level == 1 else "公司领导"
-    notify(uow, changed, "escalation",
+    notes.append(message(changed, "escalation",
            f"【自动升级】投诉 {changed.number} {name}超时,升级至{target}",
            f"投诉 {changed.number} 的{name}期限已过,系统已自动升级至{target}"
            f"(级别 {changed.escalation_level})。\nComplaint {changed.number} missed its "
            f"{kind} deadline and was escalated to level {changed.escalation_level}.",
            now=now, recipients=recipients_for(changed, changed.routed_department,
-                                              CUSTOMER_SERVICE))
+                                              CUSTOMER_SERVICE)))
     # The escalation restarted this clock on the new track when that track has it;
     # otherwise the clock as claimed is done.
     if not (kind in CYCLE and uow.policy.deadline(changed.track, kind) is not None):
@@ -128,12 +130,12 @@ def _escalate(uow, row, name, now) -> str:
     return "escalated"
 
 
-def _notify_breach(uow, complaint, name, why, now) -> str:
+def _notify_breach(notes, complaint, name, why, now) -> str:
     what = {"at_max_level": "已超时,且已处于最高升级级别,请领导督办",
             "due": "已到期,请联系客户通报进展", "missed": "已超时"}[why]
-    notify(uow, complaint, f"deadline_{why}",
+    notes.append(message(complaint, f"deadline_{why}",
            f"【超时】投诉 {complaint.number} {name}{what}",
            f"投诉 {complaint.number} 的{name}期限{what}。\nComplaint {complaint.number}: "
            f"{name} deadline {why.replace('_', ' ')}.",
-           now=now, recipients=recipients_for(complaint, CUSTOMER_SERVICE))
+           now=now, recipients=recipients_for(complaint, CUSTOMER_SERVICE)))
     return "notified"

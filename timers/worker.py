@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from timers.fire import fire
 from timers.lease import lease_for
+from workflow import outbox
 from workflow.errors import Conflict
 from workflow.runtime import Runtime
 from workflow.schema import calendar_years, complaints, deadlines as t, utcnow, workers
@@ -124,15 +125,18 @@ class Worker:
         with self.rt.uow() as uow:
             rows = uow.conn.execute(self._claim, {"now": now}).all()
             touched: set[int] = set()
+            notes: list[dict] = []
             for row in rows:
                 reread = row.complaint_id in touched
                 touched.add(row.complaint_id)
                 if not careful:
-                    outcomes[fire(uow, row, now, reread)] += 1
+                    outcomes[fire(uow, row, now, notes, reread)] += 1
                     continue
+                mine: list[dict] = []
                 try:
                     with uow.conn.begin_nested():
-                        outcomes[fire(uow, row, now, True)] += 1
+                        outcomes[fire(uow, row, now, mine, True)] += 1
+                    notes += mine
                 except Conflict as exc:
                     log.info("deadline %s of complaint %s retried on the next pass: %s",
                              row.id, row.complaint_id, exc)
@@ -140,6 +144,7 @@ class Worker:
                     log.exception("deadline %s of complaint %s failed; retried in %s",
                                   row.id, row.complaint_id, RETRY_AFTER)
                     uow.conn.execute(_RETRY, {"_id": row.id, "next_at": now + RETRY_AFTER})
+            outbox.write(uow, notes)
             uow.commit()
         self.counts.update(outcomes)
         self.last_batch = rows          # committed: what the benchmark times

@@ -1,7 +1,7 @@
-"""Notifications: an outbox row written in the caller's transaction.
+"""Notifications: outbox rows written in the caller's transaction.
 
-The row commits (or rolls back) together with the warning or escalation that caused
-it; a sender (`timers.notify`) delivers it later and marks it sent.
+The rows commit (or roll back) together with the warning or escalation that caused
+them; a sender (`timers.notify`) delivers them later and marks them sent.
 """
 from __future__ import annotations
 
@@ -20,10 +20,21 @@ def recipients_for(complaint: Complaint, *extra: str) -> list[str]:
     return list(dict.fromkeys((complaint.department, complaint.originating_department, *extra)))
 
 
+def message(complaint: Complaint, kind: str, subject: str, body: str, *, now: datetime,
+            recipients: list[str] | None = None) -> dict:
+    """An outbox row about `complaint`, to be written with `write`."""
+    return dict(complaint_id=complaint.id, kind=kind,
+                recipients=recipients or recipients_for(complaint), subject=subject[:200],
+                body=body, created_at=now, attempts=0, next_attempt_at=now)
+
+
+def write(uow, rows: list[dict]) -> None:
+    """Queue outbox rows in the unit of work's transaction (one statement for many)."""
+    if rows:
+        uow.conn.execute(_INSERT, rows)
+
+
 def notify(uow, complaint: Complaint, kind: str, subject: str, body: str, *,
            now: datetime, recipients: list[str] | None = None) -> None:
-    """Queue a notification about `complaint` in the unit of work's transaction."""
-    uow.conn.execute(_INSERT, dict(
-        complaint_id=complaint.id, kind=kind,
-        recipients=recipients or recipients_for(complaint), subject=subject[:200], body=body,
-        created_at=now, attempts=0, next_attempt_at=now))
+    """Queue one notification about `complaint` in the unit of work's transaction."""
+    write(uow, [message(complaint, kind, subject, body, now=now, recipients=recipients)])

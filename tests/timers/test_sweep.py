@@ -80,10 +80,10 @@ def test_a_deadline_that_fails_to_fire_does_not_block_the_others_and_is_retried(
     broken = clock(rt, ids[0], "reply").id
     real_fire = worker_module.fire
 
-    def fire_failing_for_one_row(uow, row, when, reread=False):
+    def fire_failing_for_one_row(uow, row, when, notes, reread=False):
         if row.id == broken:
             raise RuntimeError("injected fault")
-        return real_fire(uow, row, when, reread)
+        return real_fire(uow, row, when, notes, reread)
 
     monkeypatch.setattr(worker_module, "fire", fire_failing_for_one_row)
     worker = worker_on(rt, FakeClock(now), batch=2)
