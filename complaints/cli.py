@@ -179,7 +179,6 @@ def check_policy(path) -> None:
 def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
     """Run the timer worker: fire due deadlines and send notifications (COMPLAINTS_SMTP_URL)."""
     import os
-    import signal
 
     from timers import notify, service
     from timers.lease import WorkerRefused
@@ -201,12 +200,10 @@ def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
             sent = notify.deliver(rt, notify.make_sender(smtp_url))
             click.echo(f"{fired} deadlines fired, {sent} notifications sent")
             return
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         service.run_forever(rt, smtp_url=smtp_url, interval=interval, batch=batch)
+        click.echo("timer worker stopped")
     except WorkerRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    except (KeyboardInterrupt, SystemExit):
-        click.echo("timer worker stopped")
 
 
 @main.group()

@@ -13,7 +13,6 @@ import logging
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +31,13 @@ def _scheduler_logger() -> logging.Logger:
     return logger
 
 
-def build_scheduler(sweep, send, *, blocking: bool = False, interval: float = 0.25,
-                    send_interval: float = 1.0):
-    """A scheduler running `sweep()` every `interval` s and `send()` every `send_interval` s."""
+def build_scheduler(sweep, send, *, interval: float = 0.25, send_interval: float = 1.0):
+    """A background scheduler running `sweep()` every `interval` s and `send()` every
+    `send_interval` s (not started)."""
     # Four runs a second would flood the log with "Running job" lines.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    kind = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = kind(timezone=timezone.utc, job_defaults=dict(JOB_DEFAULTS),
-                     logger=_scheduler_logger())
+    scheduler = BackgroundScheduler(timezone=timezone.utc, job_defaults=dict(JOB_DEFAULTS),
+                                    logger=_scheduler_logger())
     # No first delay: everything overdue after downtime fires as soon as the worker starts.
     scheduler.add_job(sweep, "interval", seconds=interval, id="deadlines",
                       name="fire due deadlines", next_run_time=datetime.now(timezone.utc))

@@ -2,13 +2,16 @@
 
 `start_background(runtime)` is what `complaints serve` calls for the single-machine
 SQLite default: a background scheduler in the web process, stopped with `.stop()`.
-`run_forever(runtime)` blocks (the `complaints worker` command). Both refuse to start
-on a SQLite database that already has a worker (`timers.lease.WorkerRefused`).
+`run_forever(runtime)` runs the same until SIGTERM / Ctrl-C (`complaints worker`).
+Both refuse to start on a SQLite database that already has a worker
+(`timers.lease.WorkerRefused`).
 """
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -58,13 +61,22 @@ def start_background(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
 
 def run_forever(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
                 smtp_url: str | None = None, interval: float = 0.25, batch: int = 500) -> None:
-    """Run the timer worker and the outbox sender in this thread until interrupted."""
-    worker, send = _jobs(runtime, now, smtp_url, batch)
-    scheduler = build_scheduler(worker.sweep, send, blocking=True, interval=interval)
+    """Run the timer worker and the outbox sender until SIGTERM or SIGINT (main thread only).
+
+    The signal handler only sets a flag (raising from it could land inside a lock held
+    by the scheduler); the main thread sees the flag, stops the scheduler after the
+    running batch and gives the lease up.
+    """
+    handle = start_background(runtime, now=now, smtp_url=smtp_url, interval=interval,
+                              batch=batch)
+    stop_requested = []
+    previous = {sig: signal.signal(sig, lambda *_: stop_requested.append(True))
+                for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        scheduler.start()
+        while not stop_requested:
+            time.sleep(0.2)
     finally:
-        worker.stopping.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
-        worker.close()
+        handle.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("timer worker stopped")
