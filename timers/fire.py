@@ -51,8 +51,7 @@ def fire(uow, row, now: datetime, notes: list[dict], reread: bool = False) -> st
 
     Notifications are appended to `notes` (outbox rows the worker writes in the same
     transaction). The claimed row carries its complaint's `complaint_level` (joined by
-    the claim).
-    `reread` when an earlier row of the batch touched the same complaint: an escalation
+    the claim). `reread` when an earlier row of the batch touched the same complaint: an escalation
     restarts the complaint's clocks, so act on the row (and level) as they are now.
     """
     level = None if reread else row.complaint_level
