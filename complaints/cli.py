@@ -89,8 +89,8 @@ def show(complaint_id: int, username: str, as_json: bool) -> None:
         click.echo(json.dumps({
             "id": c.id, "number": c.number, "state": c.state.value, "version": c.version,
             "severity": c.severity, "department": c.department, "allowed": view.allowed,
-            "deadlines": [{"kind": d.kind, "status": d.status, "due_at": d.due_at.isoformat()}
-                          for d in view.deadlines],
+            "deadlines": [{"kind": d.kind, "status": d.status, "due_at": d.due_at.isoformat(),
+                           "paused_seconds": d.paused_seconds} for d in view.deadlines],
             "history": [{"action": e.action, "at": e.at.isoformat(), "actor": e.actor,
                          "from": e.from_state, "to": e.to_state} for e in view.history],
         }, ensure_ascii=False, indent=2))
@@ -100,7 +100,11 @@ def show(complaint_id: int, username: str, as_json: bool) -> None:
     click.echo(f"  {c.masked_mobile} {c.customer_name}: {c.text}")
     click.echo("clocks:")
     for d in view.deadlines:
-        click.echo(f"  {d.kind:17} {d.status:8} due {_local(d.due_at)}  ({d.track}, {d.duration})")
+        paused = f", paused {d.paused_seconds // 3600}h{d.paused_seconds % 3600 // 60:02d}m excluded" \
+            if d.paused_seconds else ""
+        since = f", waiting on the customer since {_local(d.paused_at)}" if d.paused_at else ""
+        click.echo(f"  {d.kind:17} {d.status:8} due {_local(d.due_at)}  ({d.track}, {d.duration}"
+                   f"{paused}{since})")
     click.echo("history:")
     for e in view.history:
         click.echo(f"  {_local(e.at)}  {e.actor:12} {e.action:9} {e.from_state or '-'} -> "
@@ -246,3 +250,83 @@ def check_policy(path) -> None:
         click.echo(str(exc), err=True)
         sys.exit(1)
     click.echo(f"policy {policy.source} is valid; version {policy.version}")
+
+
+@main.command()
+@click.option("--status", "show_status", is_flag=True, help="Show the workers' heartbeat and lag, then exit.")
+@click.option("--once", is_flag=True, help="Fire what is due now and send the outbox, then exit.")
+@click.option("--interval", default=0.25, show_default=True, help="Seconds between sweeps.")
+@click.option("--batch", default=500, show_default=True, help="Deadlines claimed per transaction.")
+def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
+    """Run the timer worker: fire due deadlines and send notifications (COMPLAINTS_SMTP_URL)."""
+    import os
+
+    from timers import notify, service
+    from timers.lease import WorkerRefused
+    from timers.worker import Worker
+    from workflow import timer_health
+    rt = _runtime()
+    if show_status:
+        click.echo(timer_health.render(rt, now=utcnow()))
+        rt.engine.dispose()
+        return
+    smtp_url = os.environ.get("COMPLAINTS_SMTP_URL")
+    try:
+        if once:
+            timer_worker = Worker(rt, batch=batch).start()
+            try:
+                fired = timer_worker.sweep()
+            finally:
+                timer_worker.close()
+            sent = notify.deliver(rt, notify.make_sender(smtp_url))
+            click.echo(f"{fired} deadlines fired, {sent} notifications sent")
+            return
+        service.run_forever(rt, smtp_url=smtp_url, interval=interval, batch=batch)
+        click.echo("timer worker stopped")
+    except WorkerRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.group()
+def calendar() -> None:
+    """The working-day calendar (法定节假日与调休)."""
+
+
+@calendar.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", "loaded_by", default="admin", show_default=True, help="Who loads it.")
+def calendar_load(path: str, loaded_by: str) -> None:
+    """Load one year's holidays and 调休 working days (TOML, JSON or CSV)."""
+    from workflow import calendar_admin
+    rt = _runtime()
+    try:
+        days = calendar_admin.read_calendar_file(path)
+        with rt.uow() as uow:
+            result = calendar_admin.load_year(uow, days, loaded_by=loaded_by, now=utcnow())
+            uow.commit()
+    except (ValueError, KeyError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+    finally:
+        rt.engine.dispose()
+    click.echo(f"{result.year}: {result.holidays} holidays, {result.workdays} 调休 working days "
+               f"loaded; {result.recomputed} deadlines recomputed on confirmed data")
+
+
+@calendar.command("status")
+def calendar_status() -> None:
+    """Show which years have confirmed calendar data and warn about the fallback."""
+    from workflow import calendar_admin
+    rt = _runtime()
+    now = utcnow()
+    with rt.uow(write=False) as uow:
+        report = calendar_admin.status(uow.conn, rt.reload_calendar(), now.astimezone(SHANGHAI).date())
+    rt.engine.dispose()
+    names = {"loaded": "已加载 loaded by an administrator", "package": "chinesecalendar package",
+             "fallback": "无数据 NO DATA: Monday-Friday fallback"}
+    for year in report["years"]:
+        extra = f" ({year['loaded_by']}, {_local(year['loaded_at'])})" if year["loaded_at"] else ""
+        click.echo(f"{year['year']}: {names[year['source']]}{extra}")
+    if any(y["source"] == "fallback" for y in report["years"]):
+        click.echo("警告 warning: deadlines reaching a fallback year count Monday-Friday only; load "
+                   "the State Council notice with `complaints calendar load FILE`.")
+    click.echo(f"{report['unconfirmed_deadlines']} live deadlines computed on fallback data")

@@ -1,0 +1,96 @@
+"""The sweep's cost follows the due rows, not the pending ones; the background service."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from tests.conftest import NETWORK, OPERATOR, complaint_values
+from timers import loadgen, service
+from timers.scheduler import build_scheduler
+from timers.worker import claim_query
+from workflow import services
+from workflow.schema import utcnow
+
+
+def _plan(rt, now) -> str:
+    dialect = rt.engine.dialect
+    sql = str(claim_query(dialect.name, 500).compile(dialect=dialect))
+    with rt.engine.connect() as conn:
+        if dialect.name == "sqlite":
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql,
+                                        (now.strftime("%Y-%m-%d %H:%M:%S.%f"), 500, 0)).all()
+            return "\n".join(row[-1] for row in rows)
+        conn.exec_driver_sql("ANALYZE deadlines")
+        rows = conn.exec_driver_sql("EXPLAIN " + sql, {"now": now, "param_1": 500}).all()
+        return "\n".join(row[0] for row in rows)
+
+
+def test_the_claim_query_reads_the_partial_index_on_next_at_not_the_table(rt, now, capsys):
+    loadgen.seed(rt.engine, 3000, lambda i: now + timedelta(days=1, seconds=i),
+                 kinds=("reply", "outer_limit"))
+    plan = _plan(rt, now)
+    with capsys.disabled():
+        print(f"\n{rt.engine.dialect.name} claim plan:\n{plan}")
+    assert "ix_deadlines_next_at" in plan
+    assert "SCAN deadlines\n" not in plan + "\n" and "Seq Scan" not in plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan     # the index gives the order
+
+
+def test_the_background_service_fires_due_deadlines_and_stops_cleanly(rt):
+    start = utcnow() - timedelta(hours=49)
+    cid = services.intake(rt, OPERATOR, complaint_values(), now=start).complaint.id
+    services.assign(rt, cid, OPERATOR, now=start, department="network")
+    services.accept(rt, cid, NETWORK, now=start)
+    handle = service.start_background(rt, interval=0.05)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not _escalated(rt, cid):
+            time.sleep(0.02)
+    finally:
+        handle.stop()
+    assert _escalated(rt, cid) == 1
+    assert not handle.scheduler.running
+
+
+def _escalated(rt, cid) -> int:
+    with rt.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM events WHERE complaint_id = :c "
+                                 "AND action = 'escalate'"), {"c": cid}).scalar()
+
+
+def test_every_scheduler_job_runs_however_late_once_and_never_overlapping():
+    scheduler = build_scheduler(lambda: None, lambda: None)
+    scheduler.start(paused=True)
+    try:
+        jobs = scheduler.get_jobs()
+    finally:
+        scheduler.shutdown(wait=False)
+    assert {job.id for job in jobs} == {"deadlines", "outbox"}
+    for job in jobs:
+        assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (None, True, 1)
+
+
+def test_a_deadline_that_fails_to_fire_does_not_block_the_others_and_is_retried(
+        rt, now, worker_on, monkeypatch):
+    from tests.timers.helpers import FakeClock, clock, history, in_handling, sweep_at
+    from timers import worker as worker_module
+    ids = [in_handling(rt, now, mobile=f"1370000000{i}") for i in range(3)]
+    broken = clock(rt, ids[0], "reply").id
+    real_fire = worker_module.fire
+
+    def fire_failing_for_one_row(uow, row, when, notes, reread=False):
+        if row.id == broken:
+            raise RuntimeError("injected fault")
+        return real_fire(uow, row, when, notes, reread)
+
+    monkeypatch.setattr(worker_module, "fire", fire_failing_for_one_row)
+    worker = worker_on(rt, FakeClock(now), batch=2)
+    due = now + timedelta(hours=48)
+    sweep_at(worker, due)
+    assert [len(history(rt, cid, "escalate")) for cid in ids] == [0, 1, 1]
+    assert clock(rt, ids[0], "reply").next_at == due + timedelta(seconds=5)
+    monkeypatch.setattr(worker_module, "fire", real_fire)
+    sweep_at(worker, due + timedelta(seconds=5))
+    assert [len(history(rt, cid, "escalate")) for cid in ids] == [1, 1, 1]

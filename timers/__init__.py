@@ -1,0 +1,9 @@
+"""The timer worker: claims due deadline rows and fires them through the workflow.
+
+`worker` (claim-and-fire loop), `fire` (what one due row does), `notify` (the outbox
+sender), `scheduler` / `service` (APScheduler wiring, in its own process or in the
+background of `complaints serve`), `lease` (one worker per SQLite file), `loadgen`
+(bulk synthetic deadlines for the benchmark and tests). Imports `states` and
+`workflow`, never `web`. Calendar loading and worker health live in `workflow`
+(`workflow.calendar_admin`, `workflow.timer_health`) because the web needs them too.
+"""

@@ -1,0 +1,82 @@
+"""Running the timer worker: in its own process (`complaints worker`) or in the background.
+
+`start_background(runtime)` is what `complaints serve` calls for the single-machine
+SQLite default: a background scheduler in the web process, stopped with `.stop()`.
+`run_forever(runtime)` runs the same until SIGTERM / Ctrl-C (`complaints worker`).
+Both refuse to start on a SQLite database that already has a worker
+(`timers.lease.WorkerRefused`).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from timers import notify
+from timers.scheduler import build_scheduler
+from timers.worker import Worker
+from workflow.runtime import Runtime
+from workflow.schema import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    """A running background worker; `stop()` ends it and gives the SQLite lease up."""
+
+    def __init__(self, scheduler, worker: Worker):
+        self.scheduler, self.worker = scheduler, worker
+
+    def stop(self) -> None:
+        """Stop the scheduler (a running sweep ends after its batch) and release the worker."""
+        self.worker.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.worker.close()
+
+
+def _jobs(runtime, now, smtp_url, batch):
+    worker = Worker(runtime, now=now, batch=batch).start()
+    sender = notify.make_sender(smtp_url if smtp_url is not None
+                                else os.environ.get("COMPLAINTS_SMTP_URL"))
+
+    def send() -> None:
+        notify.deliver(runtime, sender, now=now)
+
+    return worker, send
+
+
+def start_background(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
+                     smtp_url: str | None = None, interval: float = 0.25,
+                     batch: int = 500) -> Background:
+    """Start the timer worker and the outbox sender in background threads."""
+    worker, send = _jobs(runtime, now, smtp_url, batch)
+    scheduler = build_scheduler(worker.sweep, send, interval=interval)
+    scheduler.start()
+    return Background(scheduler, worker)
+
+
+def run_forever(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
+                smtp_url: str | None = None, interval: float = 0.25, batch: int = 500) -> None:
+    """Run the timer worker and the outbox sender until SIGTERM or SIGINT (main thread only).
+
+    The signal handler only sets a flag (raising from it could land inside a lock held
+    by the scheduler); the main thread sees the flag, stops the scheduler after the
+    running batch and gives the lease up.
+    """
+    handle = start_background(runtime, now=now, smtp_url=smtp_url, interval=interval,
+                              batch=batch)
+    stop_requested = []
+    previous = {sig: signal.signal(sig, lambda *_: stop_requested.append(True))
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stop_requested:
+            time.sleep(0.2)
+    finally:
+        handle.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("timer worker stopped")

@@ -1,0 +1,141 @@
+"""Calendar administration: load a year's holidays and 调休 working days, report coverage.
+
+An administrator copies the State Council's notice into a file (TOML, JSON or CSV; see
+`read_calendar_file`) and loads it. The days go into `calendar_days` / `calendar_years`
+(which take precedence over the `chinesecalendar` package), and in the same
+transaction every live deadline that was computed on the Monday-Friday fallback and
+touches that year is recomputed on the confirmed data. Used by `complaints calendar`
+(and open to the web's administration pages); a running timer worker reloads its
+calendar when it sees a newer `calendar_years.loaded_at`.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+
+from states.calendar import SHANGHAI, BusinessCalendar
+from states.durations import parse_duration
+from workflow.deadlines import LIVE
+from workflow.schema import calendar_days, calendar_years, deadlines as t
+
+log = logging.getLogger(__name__)
+_WORK_WORDS = {"1", "true", "yes", "work", "workday", "班", "上班"}
+_REST_WORDS = {"0", "false", "no", "holiday", "rest", "休", "休息"}
+
+
+@dataclass
+class LoadResult:
+    """What a load changed."""
+
+    year: int
+    holidays: int
+    workdays: int
+    recomputed: int
+
+
+def _days(values, what) -> list[date]:
+    days = []
+    for value in values:
+        text = str(value)
+        if ".." in text:           # "2027-10-01..2027-10-07"
+            first, last = (date.fromisoformat(p.strip()) for p in text.split(".."))
+            days += [first + timedelta(n) for n in range((last - first).days + 1)]
+        else:
+            days.append(date.fromisoformat(text.strip()))
+    if not days and what == "holidays":
+        raise ValueError("no holidays listed")
+    return days
+
+
+def read_calendar_file(path: str | Path) -> dict[date, bool]:
+    """Read days from TOML/JSON (`holidays = [...]`, `workdays = [...]`, ranges `a..b`)
+    or CSV (`day,workday[,note]` with workday 1/0 or 班/休); return {day: is working day}."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".toml", ".json"):
+        text = path.read_text("utf-8")
+        data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
+        days = {d: False for d in _days(data.get("holidays", []), "holidays")}
+        days.update({d: True for d in _days(data.get("workdays", []), "workdays")})
+        return days
+    if suffix == ".csv":
+        days = {}
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for row in csv.DictReader(handle):
+                flag = str(row.get("workday", "")).strip().lower()
+                if flag not in _WORK_WORDS | _REST_WORDS:
+                    raise ValueError(f"{path}: day {row.get('day')}: workday must be 1/0 or 班/休")
+                days[date.fromisoformat(row["day"].strip())] = flag in _WORK_WORDS
+        return days
+    raise ValueError(f"{path}: use a .toml, .json or .csv file")
+
+
+def calendar_from(conn) -> BusinessCalendar:
+    """The business calendar as the database holds it (inside the caller's transaction)."""
+    days = {date.fromisoformat(r.day): r.workday for r in conn.execute(select(calendar_days))}
+    years = conn.execute(select(calendar_years.c.year)).scalars().all()
+    return BusinessCalendar(days, years)
+
+
+def load_year(uow, days: dict[date, bool], *, loaded_by: str, now: datetime) -> LoadResult:
+    """Replace one year's calendar days and recompute the fallback deadlines it affects."""
+    years = {d.year for d in days}
+    if len(years) != 1:
+        raise ValueError(f"a file must hold exactly one year, found {sorted(years) or 'none'}")
+    year = years.pop()
+    conn = uow.conn
+    conn.execute(delete(calendar_days).where(calendar_days.c.day.like(f"{year}-%")))
+    conn.execute(calendar_days.insert(), [
+        {"day": d.isoformat(), "workday": w, "note": "调休上班" if w else "法定节假日"}
+        for d, w in sorted(days.items())])
+    conn.execute(delete(calendar_years).where(calendar_years.c.year == year))
+    conn.execute(calendar_years.insert().values(year=year, loaded_at=now, loaded_by=loaded_by))
+    calendar = calendar_from(conn)
+    recomputed = recompute_unconfirmed(uow, calendar, year)
+    uow.calendar = calendar
+    holidays = sum(1 for w in days.values() if not w)
+    log.info("calendar %s loaded by %s: %s holidays, %s working days, %s deadlines recomputed",
+             year, loaded_by, holidays, len(days) - holidays, recomputed)
+    return LoadResult(year, holidays, len(days) - holidays, recomputed)
+
+
+def recompute_unconfirmed(uow, calendar: BusinessCalendar, year: int) -> int:
+    """Recompute live deadlines computed on fallback data whose span touches `year`."""
+    rows = uow.conn.execute(select(t).where(t.c.confirmed.is_(False), t.c.status.in_(LIVE))).all()
+    fraction, count = uow.policy.warning_fraction, 0
+    for row in rows:
+        start_year = row.started_at.astimezone(SHANGHAI).year
+        if not start_year <= year <= row.due_at.astimezone(SHANGHAI).year:
+            continue
+        due, confirmed = calendar.add(row.started_at, parse_duration(row.duration))
+        paused = timedelta(seconds=row.paused_seconds)
+        warn = row.warn_at if row.warned_at else (
+            row.started_at + (due - row.started_at) * fraction + paused)
+        due += paused
+        next_at = None if row.status != "active" else (due if row.warned_at else warn)
+        uow.conn.execute(update(t).where(t.c.id == row.id).values(
+            due_at=due, warn_at=warn, next_at=next_at, confirmed=confirmed))
+        count += 1
+    return count
+
+
+def status(conn, calendar: BusinessCalendar, today: date) -> dict:
+    """Which years have confirmed data, and how many live deadlines rest on the fallback."""
+    loaded = {r.year: r for r in conn.execute(select(calendar_years).order_by(calendar_years.c.year))}
+    years = sorted(set(range(today.year - 1, today.year + 3)) | set(loaded))
+    unconfirmed = conn.execute(select(func.count()).select_from(t).where(
+        t.c.confirmed.is_(False), t.c.status.in_(LIVE))).scalar()
+    return {
+        "years": [{"year": y, "source": ("loaded" if y in loaded else
+                                         "package" if calendar.covers(y) else "fallback"),
+                   "loaded_at": loaded[y].loaded_at if y in loaded else None,
+                   "loaded_by": loaded[y].loaded_by if y in loaded else None} for y in years],
+        "unconfirmed_deadlines": unconfirmed,
+    }
