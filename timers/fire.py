@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 
 from states.calendar import SHANGHAI
-from states.catalogue import CUSTOMER_SERVICE
+from states.catalogue import CLOCK_NAMES, CUSTOMER_SERVICE, zh
 from states.clocks import CYCLE, REPEATING
 from workflow import deadlines
 from workflow.actions import apply_action, load
@@ -25,11 +25,6 @@ from workflow.schema import deadlines as t
 
 log = logging.getLogger(__name__)
 
-CLOCK_NAMES = {
-    "assign": "派单", "first_contact": "首次联系客户", "reply": "答复客户",
-    "progress_contact": "进展回访", "auto_close": "无异议自动结案",
-    "outer_limit": "法定最长处理期限", "regulator": "上级机构答复期限",
-}
 #: The action was refused because the complaint moved on: the deadline does nothing.
 MOVED_ON = (ActionNotAllowed, Forbidden, NotFound, ValidationError)
 
@@ -62,12 +57,12 @@ def fire(uow, row, now: datetime, notes: list[dict], reread: bool = False) -> st
     if row.status != "active":
         uow.conn.execute(_CLEAR, {"_id": row.id})
         return "skipped"
-    name = CLOCK_NAMES.get(row.kind, row.kind)
+    name = zh(CLOCK_NAMES, row.kind)
     if now < row.due_at:
         complaint = load(uow, row.complaint_id)
         notes.append(message(complaint, "deadline_warning",
-               f"【即将超时】投诉 {complaint.number} {name}期限 {_local(row.due_at)}",
-               f"投诉 {complaint.number} 的{name}期限将于 {_local(row.due_at)}(北京时间)到期,"
+               f"【即将超时】投诉 {complaint.number} {name} {_local(row.due_at)}",
+               f"投诉 {complaint.number} 的{name}将于 {_local(row.due_at)}(北京时间)到期,"
                f"请尽快处理。\nDeadline {row.kind} of complaint {complaint.number} is due "
                f"at {row.due_at.isoformat()}.", now=now))
         uow.conn.execute(_WARNED, {"_id": row.id, "now": now})
@@ -83,6 +78,7 @@ def fire(uow, row, now: datetime, notes: list[dict], reread: bool = False) -> st
 
 def _mark_fired(uow, row, now) -> None:
     uow.conn.execute(_FIRED, {"_id": row.id, "_started": row.started_at, "now": now})
+    deadlines.refresh_next_due(uow.conn, row.complaint_id)
 
 
 def _breach(uow, row, level: int | None, name: str, now: datetime, notes: list) -> str:
@@ -102,6 +98,7 @@ def _breach(uow, row, level: int | None, name: str, now: datetime, notes: list) 
         complaint = load(uow, row.complaint_id)
         _notify_breach(notes, complaint, name, "due", now)
         deadlines.start(uow, complaint, [kind], now)
+        deadlines.refresh_next_due(uow.conn, complaint.id)
         return "repeated"
     else:
         outcome = _notify_breach(notes, load(uow, row.complaint_id), name, "missed", now)
@@ -113,11 +110,11 @@ def _escalate(uow, row, name, now, notes) -> str:
     kind = row.kind
     changed = apply_action(
         uow, row.complaint_id, "escalate", SYSTEM, now=now, reason=f"deadline {kind} missed",
-        comment=f"{name}期限已过,系统自动升级", data={"criterion": f"deadline:{kind}"})
+        comment=f"{name}已过,系统自动升级", data={"criterion": f"deadline:{kind}"})
     target = "重大投诉处理" if changed.escalation_level == 1 else "公司领导"
     notes.append(message(changed, "escalation",
            f"【自动升级】投诉 {changed.number} {name}超时,升级至{target}",
-           f"投诉 {changed.number} 的{name}期限已过,系统已自动升级至{target}"
+           f"投诉 {changed.number} 的{name}已过,系统已自动升级至{target}"
            f"(级别 {changed.escalation_level})。\nComplaint {changed.number} missed its "
            f"{kind} deadline and was escalated to level {changed.escalation_level}.",
            now=now, recipients=recipients_for(changed, changed.routed_department,
@@ -134,7 +131,7 @@ def _notify_breach(notes, complaint, name, why, now) -> str:
             "due": "已到期,请联系客户通报进展", "missed": "已超时"}[why]
     notes.append(message(complaint, f"deadline_{why}",
            f"【超时】投诉 {complaint.number} {name}{what}",
-           f"投诉 {complaint.number} 的{name}期限{what}。\nComplaint {complaint.number}: "
+           f"投诉 {complaint.number} 的{name}{what}。\nComplaint {complaint.number}: "
            f"{name} deadline {why.replace('_', ' ')}.",
            now=now, recipients=recipients_for(complaint, CUSTOMER_SERVICE)))
     return "notified"

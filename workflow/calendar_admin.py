@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select, update
 
 from states.calendar import SHANGHAI, BusinessCalendar
 from states.durations import parse_duration
-from workflow.deadlines import LIVE
+from workflow.deadlines import LIVE, refresh_next_due
 from workflow.schema import calendar_days, calendar_years, deadlines as t
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ def recompute_unconfirmed(uow, calendar: BusinessCalendar, year: int) -> int:
         next_at = None if row.status != "active" else (due if row.warned_at else warn)
         uow.conn.execute(update(t).where(t.c.id == row.id).values(
             due_at=due, warn_at=warn, next_at=next_at, confirmed=confirmed))
+        refresh_next_due(uow.conn, row.complaint_id)
         count += 1
     return count
 

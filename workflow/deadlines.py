@@ -18,6 +18,8 @@ from workflow.model import Complaint
 from workflow.schema import complaints, deadlines as t
 
 LIVE = ("active", "paused")
+#: A fired clock whose step was never done stays open (overdue) until its step stops it.
+OPEN = (*LIVE, "fired")
 _UPSERT_COLUMNS = ("track", "cycle", "duration", "status", "started_at", "warn_at", "due_at",
                    "next_at", "warned_at", "breached_at", "stopped_at", "paused_at",
                    "paused_seconds", "confirmed")
@@ -52,7 +54,7 @@ def _statements(kinds: tuple[str, ...]):
     """The stop / pause / resume statements for one set of clock kinds, built once."""
     mine = and_(t.c.complaint_id == bindparam("cid"), _one_of(t.c.kind, kinds))
     return SimpleNamespace(
-        stop=Prepared(update(t).where(mine, _one_of(t.c.status, LIVE))
+        stop=Prepared(update(t).where(mine, _one_of(t.c.status, OPEN))
                       .values(status="stopped", next_at=None, stopped_at=bindparam("now"))),
         pause=Prepared(update(t).where(mine, t.c.status == "active")
                        .values(status="paused", paused_at=bindparam("now"), next_at=None)),
@@ -142,14 +144,17 @@ def apply(uow, action: str, complaint: Complaint, now: datetime) -> None:
 
 
 _NEXT_DUE = (select(func.min(t.c.due_at))
-             .where(t.c.complaint_id == complaints.c.id, t.c.status == "active")
+             .where(t.c.complaint_id == complaints.c.id, _one_of(t.c.status, ("active", "fired")))
              .scalar_subquery())
 _REFRESH = Prepared(update(complaints).where(complaints.c.id == bindparam("cid"))
                     .values(next_due_at=_NEXT_DUE))
 
 
 def refresh_next_due(conn, complaint_id: int) -> None:
-    """Copy the complaint's nearest running due time onto `complaints.next_due_at`.
+    """Copy the complaint's nearest open due time onto `complaints.next_due_at`.
+
+    Open means running, or fired (missed) and not yet stopped by the step it waits for,
+    so a missed clock keeps the complaint overdue in the queue until the step is done.
 
     Call it after changing a complaint's deadline rows outside `apply` (e.g. when the
     timer worker marks a clock fired or moves due times after a calendar load).

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from tests.apisupport import bearer, make_app, make_users_and_tokens
 from tests.conftest import complaint_values
-from web.api import api_blueprint
 from web.api.problems import from_domain
 from workflow import tokens
 from workflow.errors import Conflict

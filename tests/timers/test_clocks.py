@@ -102,7 +102,7 @@ def test_missed_assign_and_first_contact_notify_and_escalate_only_when_the_polic
         sweep_at(worker, now + 2 * H + 4 * H)            # major first contact: 4 h
         assert clock(rt, cid, "first_contact").status == "fired"
         assert len(history(rt, cid, "escalate")) == 1
-        assert notes(rt, cid, "deadline_missed")[0].subject.endswith("首次联系客户已超时")
+        assert notes(rt, cid, "deadline_missed")[0].subject.endswith("首次联系时限已超时")
     finally:
         rt.engine.dispose()
 

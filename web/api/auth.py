@@ -21,7 +21,6 @@ from flask import current_app, g, request
 
 from web import runtime_of
 from web.api.problems import ApiError
-from web.api.writes import writer
 from workflow import tokens
 from workflow.schema import utcnow
 
@@ -89,7 +88,7 @@ def authenticate():
     g.api_actor, g.api_token_id = actor, token_id
     now = utcnow()
     if last_used is None or now - last_used >= tokens.TOUCH_EVERY:
-        with writer(rt), rt.uow() as uow:
+        with rt.uow() as uow:
             tokens.touch(uow.conn, token_id, now=now)
             uow.commit()
     return None

@@ -13,7 +13,6 @@ from web.api import schemas
 from web.api.blueprint import api
 from web.api.problems import ApiError
 from web.api.represent import detail, event, summary
-from web.api.writes import writer
 from workflow import access, queries, services
 from workflow.actions import allowed_actions, load
 from workflow.errors import IdempotencyMismatch, NotFound
@@ -60,8 +59,7 @@ def create_complaint():
     key = schemas.idempotency_key()
     values = schemas.intake_values()
     rt, actor = runtime_of(current_app), g.api_actor
-    with writer(rt):
-        result = services.intake(rt, actor, values, now=utcnow(), idempotency_key=key)
+    result = services.intake(rt, actor, values, now=utcnow(), idempotency_key=key)
     with rt.uow(write=False) as uow:
         complaint = load(uow, result.complaint.id)
         if result.replayed and not access.may_see(actor, complaint):
@@ -112,9 +110,8 @@ def fire_action(complaint_id: int, action: str):
     expected = schemas.expected_version()
     fields = schemas.action_fields(action)
     rt, actor = runtime_of(current_app), g.api_actor
-    with writer(rt):
-        changed = services.act(rt, complaint_id, action, actor, now=utcnow(),
-                               expected_version=expected, **fields)
+    changed = services.act(rt, complaint_id, action, actor, now=utcnow(),
+                           expected_version=expected, **fields)
     with rt.uow(write=False) as uow:
         body = _detail_of(uow, changed, actor)
     return _json(body, version=changed.version)
