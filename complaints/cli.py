@@ -225,19 +225,33 @@ def diagram(fmt: str, highlight: str | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Run the timer worker in this process too (the single-machine default).")
+def serve(host: str, port: int, with_worker: bool) -> None:
     """Serve the web application with the development server (threaded); no migration."""
     from werkzeug.serving import run_simple
 
+    from timers.lease import WorkerRefused
+    from timers.service import start_background
     from web import create_app
     rt = _runtime()
     try:
         app = create_app(runtime=rt)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
-    # timer worker: wired by the lead (start it here, in a background thread, on `rt`)
+    background = None
+    if with_worker:
+        try:
+            background = start_background(rt)
+            click.echo("timer worker running in this process")
+        except WorkerRefused as exc:   # SQLite: another process already runs the worker
+            click.echo(f"timer worker not started here: {exc}", err=True)
     click.echo(f"serving on http://{host}:{port}/ (database {rt.engine.url.render_as_string()})")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if background:
+            background.stop()
 
 
 @main.command("check-policy")

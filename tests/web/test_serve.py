@@ -22,6 +22,22 @@ def test_serve_answers_on_an_ephemeral_port_in_demo_mode(sqlite_url):
         _check_server(proc)
 
 
+def test_serve_runs_the_timer_worker_so_a_second_worker_is_refused(sqlite_url):
+    with subprocess.Popen([*CLI, "serve", "--port", "0"], env=_env(sqlite_url, COMPLAINTS_DEMO="1"),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        try:
+            deadline, said = time.monotonic() + 20, ""
+            while "Running on" not in said and time.monotonic() < deadline:
+                said += proc.stdout.readline()
+            assert "timer worker running in this process" in said
+            second = subprocess.run([*CLI, "worker", "--once"], env=_env(sqlite_url),
+                                    capture_output=True, text=True, timeout=30)
+            assert second.returncode != 0 and "worker" in second.stderr.lower()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 def _check_server(proc):
     try:
         deadline, address = time.monotonic() + 20, None
