@@ -23,6 +23,18 @@ def ensure_departments(conn) -> int:
     return len(rows)
 
 
+def _account_errors(conn, role: str, department: str, password: str | None) -> dict:
+    """What is wrong with a user's role, department and new password (empty when nothing)."""
+    errors = {}
+    if role not in Role.__members__ or role == Role.system.value:
+        errors["role"] = f"one of {', '.join(r.value for r in Role if r is not Role.system)}"
+    if conn.execute(select(departments.c.code).where(departments.c.code == department)).first() is None:
+        errors["department"] = f"unknown department {department!r}"
+    if password is not None and len(password) < 8:
+        errors["password"] = "at least 8 characters"
+    return errors
+
+
 def create_user(conn, username: str, display_name: str, role: str, department: str,
                 password: str | None, *, now: datetime) -> int:
     """Create a user; raise ValidationError listing every bad field."""
@@ -31,12 +43,7 @@ def create_user(conn, username: str, display_name: str, role: str, department: s
         errors["username"] = "1-60 letters, digits, '.' or '_'"
     elif conn.execute(select(users.c.id).where(users.c.username == username)).first():
         errors["username"] = f"{username!r} already exists"
-    if role not in Role.__members__ or role == Role.system.value:
-        errors["role"] = f"one of {', '.join(r.value for r in Role if r is not Role.system)}"
-    if conn.execute(select(departments.c.code).where(departments.c.code == department)).first() is None:
-        errors["department"] = f"unknown department {department!r}"
-    if password is not None and len(password) < 8:
-        errors["password"] = "at least 8 characters"
+    errors.update(_account_errors(conn, role, department, password))
     if errors:
         raise ValidationError(errors)
     return conn.execute(insert(users).values(
@@ -89,12 +96,7 @@ def update_user(conn, username: str, *, display_name: str, role: str, department
     errors = {}
     if conn.execute(select(users.c.id).where(users.c.username == username)).first() is None:
         raise NotFound("user", username)
-    if role not in Role.__members__ or role == Role.system.value:
-        errors["role"] = f"one of {', '.join(r.value for r in Role if r is not Role.system)}"
-    if conn.execute(select(departments.c.code).where(departments.c.code == department)).first() is None:
-        errors["department"] = f"unknown department {department!r}"
-    if password is not None and len(password) < 8:
-        errors["password"] = "at least 8 characters"
+    errors.update(_account_errors(conn, role, department, password))
     if len(display_name or "") > 100:
         errors["display_name"] = "at most 100 characters"
     if errors:
