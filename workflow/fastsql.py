@@ -60,7 +60,7 @@ class Prepared:
                         else tuple(values[k] for k in entry.positions))
         cursor = conn.connection.driver_connection.cursor()
         try:
-            if many:
+            if many and len(args) > 1:   # psycopg runs executemany in a pipeline: not for one row
                 cursor.executemany(entry.sql, args)
             else:
                 cursor.execute(entry.sql, args[0])
