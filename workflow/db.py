@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 
 log = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite:///instance/complaints.db"
@@ -56,6 +58,40 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         event.listen(engine, "connect", _sqlite_driver_autocommit)
         engine.dialect.do_begin = _sqlite_do_begin
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
-    return create_engine(url, **kwargs)
+    kwargs.setdefault("pool_recycle", 3600)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled PostgreSQL connection unused for this long is pinged before it is handed out.
+IDLE_PING_SECONDS = 5.0
+_IDLE_SINCE = "complaints_idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a connection at checkout only if it sat idle in the pool for IDLE_PING_SECONDS.
+
+    `pool_pre_ping` pings at every checkout: a round trip per unit of work, two per API
+    action. A connection in steady use has just answered, so only idle ones are pinged
+    (a database restart while idle costs no request); a dead one is replaced. A restart
+    under load fails the requests in flight; SQLAlchemy then invalidates the whole pool.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record):
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy):
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            log.warning("pooled connection is dead, replacing it: %s", exc)
+            raise DisconnectionError() from exc

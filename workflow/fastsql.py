@@ -60,7 +60,7 @@ class Prepared:
                         else tuple(values[k] for k in entry.positions))
         cursor = conn.connection.driver_connection.cursor()
         try:
-            if many:
+            if many and len(args) > 1:   # psycopg runs executemany in a pipeline: not for one row
                 cursor.executemany(entry.sql, args)
             else:
                 cursor.execute(entry.sql, args[0])
@@ -79,6 +79,14 @@ class Prepared:
         finally:
             cursor.close()
 
+    @staticmethod
+    def _results(entry: _Entry, conn, cursor) -> list:
+        if not entry.results:  # built whole, then swapped in: safe under threads
+            entry.results[:] = [
+                (col.name, col.type._cached_result_processor(conn.dialect, desc[1]))
+                for col, desc in zip(entry.compiled._result_columns, cursor.description)]
+        return entry.results
+
     def first(self, conn, params: dict) -> dict | None:
         """Run a SELECT; return its first row as a dict converted by the column types, or None."""
         entry, cursor = self._run(conn, [params], False)
@@ -86,11 +94,21 @@ class Prepared:
             row = cursor.fetchone()
             if row is None:
                 return None
-            if not entry.results:  # built whole, then swapped in: safe under threads
-                entry.results[:] = [
-                    (col.name, col.type._cached_result_processor(conn.dialect, desc[1]))
-                    for col, desc in zip(entry.compiled._result_columns, cursor.description)]
+            results = self._results(entry, conn, cursor)
         finally:
             cursor.close()
         return {name: process(value) if process else value
-                for (name, process), value in zip(entry.results, row)}
+                for (name, process), value in zip(results, row)}
+
+    def all(self, conn, params: dict) -> list[dict]:
+        """Run a SELECT; return every row as a dict converted by the column types."""
+        entry, cursor = self._run(conn, [params], False)
+        try:
+            rows = cursor.fetchall()
+            if not rows:
+                return []
+            results = self._results(entry, conn, cursor)
+        finally:
+            cursor.close()
+        return [{name: process(value) if process else value
+                 for (name, process), value in zip(results, row)} for row in rows]

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import bindparam, func, or_, select, union
 
 from workflow import access
 from workflow.actions import allowed_actions, load
 from workflow.errors import NotFound
+from workflow.fastsql import Prepared
 from workflow.model import Actor, Complaint
 from workflow.schema import complaints as t, deadlines as d, events as e
 
@@ -34,10 +35,18 @@ def get_complaint(uow, complaint_id, actor: Actor) -> ComplaintView:
                          history_of(uow, complaint.id), allowed_actions(uow, complaint, actor))
 
 
+_DEADLINES_OF = select(d).where(d.c.complaint_id == bindparam("cid")).order_by(d.c.due_at)
+_DEADLINE_ROWS = Prepared(_DEADLINES_OF)
+
+
 def deadlines_of(uow, complaint_id) -> list:
     """The complaint's clocks, nearest due first."""
-    return uow.conn.execute(select(d).where(d.c.complaint_id == complaint_id)
-                            .order_by(d.c.due_at)).all()
+    return uow.conn.execute(_DEADLINES_OF, {"cid": complaint_id}).all()
+
+
+def deadline_rows(conn, complaint_id) -> list[dict]:
+    """The same as `deadlines_of`, as dicts, through a prepared statement (hot paths)."""
+    return _DEADLINE_ROWS.all(conn, {"cid": complaint_id})
 
 
 def history_of(uow, complaint_id) -> list:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from sqlalchemy import select
@@ -81,6 +83,22 @@ class Runtime:
         if time.monotonic() - self._calendar_checked >= CALENDAR_REFRESH_SECONDS:
             self._refresh_calendar()
         return UnitOfWork(self, write)
+
+    @contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """A connection outside any transaction, for single-statement reads on hot paths.
+
+        Each statement stands alone (autocommit): no BEGIN and ROLLBACK around it (on
+        PostgreSQL two round trips, and a ROLLBACK makes psycopg drop its prepared
+        statements). Reads that must agree with each other belong in `uow(write=False)`.
+        """
+        conn = self.engine.connect()
+        try:
+            if conn.dialect.name != "sqlite":   # pysqlite already runs autocommit (see db.py)
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+        finally:
+            conn.close()
 
     def _refresh_calendar(self) -> None:
         # Days an administrator loaded in any process reach this one within a minute.

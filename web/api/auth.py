@@ -72,8 +72,8 @@ def authenticate():
         raise ApiError("unauthorized", "send Authorization: Bearer <token> (see /api/v1/docs)",
                        CHALLENGE)
     rt = runtime_of(current_app)
-    with rt.uow(write=False) as uow:
-        found = tokens.resolve(uow.conn, token)
+    with rt.reader() as conn:
+        found = tokens.resolve(conn, token)
     if found is None:
         raise ApiError("unauthorized", "the token is unknown, revoked, or its user is disabled",
                        {"WWW-Authenticate": CHALLENGE["WWW-Authenticate"] + ', error="invalid_token"'})

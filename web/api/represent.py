@@ -39,15 +39,15 @@ def summary(c: Complaint, next_due: datetime | None) -> dict:
     }
 
 
-def deadline(row) -> dict:
-    """One clock of a complaint."""
+def deadline(row: dict) -> dict:
+    """One clock of a complaint (a `workflow.queries.deadline_rows` dict)."""
     return {
-        "kind": row.kind, "label_zh": zh(CLOCK_NAMES, row.kind), "track": row.track,
-        "cycle": row.cycle, "duration": row.duration, "status": row.status,
-        "started_at": iso(row.started_at), "warn_at": iso(row.warn_at),
-        "due_at": iso(row.due_at), "warned_at": iso(row.warned_at),
-        "breached_at": iso(row.breached_at), "stopped_at": iso(row.stopped_at),
-        "confirmed": bool(row.confirmed),
+        "kind": row["kind"], "label_zh": zh(CLOCK_NAMES, row["kind"]), "track": row["track"],
+        "cycle": row["cycle"], "duration": row["duration"], "status": row["status"],
+        "started_at": iso(row["started_at"]), "warn_at": iso(row["warn_at"]),
+        "due_at": iso(row["due_at"]), "warned_at": iso(row["warned_at"]),
+        "breached_at": iso(row["breached_at"]), "stopped_at": iso(row["stopped_at"]),
+        "confirmed": bool(row["confirmed"]),
     }
 
 

@@ -42,7 +42,7 @@ def _visible(uow, complaint_id: int, actor):
 
 
 def _detail_of(uow, complaint, actor) -> dict:
-    return detail(complaint, queries.deadlines_of(uow, complaint.id),
+    return detail(complaint, queries.deadline_rows(uow.conn, complaint.id),
                   allowed_actions(uow, complaint, actor))
 
 
@@ -110,11 +110,10 @@ def fire_action(complaint_id: int, action: str):
     expected = schemas.expected_version()
     fields = schemas.action_fields(action)
     rt, actor = runtime_of(current_app), g.api_actor
-    changed = services.act(rt, complaint_id, action, actor, now=utcnow(),
-                           expected_version=expected, **fields)
-    with rt.uow(write=False) as uow:
-        body = _detail_of(uow, changed, actor)
-    return _json(body, version=changed.version)
+    acted = services.act_and_read(rt, complaint_id, action, actor, now=utcnow(),
+                                  expected_version=expected, **fields)
+    body = detail(acted.complaint, acted.deadlines, acted.allowed)
+    return _json(body, version=acted.complaint.version)
 
 
 @api.get(f"/complaints/{ID}/history")

@@ -1,0 +1,68 @@
+"""The API's hot-path reads: one unit of work per action, token reads outside any
+transaction, and PostgreSQL pool connections pinged only after sitting idle."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from tests.apisupport import make_users_and_tokens
+from tests.conftest import NETWORK, OPERATOR, complaint_values
+from workflow import db, queries, services, tokens
+from workflow.actions import allowed_actions
+from workflow.schema import utcnow
+
+
+def _in_transaction(conn) -> bool:
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        return driver.in_transaction
+    return driver.info.transaction_status != driver.info.transaction_status.IDLE
+
+
+def test_act_and_read_answers_what_a_later_read_sees_from_one_transaction(rt, now):
+    cid = services.intake(rt, OPERATOR, complaint_values(), now=now).complaint.id
+    services.assign(rt, cid, OPERATOR, now=now, department="network")
+    services.accept(rt, cid, NETWORK, now=now)
+    acted = services.act_and_read(rt, cid, "contact", NETWORK, now=now, comment="已回访")
+    with rt.uow(write=False) as uow:
+        stored = queries.deadlines_of(uow, cid)
+        complaint = queries.get_complaint(uow, cid, NETWORK).complaint
+        allowed = allowed_actions(uow, complaint, NETWORK)
+    assert acted.complaint.version == complaint.version and acted.complaint.state == complaint.state
+    assert acted.deadlines == [dict(row._mapping) for row in stored]
+    assert {"first_contact", "progress_contact"} <= {d["kind"] for d in acted.deadlines}
+    assert acted.allowed == allowed and "reply" in acted.allowed
+
+
+def test_a_token_is_resolved_by_one_read_outside_any_transaction(rt):
+    plain = make_users_and_tokens(rt)["zhangwei"]
+    with rt.reader() as conn:
+        token_id, actor, _ = tokens.resolve(conn, plain)
+        assert not _in_transaction(conn)
+        assert tokens.resolve(conn, plain + "x") is None
+    assert (actor.username, actor.department) == ("zhangwei", "network")
+    with rt.uow() as uow:
+        tokens.revoke(uow.conn, token_id, now=utcnow())
+        uow.commit()
+    with rt.reader() as conn:
+        assert tokens.resolve(conn, plain) is None
+
+
+@pytest.mark.postgres
+def test_an_idle_postgresql_connection_that_died_is_replaced_at_checkout(pg_database_url,
+                                                                        monkeypatch):
+    engine = db.make_engine(pg_database_url)
+    victim = engine.connect()
+    pid = victim.execute(text("SELECT pg_backend_pid()")).scalar()
+    victim.commit()
+    with engine.connect() as killer:
+        killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killer.commit()
+    victim.close()              # back in the pool, dead
+    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)
+    try:
+        for _ in range(2):      # each pooled connection is checked out once more
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        engine.dispose()
