@@ -44,7 +44,10 @@ def claim_query(dialect: str, batch: int):
              .where(t.c.next_at.is_not(None), t.c.next_at <= bindparam("now"))
              .order_by(t.c.next_at).limit(batch))
     if dialect == "postgresql":
-        query = query.with_for_update(of=t, skip_locked=True)
+        # Lock the complaint too, before any write: an action locks the complaint first
+        # and its clocks after, so taking both here in that order cannot deadlock with
+        # it, and a complaint being acted on right now is simply skipped this pass.
+        query = query.with_for_update(of=(t, complaints), skip_locked=True)
     return query
 
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from tests.conftest import NETWORK, OPERATOR, complaint_values
+from tests.conftest import NETWORK, OPERATOR, _fresh_pg, complaint_values, make_runtime
+from tests.timers.helpers import FakeClock, clock
 from timers import loadgen, service
 from timers.scheduler import build_scheduler
 from timers.worker import claim_query
@@ -94,3 +95,25 @@ def test_a_deadline_that_fails_to_fire_does_not_block_the_others_and_is_retried(
     monkeypatch.setattr(worker_module, "fire", real_fire)
     sweep_at(worker, due + timedelta(seconds=5))
     assert [len(history(rt, cid, "escalate")) for cid in ids] == [1, 1, 1]
+
+
+def test_on_postgresql_a_complaint_being_acted_on_is_skipped_by_the_claim_not_waited_for(
+        pg_database_url, now, worker_on):
+    _fresh_pg(pg_database_url)
+    rt = make_runtime(pg_database_url)
+    try:
+        busy = services.intake(rt, OPERATOR, complaint_values(mobile="13800000001"), now=now)
+        free = services.intake(rt, OPERATOR, complaint_values(mobile="13800000002"), now=now)
+        worker = worker_on(rt, FakeClock(now + timedelta(hours=1, minutes=45)))  # assign warns
+        with rt.engine.connect() as action:           # an action in flight holds the complaint
+            tx = action.begin()
+            action.execute(text("UPDATE complaints SET version = version WHERE id = :id"),
+                           {"id": busy.complaint.id})
+            worker.sweep()                              # must not block on that lock
+            tx.rollback()
+        assert clock(rt, free.complaint.id, "assign").warned_at is not None
+        assert clock(rt, busy.complaint.id, "assign").warned_at is None
+        worker.sweep()                                  # the lock is gone: now it is warned
+        assert clock(rt, busy.complaint.id, "assign").warned_at is not None
+    finally:
+        rt.engine.dispose()
