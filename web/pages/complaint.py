@@ -13,7 +13,7 @@ from states.process import ACTION_FIELDS, ACTIONS, TRANSITIONS
 from workflow import access, queries, services
 from workflow.actions import load
 from workflow.directory import active_departments, display_names
-from workflow.errors import ActionNotAllowed, Conflict, Forbidden, ValidationError
+from workflow.errors import ActionNotAllowed, Conflict, Forbidden, NotFound, ValidationError
 from web.pages.common import actor, now, page_blueprint, runtime
 from web.pages.i18n import _, name
 
@@ -55,7 +55,9 @@ def act(complaint_id: int, action: str):
         abort(404)
     me, form = actor(), request.form
     with runtime().uow(write=False) as uow:
-        complaint = queries.get_complaint(uow, complaint_id, me).complaint   # 404 if hidden
+        complaint = load(uow, complaint_id)
+    if not access.may_see(me, complaint):
+        raise NotFound("complaint", complaint_id)
     if me.role not in ROLES_FOR[action] or not access.may_act(me, complaint):
         raise Forbidden(f"{me.username} may not {action} complaint {complaint_id}")
     typed = {k: form.get(k, "") for k in ("comment", "department", "satisfaction", "reason")}
