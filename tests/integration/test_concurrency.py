@@ -49,18 +49,23 @@ def race(rt, cid, version, barrier, actor, action, **fields) -> str:
         return repr(exc)
 
 
+def run_together(targets) -> None:
+    """Run each callable in its own thread and wait for all of them."""
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_two_threads_acting_at_the_same_version_make_exactly_one_change(rt):
     cid = handling_complaint(rt)
     before = event_count(rt, cid)
     barrier, outcomes = threading.Barrier(2), []
     jobs = [(NETWORK, "contact", {"comment": "已电话联系客户"}),
             (DESK, "escalate", {"reason": "客户情绪激动"})]
-    threads = [threading.Thread(target=lambda j=j: outcomes.append(
-        race(rt, cid, 3, barrier, j[0], j[1], **j[2]))) for j in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(lambda j=j: outcomes.append(race(rt, cid, 3, barrier, j[0], j[1], **j[2]))
+                 for j in jobs)
     assert sorted(outcomes) == ["conflict", "won"]
     assert event_count(rt, cid) == before + 1
 
@@ -116,13 +121,9 @@ def test_two_transactions_that_both_read_the_complaint_cannot_both_write_it(
 
     monkeypatch.setattr(actions, "load", load_then_wait)
     start, outcomes = threading.Barrier(2), []
-    threads = [threading.Thread(target=lambda: outcomes.append(
-        race(rt, cid, None, start, NETWORK, "contact", comment="已电话联系客户")))
-        for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(lambda: outcomes.append(
+        race(rt, cid, None, start, NETWORK, "contact", comment="已电话联系客户"))
+        for _ in range(2))
     assert sorted(outcomes) == ["conflict", "won"]
     assert event_count(rt, cid) == before + 1
     rt.engine.dispose()

@@ -47,19 +47,19 @@ def clock(rt, cid, kind):
                                                     deadlines.c.kind == kind)).one()
 
 
-def history(rt, cid, action=None) -> list:
-    """The complaint's events (of one action), oldest first."""
-    query = select(events).where(events.c.complaint_id == cid).order_by(events.c.id)
-    if action:
-        query = query.where(events.c.action == action)
+def _rows_of(rt, table, cid, column, value) -> list:
+    query = select(table).where(table.c.complaint_id == cid).order_by(table.c.id)
+    if value:
+        query = query.where(table.c[column] == value)
     with rt.engine.connect() as conn:
         return conn.execute(query).all()
+
+
+def history(rt, cid, action=None) -> list:
+    """The complaint's events (of one action), oldest first."""
+    return _rows_of(rt, events, cid, "action", action)
 
 
 def notes(rt, cid, kind=None) -> list:
     """The complaint's outbox rows (of one kind), oldest first."""
-    query = select(outbox).where(outbox.c.complaint_id == cid).order_by(outbox.c.id)
-    if kind:
-        query = query.where(outbox.c.kind == kind)
-    with rt.engine.connect() as conn:
-        return conn.execute(query).all()
+    return _rows_of(rt, outbox, cid, "kind", kind)
