@@ -6,16 +6,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from states.calendar import BusinessCalendar
 from states.policy import Policy, load_policy
 from states.process import PROCESS, Process
-from workflow import db, schema
+from workflow import db
+from workflow.calendar_admin import calendar_from
 from workflow.db import make_engine
 from workflow.settings import Settings
 
@@ -41,7 +40,7 @@ class UnitOfWork:
         if self._lock:
             self._lock.acquire()
         try:
-            self.conn = self.runtime.engine.connect().execution_options(write=self.write)
+            self.conn = self.runtime.engine.connect()
             self._tx = db.begin(self.conn, self.write)
         except BaseException:
             if self._lock:
@@ -111,8 +110,5 @@ class Runtime:
     def reload_calendar(self) -> BusinessCalendar:
         """Load administrator-entered calendar days from the database."""
         with self.engine.connect() as conn:
-            days = {date.fromisoformat(r.day): r.workday
-                    for r in conn.execute(select(schema.calendar_days))}
-            years = [r.year for r in conn.execute(select(schema.calendar_years.c.year))]
-        self.calendar = BusinessCalendar(days, years)
+            self.calendar = calendar_from(conn)
         return self.calendar
