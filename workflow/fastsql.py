@@ -20,10 +20,10 @@ from sqlalchemy.exc import DBAPIError
 
 class _Entry(NamedTuple):
     sql: str
-    positions: tuple[str, ...] | None
-    processors: dict
+    positional: bool
+    binds: tuple           # (bind name, key in the caller's dict or None, processor, fixed value)
     compiled: object
-    results: list          # (name, result processor) per column, filled on first fetch
+    results: list          # [column names, [(index, result processor)]], set on first fetch
 
 
 class Prepared:
@@ -37,27 +37,45 @@ class Prepared:
         entries = self._by_dialect.setdefault(dialect, {})
         entry = entries.get(keys)
         if entry is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
-            if compiled.literal_execute_params or compiled.post_compile_params:
-                raise ValueError("Prepared statements cannot expand parameters")
-            if compiled.escaped_bind_names:
-                raise ValueError("Prepared statements need plain parameter names")
-            entry = entries[keys] = _Entry(
-                compiled.string, tuple(compiled.positiontup) if compiled.positional else None,
-                {k: p for k, p in compiled._bind_processors.items() if p is not None},
-                compiled, [])
+            entry = entries[keys] = self._compile(dialect, keys)
         return entry
+
+    def _compile(self, dialect, keys: tuple[str, ...]) -> _Entry:
+        compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("Prepared statements cannot expand parameters")
+        if compiled.escaped_bind_names:
+            raise ValueError("Prepared statements need plain parameter names")
+        # Which value each bind takes, worked out once: the caller's value for its key
+        # (converted by the column type's bind processor at each call), or the value
+        # fixed in the statement (e.g. `.values(status="stopped")`), converted now.
+        fixed = compiled.construct_params(dict.fromkeys(keys))
+        processors = compiled._bind_processors
+        by_name = {name: bind for bind, name in compiled.bind_names.items()}
+        names = compiled.positiontup if compiled.positional else list(by_name)
+        binds = []
+        for name in names:
+            key = by_name[name].key
+            process = processors.get(name)
+            if key in keys:
+                binds.append((name, key, process, None))
+            else:
+                value = fixed[name]
+                binds.append((name, None, None, process(value) if process else value))
+        return _Entry(compiled.string, bool(compiled.positional), tuple(binds), compiled, [])
+
+    @staticmethod
+    def _args(entry: _Entry, row: dict):
+        values = [fixed if key is None else (process(row[key]) if process else row[key])
+                  for _name, key, process, fixed in entry.binds]
+        if entry.positional:
+            return tuple(values)
+        return {name: value for (name, *_), value in zip(entry.binds, values)}
 
     def _run(self, conn, params: list[dict], many: bool):
         dialect = conn.dialect
-        entry = self._entry(dialect, tuple(sorted(params[0])))
-        procs, args = entry.processors, []
-        for row in params:
-            values = entry.compiled.construct_params(row)
-            for key, process in procs.items():
-                values[key] = process(values[key])
-            args.append(values if entry.positions is None
-                        else tuple(values[k] for k in entry.positions))
+        entry = self._entry(dialect, tuple(params[0]))    # one entry per key order used
+        args = [self._args(entry, row) for row in params]
         cursor = conn.connection.driver_connection.cursor()
         try:
             if many and len(args) > 1:   # psycopg runs executemany in a pipeline: not for one row
@@ -82,10 +100,19 @@ class Prepared:
     @staticmethod
     def _results(entry: _Entry, conn, cursor) -> list:
         if not entry.results:  # built whole, then swapped in: safe under threads
-            entry.results[:] = [
-                (col.name, col.type._cached_result_processor(conn.dialect, desc[1]))
-                for col, desc in zip(entry.compiled._result_columns, cursor.description)]
+            columns = list(zip(entry.compiled._result_columns, cursor.description))
+            processors = [(i, col.type._cached_result_processor(conn.dialect, desc[1]))
+                          for i, (col, desc) in enumerate(columns)]
+            entry.results[:] = [tuple(col.name for col, _ in columns),
+                                [(i, p) for i, p in processors if p is not None]]
         return entry.results
+
+    @staticmethod
+    def _convert(names, processors, row) -> dict:
+        values = list(row)
+        for i, process in processors:   # only the columns whose type converts (times, JSON)
+            values[i] = process(values[i])
+        return dict(zip(names, values))
 
     def first(self, conn, params: dict) -> dict | None:
         """Run a SELECT; return its first row as a dict converted by the column types, or None."""
@@ -94,11 +121,10 @@ class Prepared:
             row = cursor.fetchone()
             if row is None:
                 return None
-            results = self._results(entry, conn, cursor)
+            names, processors = self._results(entry, conn, cursor)
         finally:
             cursor.close()
-        return {name: process(value) if process else value
-                for (name, process), value in zip(results, row)}
+        return self._convert(names, processors, row)
 
     def all(self, conn, params: dict) -> list[dict]:
         """Run a SELECT; return every row as a dict converted by the column types."""
@@ -107,8 +133,7 @@ class Prepared:
             rows = cursor.fetchall()
             if not rows:
                 return []
-            results = self._results(entry, conn, cursor)
+            names, processors = self._results(entry, conn, cursor)
         finally:
             cursor.close()
-        return [{name: process(value) if process else value
-                 for (name, process), value in zip(results, row)} for row in rows]
+        return [self._convert(names, processors, row) for row in rows]

@@ -49,9 +49,9 @@ class Complaint(ProcessGuards):
     @classmethod
     def from_row(cls, row) -> "Complaint":
         """Build from a `complaints` row mapping."""
-        values = dict(row)
+        values = {k: row[k] for k in _FIELDS if k in row}
         values["state"] = State(values["state"])
-        return cls(**{k: values[k] for k in _FIELDS if k in values})
+        return cls(**values)
 
     @property
     def severity(self) -> str:
