@@ -10,6 +10,7 @@ import secrets
 
 from flask import Flask
 
+from web.jsonio import OrjsonProvider
 from workflow.runtime import Runtime
 from workflow.settings import Settings
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the application; `config` overrides settings read from the environment."""
     app = Flask(__name__, instance_relative_config=False)
+    app.json = OrjsonProvider(app)
     settings = Settings.from_env()
     app.config.update(
         DATABASE_URL=settings.database_url,

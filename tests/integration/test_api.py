@@ -334,3 +334,34 @@ def test_the_reference_page_is_rendered_from_the_openapi_document(client):
     for path in document["paths"]:
         assert f"/api/v1{path}" in page
     assert 'id="problem-precondition_failed"' in page
+
+
+@pytest.mark.parametrize("script_name", ["", "/desk"])
+def test_links_are_the_urls_flask_builds_also_when_mounted_under_a_prefix(rt, tok, script_name):
+    app = make_app(rt)
+    client = app.test_client()
+    env = "http://localhost" + script_name      # base_url: SCRIPT_NAME is its path
+    created = client.post("/api/v1/complaints", json=complaint_values(),
+                          headers=bearer(tok["wangli"]), base_url=env)
+    cid = created.get_json()["id"]
+    body = client.get(f"/api/v1/complaints/{cid}", headers=bearer(tok["wangli"]),
+                      base_url=env).get_json()
+    listed = client.get("/api/v1/complaints", headers=bearer(tok["wangli"]),
+                        base_url=env).get_json()["items"]
+    with app.test_request_context(base_url=env):
+        from flask import url_for
+        expected = url_for("api.complaint", complaint_id=cid)
+        history = url_for("api.history", complaint_id=cid)
+    assert expected.startswith(script_name + "/api/v1/")
+    assert body["links"] == {"self": expected, "history": history}
+    assert [i["links"]["self"] for i in listed if i["id"] == cid] == [expected]
+    assert created.headers["Location"] == expected
+
+
+def test_answers_are_compact_utf8_json_in_the_order_the_api_builds_them(client, tok):
+    response = file(client, tok["wangli"])
+    text = response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    assert "已受理" in text and "\\u" not in text          # UTF-8, not \u escapes
+    assert list(json.loads(text))[:3] == ["id", "number", "state"]
+    assert json.loads(text) == response.get_json()

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import url_for
+from flask import request
 
 from states.catalogue import CLOCK_NAMES, DEPARTMENTS, STATE_NAMES, zh
+from web.api.blueprint import PREFIX
 from workflow.model import Complaint
 
 
@@ -17,7 +18,15 @@ def iso(ts: datetime | None) -> str | None:
     """UTC ISO-8601 with Z, or None."""
     if ts is None:
         return None
-    return ts.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if ts.tzinfo is not timezone.utc:
+        ts = ts.astimezone(timezone.utc)
+    return ts.isoformat()[:-6] + "Z"
+
+
+def complaint_url(complaint_id: int) -> str:
+    """The complaint's API path, as `url_for("api.complaint", ...)` builds it (~20x faster:
+    an action's answer carries two links)."""
+    return f"{request.script_root}{PREFIX}/complaints/{complaint_id}"
 
 
 def _department(code: str) -> dict:
@@ -35,7 +44,7 @@ def summary(c: Complaint, next_due: datetime | None) -> dict:
         "mobile_masked": c.masked_mobile, "customer_name": c.customer_name,
         "next_due_at": iso(next_due), "created_at": iso(c.created_at),
         "updated_at": iso(c.updated_at),
-        "links": {"self": url_for("api.complaint", complaint_id=c.id)},
+        "links": {"self": complaint_url(c.id)},
     }
 
 
@@ -74,8 +83,7 @@ def detail(c: Complaint, deadlines: list, allowed: list[str]) -> dict:
         "updated_at": iso(c.updated_at),
         "deadlines": [deadline(row) for row in deadlines],
         "allowed_actions": list(allowed),
-        "links": {"self": url_for("api.complaint", complaint_id=c.id),
-                  "history": url_for("api.history", complaint_id=c.id)},
+        "links": {"self": (url := complaint_url(c.id)), "history": url + "/history"},
     }
 
 

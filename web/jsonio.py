@@ -1,0 +1,35 @@
+"""The application's JSON provider: responses encoded by orjson.
+
+Flask's default provider runs the standard library's encoder with sorted keys; an API
+action answers ~2 KB of JSON, which orjson encodes about ten times faster. Datetimes and
+dataclasses are passed to Flask's own `default` so they come out exactly as Flask
+would write them (HTTP dates, dicts); keys keep the order the code builds them in, and
+non-ASCII text (the Chinese labels) is written as UTF-8 rather than \\u escapes.
+Request bodies are still parsed by the standard library (its errors and number
+handling are what the API's validation expects).
+"""
+from __future__ import annotations
+
+import orjson
+from flask.json.provider import DefaultJSONProvider
+
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+class OrjsonProvider(DefaultJSONProvider):
+    """`DefaultJSONProvider` with orjson for `dumps` and `response`."""
+
+    sort_keys = False
+
+    def dumps(self, obj, **kwargs) -> str:
+        if kwargs:   # options only the standard library understands (indent, ...)
+            return super().dumps(obj, **kwargs)
+        return orjson.dumps(obj, default=self.default, option=_OPTIONS).decode()
+
+    def response(self, *args, **kwargs):
+        obj = self._prepare_response_obj(args, kwargs)
+        if self._app.debug:   # pretty-printed, as Flask does in debug mode
+            return super().response(obj)
+        return self._app.response_class(
+            orjson.dumps(obj, default=self.default, option=_OPTIONS) + b"\n",
+            mimetype=self.mimetype)
