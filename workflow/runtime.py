@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -17,6 +17,7 @@ from workflow import db
 from workflow.calendar_admin import calendar_from
 from workflow.db import make_engine
 from workflow.settings import Settings
+from workflow.writelock import WriterLock
 
 log = logging.getLogger(__name__)
 #: How often a long-running process re-reads administrator-loaded calendar days.
@@ -30,21 +31,21 @@ class UnitOfWork:
         self.runtime, self.write = runtime, write
         self.policy, self.calendar, self.process = runtime.policy, runtime.calendar, runtime.process
         self.conn: Connection | None = None
+        self._binding: _Binding | None = None
 
     def __enter__(self) -> "UnitOfWork":
-        # SQLite has one writer: threads of this process queue on a Python lock, which
-        # hands over at once, instead of in SQLite's busy handler, which sleeps up to
-        # 100 ms between tries (p99 ~1 s under 32 concurrent API clients). Other
-        # processes still meet at SQLite's own lock. PostgreSQL needs none of this.
+        # SQLite has one writer: threads and processes queue for it on a lock that hands
+        # over at once (see workflow.writelock), not in SQLite's sleeping busy handler.
+        # PostgreSQL needs none of this.
         self._lock = self.runtime.sqlite_writer if self.write else None
         if self._lock:
             self._lock.acquire()
         try:
-            self.conn = self.runtime.engine.connect()
+            self._binding = self.runtime._take_bound()
+            self.conn = self._binding.conn if self._binding else self.runtime.engine.connect()
             self._tx = db.begin(self.conn, self.write)
         except BaseException:
-            if self._lock:
-                self._lock.release()
+            self._release()
             raise
         return self
 
@@ -53,7 +54,15 @@ class UnitOfWork:
             if self._tx.is_active:
                 self._tx.rollback()
         finally:
-            self.conn.close()
+            self._release()
+
+    def _release(self) -> None:
+        try:
+            if self._binding:
+                self._binding.busy = False       # the request's connection stays open
+            elif self.conn is not None:
+                self.conn.close()
+        finally:
             if self._lock:
                 self._lock.release()
 
@@ -62,14 +71,23 @@ class UnitOfWork:
         self._tx.commit()
 
 
+class _Binding:
+    """A connection bound to the current request (see `Runtime.bound`)."""
+
+    def __init__(self, conn: Connection):
+        self.conn, self.busy = conn, False
+
+
 class Runtime:
     """Everything a service needs, built once per process."""
 
     def __init__(self, engine: Engine, policy: Policy, process: Process = PROCESS):
         self.engine, self.policy, self.process = engine, policy, process
         self.calendar = BusinessCalendar()
-        self.sqlite_writer = threading.RLock() if engine.dialect.name == "sqlite" else None
+        self.sqlite_writer = (WriterLock(engine.url.database)
+                              if engine.dialect.name == "sqlite" else None)
         self._calendar_checked = float("-inf")
+        self._bound: ContextVar[_Binding | None] = ContextVar(f"bound_{id(self)}", default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
@@ -84,13 +102,49 @@ class Runtime:
         return UnitOfWork(self, write)
 
     @contextmanager
+    def bound(self) -> Iterator[None]:
+        """Run a request's readers and units of work on one connection, checked out once.
+
+        A pool checkout and check-in cost about as much as the statements of a short
+        API call; with this, a request that authenticates and then acts pays them once.
+        Units of work still begin and end their own transactions on it; one opened
+        while another is active (nested) gets a connection of its own, as without this.
+        """
+        if self._bound.get() is not None:
+            yield
+            return
+        binding = _Binding(self.engine.connect())
+        token = self._bound.set(binding)
+        try:
+            yield
+        finally:
+            self._bound.reset(token)
+            binding.conn.close()
+
+    def _take_bound(self) -> _Binding | None:
+        binding = self._bound.get()
+        if binding is None or binding.busy or binding.conn.in_transaction():
+            return None
+        binding.busy = True
+        return binding
+
+    @contextmanager
     def reader(self) -> Iterator[Connection]:
         """A connection outside any transaction, for single-statement reads on hot paths.
 
         Each statement stands alone (autocommit): no BEGIN and ROLLBACK around it (on
         PostgreSQL two round trips, and a ROLLBACK makes psycopg drop its prepared
         statements). Reads that must agree with each other belong in `uow(write=False)`.
+        Inside `bound()` the request's connection is used as it is: on PostgreSQL the
+        read then opens the transaction the request's next unit of work continues.
         """
+        binding = self._take_bound()
+        if binding is not None:
+            try:
+                yield binding.conn
+            finally:
+                binding.busy = False
+            return
         conn = self.engine.connect()
         try:
             if conn.dialect.name != "sqlite":   # pysqlite already runs autocommit (see db.py)

@@ -66,3 +66,41 @@ def test_an_idle_postgresql_connection_that_died_is_replaced_at_checkout(pg_data
                 assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
     finally:
         engine.dispose()
+
+
+def test_an_api_action_checks_out_one_connection(rt, now):
+    from sqlalchemy import event
+
+    from tests.apisupport import bearer, make_app
+    token = make_users_and_tokens(rt)["wangli"]
+    client = make_app(rt).test_client()
+    cid = client.post("/api/v1/complaints", json=complaint_values(),
+                      headers=bearer(token)).get_json()["id"]
+    checkouts = []
+    on_checkout = lambda dbapi, record, proxy: checkouts.append(record)  # noqa: E731
+    event.listen(rt.engine, "checkout", on_checkout)
+    try:
+        response = client.post(f"/api/v1/complaints/{cid}/actions/contact",
+                               json={"comment": "已回访"}, headers=bearer(token))
+        ping = client.get("/api/v1/ping")
+    finally:
+        event.remove(rt.engine, "checkout", on_checkout)
+    assert response.status_code == 200 and response.get_json()["version"] == 2
+    assert ping.status_code == 200
+    assert len(checkouts) == 1          # token read and action share one; ping takes none
+
+
+def test_a_unit_of_work_opened_inside_another_gets_a_connection_of_its_own(rt, now):
+    with rt.bound():
+        with rt.uow() as outer:
+            with rt.uow(write=False) as inner:
+                assert inner.conn is not outer.conn
+                inner.conn.execute(text("SELECT 1"))
+            outer.commit()
+        with rt.uow(write=False) as again, rt.reader() as conn:
+            assert conn is not again.conn          # busy: the reader gets its own
+    with rt.bound():
+        with rt.reader() as first:
+            pass
+        with rt.uow(write=False) as after:
+            assert after.conn is first              # free again: the same one

@@ -7,9 +7,11 @@ Flask-WTF's CSRFProtect is enabled app-wide, exempt it with `csrf.exempt(api_blu
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 
-from flask import Flask, request
+from flask import Flask, current_app, g, request
 
+from web import runtime_of
 from web.api import auth, docs, problems, views  # noqa: F401  (views/docs attach routes)
 from web.api.blueprint import PREFIX, api as api_blueprint
 
@@ -17,6 +19,24 @@ __all__ = ["api_blueprint", "init_app"]
 DEFAULT_RATE_LIMIT = "600/60"
 
 problems.register(api_blueprint)
+
+
+@api_blueprint.before_request
+def _bind_connection():
+    """One database connection for the whole request (see `Runtime.bound`)."""
+    if request.endpoint in auth.PUBLIC_ENDPOINTS:
+        return
+    stack = g.api_connection = ExitStack()
+    stack.enter_context(runtime_of(current_app).bound())
+
+
+@api_blueprint.teardown_request
+def _unbind_connection(_exc):
+    stack = g.pop("api_connection", None)
+    if stack is not None:
+        stack.close()
+
+
 api_blueprint.before_request(auth.authenticate)
 
 
