@@ -47,6 +47,24 @@ def begin(conn: Connection, write: bool):
     return conn.begin()
 
 
+def end_reads(conn: Connection) -> None:
+    """End a transaction that only the driver began (statements run on its cursor).
+
+    psycopg begins a transaction at the first statement; if only reads ran (a token
+    lookup before a 4xx answer, say), commit it rather than let the pool roll it back:
+    a ROLLBACK makes psycopg drop its prepared statements. SQLite's driver runs those
+    reads in autocommit, so there is nothing to end.
+    """
+    if conn.dialect.name == "sqlite" or conn.closed or conn.invalidated or conn.in_transaction():
+        return
+    driver = conn.connection.driver_connection
+    if driver.info.transaction_status == driver.info.transaction_status.INTRANS:
+        try:
+            driver.commit()
+        except conn.dialect.loaded_dbapi.Error as exc:   # the pool's reset deals with it
+            log.warning("could not end a read-only transaction: %s", exc)
+
+
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     """Create an engine for `url` (SQLite file by default) with the project's settings."""
     url = make_url(url or DEFAULT_URL)

@@ -119,7 +119,10 @@ class Runtime:
             yield
         finally:
             self._bound.reset(token)
-            binding.conn.close()
+            try:
+                db.end_reads(binding.conn)
+            finally:
+                binding.conn.close()
 
     def _take_bound(self) -> _Binding | None:
         binding = self._bound.get()

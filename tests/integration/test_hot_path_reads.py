@@ -104,3 +104,31 @@ def test_a_unit_of_work_opened_inside_another_gets_a_connection_of_its_own(rt, n
             pass
         with rt.uow(write=False) as after:
             assert after.conn is first              # free again: the same one
+
+
+def test_a_request_that_only_read_returns_its_connection_without_a_rollback(rt, now):
+    # On PostgreSQL a ROLLBACK makes psycopg forget its prepared statements; a request
+    # that read the token and then answered 4xx must not leave a transaction for the
+    # pool to roll back.
+    from sqlalchemy import event
+
+    from tests.apisupport import bearer, make_app
+    token = make_users_and_tokens(rt)["wangli"]
+    client = make_app(rt).test_client()
+    cid = client.post("/api/v1/complaints", json=complaint_values(),
+                      headers=bearer(token)).get_json()["id"]
+    open_at_reset = []
+
+    def on_reset(dbapi, record, state):
+        open_at_reset.append(dbapi.in_transaction if rt.engine.dialect.name == "sqlite"
+                             else dbapi.info.transaction_status != dbapi.info.transaction_status.IDLE)
+    event.listen(rt.engine, "reset", on_reset)
+    try:
+        bad = client.post(f"/api/v1/complaints/{cid}/actions/contact", json={"comment": ""},
+                          headers=bearer(token))
+        good = client.post(f"/api/v1/complaints/{cid}/actions/contact",
+                           json={"comment": "已回访"}, headers=bearer(token))
+    finally:
+        event.remove(rt.engine, "reset", on_reset)
+    assert bad.status_code == 422 and good.status_code == 200
+    assert open_at_reset == [False, False]
