@@ -3,15 +3,17 @@
 For SQLite (a file) and then PostgreSQL (a temporary database, dropped afterwards; skipped
 with a note when unreachable): start gunicorn (gthread) on a free loopback port, then a
 load generator of 32 threads, each with its own keep-alive http.client connection, hits
-GET /api/v1/ping (the baseline) and then POST /api/v1/complaints/{id}/actions/contact on
-complaints of its own (no conflicts between clients), each for a bounded duration.
+GET /api/v1/ping (the baseline) and POST /api/v1/complaints/{id}/actions/contact on
+complaints of its own (no conflicts between clients), in alternating rounds (five by
+default, so a shared machine slowing down part way weighs on both alike).
 Prints throughput and p50/p99 latency; the last line is machine-readable:
 
     result: action_vs_trivial=… p99_ms=… action_rps=… pg_action_vs_trivial=… pg_p99_ms=…
 
-Usage: .venv/bin/python bench/api.py [--seconds 10] [--clients 32]
-SQLite runs 1 worker × 16 threads (one process: its writers queue on an in-process lock,
-not on SQLite's sleeping busy handler), PostgreSQL 2 workers × 8 threads.
+Usage: .venv/bin/python bench/api.py [--seconds 10] [--clients 32] [--only sqlite]
+         [--sqlite-server 2x2] [--pg-server 2x2]
+Both databases run gunicorn with 2 workers × 2 threads by default (one worker per core
+of the 2-core machine; SQLite writers of all processes queue on workflow.writelock).
 Targets (issue 5): action throughput ≥ 40 % of the trivial endpoint's, action p99 < 100 ms.
 """
 from __future__ import annotations
@@ -129,9 +131,16 @@ def load(port: int, seconds: float, requests_for) -> dict:
     began = time.perf_counter()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - began
-    flat = sorted(x for per in latencies for x in per)
-    return {"requests": len(flat), "rps": len(flat) / elapsed, "failures": sum(failures),
+    return {"latencies": [x for per in latencies for x in per], "failures": sum(failures),
+            "elapsed": time.perf_counter() - began}
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Throughput and latency percentiles over several `load` runs of one kind."""
+    flat = sorted(x for r in runs for x in r["latencies"])
+    elapsed = sum(r["elapsed"] for r in runs)
+    return {"requests": len(flat), "rps": len(flat) / elapsed,
+            "failures": sum(r["failures"] for r in runs),
             "p50_ms": 1000 * statistics.median(flat),
             "p99_ms": 1000 * flat[min(len(flat) - 1, int(len(flat) * 0.99))]}
 
@@ -150,9 +159,15 @@ def run_case(name: str, url: str, args, workers: int, threads: int) -> dict:
             headers = {**auth, "Content-Type": "application/json"}
             return lambda n: ("POST", f"/api/v1/complaints/{mine[n % len(mine)]}/actions/contact",
                               body, headers)
-        load(port, 1.0, [action_maker(m) for m in ids])           # warm-up: pools, caches
-        trivial = load(port, args.seconds, ping)
-        action = load(port, args.seconds, [action_maker(m) for m in ids])
+        actions = [action_maker(m) for m in ids]
+        load(port, 1.0, actions)           # warm-up: pools, caches, prepared statements
+        # Alternate short rounds so that a machine slowing down or speeding up part way
+        # (shared virtual machines do) weighs on both endpoints alike.
+        runs: dict[str, list] = {"trivial": [], "action": []}
+        for _ in range(args.rounds):
+            runs["trivial"].append(load(port, args.seconds / args.rounds, ping))
+            runs["action"].append(load(port, args.seconds / args.rounds, actions))
+        trivial, action = summarize(runs["trivial"]), summarize(runs["action"])
     finally:
         proc.terminate()
         proc.wait(10)
@@ -179,24 +194,43 @@ def postgres_case(args) -> dict | None:
         return None
     try:
         url = admin_url.set(database=name).render_as_string(hide_password=False)
-        return run_case("postgresql", url, args, 2, 8)
+        return run_case("postgresql", url, args, *server_shape(args.pg_server))
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
+def server_shape(spec: str) -> tuple[int, int]:
+    """"2x8" -> (2 workers, 8 threads)."""
+    workers, _, threads = spec.lower().partition("x")
+    return int(workers), int(threads)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternating trivial/action rounds the seconds are split into")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    parser.add_argument("--sqlite-server", default="2x2", metavar="WORKERSxTHREADS",
+                        help="gunicorn workers and threads for SQLite (default 2x2)")
+    parser.add_argument("--pg-server", default="2x2", metavar="WORKERSxTHREADS",
+                        help="gunicorn workers and threads for PostgreSQL (default 2x2)")
     args = parser.parse_args()
     print(f"{args.clients} clients, {args.seconds:g} s per case, {os.cpu_count()} CPUs")
-    with tempfile.TemporaryDirectory() as tmp:
-        sqlite = run_case("sqlite", f"sqlite:///{tmp}/bench.db", args, 1, 16)
-    pg = postgres_case(args)
-    fields = [f"action_vs_trivial={sqlite['ratio']:.2f}", f"p99_ms={sqlite['p99']:.0f}",
-              f"action_rps={sqlite['rps']:.0f}"]
+    sqlite = pg = None
+    if args.only != "postgresql":
+        with tempfile.TemporaryDirectory() as tmp:
+            sqlite = run_case("sqlite", f"sqlite:///{tmp}/bench.db", args,
+                              *server_shape(args.sqlite_server))
+    if args.only != "sqlite":
+        pg = postgres_case(args)
+    fields = []
+    if sqlite:
+        fields += [f"action_vs_trivial={sqlite['ratio']:.2f}", f"p99_ms={sqlite['p99']:.0f}",
+                   f"action_rps={sqlite['rps']:.0f}"]
     if pg:
         fields += [f"pg_action_vs_trivial={pg['ratio']:.2f}", f"pg_p99_ms={pg['p99']:.0f}",
                    f"pg_action_rps={pg['rps']:.0f}"]
