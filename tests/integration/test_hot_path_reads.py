@@ -2,10 +2,12 @@
 transaction, and PostgreSQL pool connections pinged only after sitting idle."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import text
+from contextlib import contextmanager
 
-from tests.apisupport import make_users_and_tokens
+import pytest
+from sqlalchemy import event, text
+
+from tests.apisupport import bearer, make_app, make_users_and_tokens
 from tests.conftest import NETWORK, OPERATOR, complaint_values
 from workflow import db, queries, services, tokens
 from workflow.actions import allowed_actions
@@ -68,23 +70,32 @@ def test_an_idle_postgresql_connection_that_died_is_replaced_at_checkout(pg_data
         engine.dispose()
 
 
-def test_an_api_action_checks_out_one_connection(rt, now):
-    from sqlalchemy import event
+@contextmanager
+def pool_events(rt, name, handler):
+    """Listen to a pool event of the runtime's engine for the duration of the block."""
+    event.listen(rt.engine, name, handler)
+    try:
+        yield
+    finally:
+        event.remove(rt.engine, name, handler)
 
-    from tests.apisupport import bearer, make_app
+
+def api_with_a_complaint(rt):
+    """(test client, wangli's token, id of a complaint she filed through the API)."""
     token = make_users_and_tokens(rt)["wangli"]
     client = make_app(rt).test_client()
     cid = client.post("/api/v1/complaints", json=complaint_values(),
                       headers=bearer(token)).get_json()["id"]
+    return client, token, cid
+
+
+def test_an_api_action_checks_out_one_connection(rt, now):
+    client, token, cid = api_with_a_complaint(rt)
     checkouts = []
-    on_checkout = lambda dbapi, record, proxy: checkouts.append(record)  # noqa: E731
-    event.listen(rt.engine, "checkout", on_checkout)
-    try:
+    with pool_events(rt, "checkout", lambda dbapi, record, proxy: checkouts.append(record)):
         response = client.post(f"/api/v1/complaints/{cid}/actions/contact",
                                json={"comment": "已回访"}, headers=bearer(token))
         ping = client.get("/api/v1/ping")
-    finally:
-        event.remove(rt.engine, "checkout", on_checkout)
     assert response.status_code == 200 and response.get_json()["version"] == 2
     assert ping.status_code == 200
     assert len(checkouts) == 1          # token read and action share one; ping takes none
@@ -110,25 +121,16 @@ def test_a_request_that_only_read_returns_its_connection_without_a_rollback(rt, 
     # On PostgreSQL a ROLLBACK makes psycopg forget its prepared statements; a request
     # that read the token and then answered 4xx must not leave a transaction for the
     # pool to roll back.
-    from sqlalchemy import event
-
-    from tests.apisupport import bearer, make_app
-    token = make_users_and_tokens(rt)["wangli"]
-    client = make_app(rt).test_client()
-    cid = client.post("/api/v1/complaints", json=complaint_values(),
-                      headers=bearer(token)).get_json()["id"]
+    client, token, cid = api_with_a_complaint(rt)
     open_at_reset = []
 
     def on_reset(dbapi, record, state):
         open_at_reset.append(dbapi.in_transaction if rt.engine.dialect.name == "sqlite"
                              else dbapi.info.transaction_status != dbapi.info.transaction_status.IDLE)
-    event.listen(rt.engine, "reset", on_reset)
-    try:
+    with pool_events(rt, "reset", on_reset):
         bad = client.post(f"/api/v1/complaints/{cid}/actions/contact", json={"comment": ""},
                           headers=bearer(token))
         good = client.post(f"/api/v1/complaints/{cid}/actions/contact",
                            json={"comment": "已回访"}, headers=bearer(token))
-    finally:
-        event.remove(rt.engine, "reset", on_reset)
     assert bad.status_code == 422 and good.status_code == 200
     assert open_at_reset == [False, False]
