@@ -47,10 +47,17 @@ def load(uow, complaint_id) -> Complaint:
 
 
 def allowed_actions(uow, complaint: Complaint, actor: Actor) -> list[str]:
-    """The actions this actor may fire on this complaint now."""
+    """The actions this actor may fire on this complaint now.
+
+    Escalate is left out at the policy's highest level: the machine allows it on any
+    major complaint, but the field check would refuse it (pages would offer a form that
+    can only fail)."""
     if not access.may_act(actor, complaint):
         return []
-    return uow.process.allowed(complaint, actor.role)
+    allowed = uow.process.allowed(complaint, actor.role)
+    if complaint.escalation_level >= uow.policy.max_escalation_level and "escalate" in allowed:
+        allowed.remove("escalate")
+    return allowed
 
 
 def _check_fields(uow, complaint, action, actor, comment, department, satisfaction, reason):

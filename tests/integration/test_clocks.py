@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tests.conftest import DESK, NETWORK, OPERATOR, complaint_values
 from workflow import services
+from workflow.actions import allowed_actions
 from workflow.errors import ValidationError
 from workflow.schema import deadlines
 
@@ -97,8 +98,13 @@ def test_close_stops_every_clock(rt, now, handling):
 
 
 def test_escalation_stops_at_the_highest_level_the_policy_allows(rt, now, handling):
-    services.escalate(rt, handling, DESK, now=now, reason="客户多次来电")
+    once = services.escalate(rt, handling, DESK, now=now, reason="客户多次来电")
+    with rt.uow(write=False) as uow:
+        assert "escalate" in allowed_actions(uow, once, DESK)
     top = services.escalate(rt, handling, DESK, now=now, reason="媒体已介入,请领导督办")
     assert top.escalation_level == 2 and top.major_reasons == ["manual"]
+    with rt.uow(write=False) as uow:
+        assert "escalate" not in allowed_actions(uow, top, DESK)   # no form that must fail
+        assert "contact" in allowed_actions(uow, top, DESK)
     with pytest.raises(ValidationError, match="highest escalation level"):
         services.escalate(rt, handling, DESK, now=now, reason="再升级")
