@@ -11,9 +11,10 @@ Prints throughput and p50/p99 latency; the last line is machine-readable:
     result: action_vs_trivial=… p99_ms=… action_rps=… pg_action_vs_trivial=… pg_p99_ms=…
 
 Usage: .venv/bin/python bench/api.py [--seconds 10] [--clients 32] [--only sqlite]
-         [--sqlite-server 2x2] [--pg-server 2x2]
-Both databases run gunicorn with 2 workers × 2 threads by default (one worker per core
-of the 2-core machine; SQLite writers of all processes queue on workflow.writelock).
+         [--sqlite-server 2x1] [--pg-server 2x1]
+Both databases run gunicorn with 2 workers × 1 thread by default (one worker per core of
+the 2-core machine, the best of the shapes measured; SQLite writers of all processes
+queue on workflow.writelock).
 Targets (issue 5): action throughput ≥ 40 % of the trivial endpoint's, action p99 < 100 ms.
 """
 from __future__ import annotations
@@ -214,10 +215,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5,
                         help="alternating trivial/action rounds the seconds are split into")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
-    parser.add_argument("--sqlite-server", default="2x2", metavar="WORKERSxTHREADS",
-                        help="gunicorn workers and threads for SQLite (default 2x2)")
-    parser.add_argument("--pg-server", default="2x2", metavar="WORKERSxTHREADS",
-                        help="gunicorn workers and threads for PostgreSQL (default 2x2)")
+    parser.add_argument("--sqlite-server", default="2x1", metavar="WORKERSxTHREADS",
+                        help="gunicorn workers and threads for SQLite (default 2x1)")
+    parser.add_argument("--pg-server", default="2x1", metavar="WORKERSxTHREADS",
+                        help="gunicorn workers and threads for PostgreSQL (default 2x1)")
     args = parser.parse_args()
     print(f"{args.clients} clients, {args.seconds:g} s per case, {os.cpu_count()} CPUs")
     sqlite = pg = None
