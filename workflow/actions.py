@@ -49,15 +49,27 @@ def load(uow, complaint_id) -> Complaint:
 def allowed_actions(uow, complaint: Complaint, actor: Actor) -> list[str]:
     """The actions this actor may fire on this complaint now.
 
-    Escalate is left out at the policy's highest level: the machine allows it on any
-    major complaint, but the field check would refuse it (pages would offer a form that
-    can only fail)."""
+    Left out too: an action the policy's limits refuse whatever its fields (escalate at
+    the highest level, pause once the waits are used up). The machine allows those, but
+    pages would offer a form that can only fail."""
     if not access.may_act(actor, complaint):
         return []
-    allowed = uow.process.allowed(complaint, actor.role)
-    if complaint.escalation_level >= uow.policy.max_escalation_level and "escalate" in allowed:
-        allowed.remove("escalate")
-    return allowed
+    return [action for action in uow.process.allowed(complaint, actor.role)
+            if _policy_limit(uow.policy, complaint, action) is None]
+
+
+def _policy_limit(policy, complaint, action) -> tuple[str, str] | None:
+    """(field, why) when the policy's limits refuse `action` on this complaint now."""
+    if action == "escalate" and complaint.escalation_level >= policy.max_escalation_level:
+        return "escalation_level", (f"already at the highest escalation level "
+                                    f"({policy.max_escalation_level})")
+    if action == "pause":
+        if complaint.pause_count >= policy.max_pauses:
+            return "reason", (f"the reply clock may wait on the customer at most "
+                              f"{policy.max_pauses} times")
+        if complaint.paused_seconds >= policy.max_pause_total.seconds:
+            return "reason", f"the reply clock has already waited {policy.max_pause_total} in all"
+    return None
 
 
 def _check_fields(uow, complaint, action, actor, comment, department, satisfaction, reason):
@@ -79,15 +91,9 @@ def _check_fields(uow, complaint, action, actor, comment, department, satisfacti
             errors["department"] = "already assigned to this department"
     if action == "close" and satisfaction not in SATISFACTION:
         errors["satisfaction"] = f"one of {', '.join(SATISFACTION)}"
-    if action == "escalate" and complaint.escalation_level >= uow.policy.max_escalation_level:
-        errors["escalation_level"] = (f"already at the highest escalation level "
-                                      f"({uow.policy.max_escalation_level})")
-    if action == "pause":
-        policy = uow.policy
-        if complaint.pause_count >= policy.max_pauses:
-            errors["reason"] = f"the reply clock may wait on the customer at most {policy.max_pauses} times"
-        elif complaint.paused_seconds >= policy.max_pause_total.seconds:
-            errors["reason"] = f"the reply clock has already waited {policy.max_pause_total} in all"
+    limit = _policy_limit(uow.policy, complaint, action)
+    if limit:
+        errors[limit[0]] = limit[1]
     if errors:
         raise ValidationError(errors)
 

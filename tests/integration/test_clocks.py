@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import DESK, NETWORK, OPERATOR, complaint_values
-from workflow import services
+from workflow import queries, services
 from workflow.actions import allowed_actions
 from workflow.errors import ValidationError
 from workflow.schema import deadlines
@@ -95,6 +95,21 @@ def test_close_stops_every_clock(rt, now, handling):
         statuses = set(conn.execute(select(deadlines.c.status)
                                     .where(deadlines.c.complaint_id == handling)).scalars())
     assert statuses == {"stopped"}
+
+
+def test_pause_is_offered_only_while_the_policy_allows_another_wait(rt, now, handling):
+    for n in range(rt.policy.max_pauses):
+        with rt.uow(write=False) as uow:
+            complaint = queries.get_complaint(uow, handling, NETWORK).complaint
+            assert "pause" in allowed_actions(uow, complaint, NETWORK)
+        services.pause(rt, handling, NETWORK, now=now + timedelta(hours=n), reason="等客户回电")
+        services.resume(rt, handling, NETWORK, now=now + timedelta(hours=n, minutes=30))
+    with rt.uow(write=False) as uow:
+        complaint = queries.get_complaint(uow, handling, NETWORK).complaint
+        assert "pause" not in allowed_actions(uow, complaint, NETWORK)
+        assert "reply" in allowed_actions(uow, complaint, NETWORK)
+    with pytest.raises(ValidationError, match="at most 2 times"):
+        services.pause(rt, handling, NETWORK, now=now + timedelta(days=1), reason="再等")
 
 
 def test_escalation_stops_at_the_highest_level_the_policy_allows(rt, now, handling):

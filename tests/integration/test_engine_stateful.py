@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from states.process import ACTIONS, PROCESS, State
 from tests.conftest import AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, complaint_values
-from workflow import access, services
+from workflow import services
+from workflow.actions import allowed_actions
 from workflow.errors import ActionNotAllowed, Conflict, DomainError, NotFound
 from workflow.model import SYSTEM, Complaint
 from workflow.schema import complaints, deadlines, events
@@ -112,13 +113,10 @@ def make_machine(rt, start):
         @rule(cid=filed, data=st.data(), minutes=st.integers(1, 600))
         def progress(self, cid, data, minutes):
             """An action the process allows now, by an actor who may fire it, with valid fields."""
-            with rt.engine.connect() as conn:
-                model = _model(snapshot(conn, cid)[0])
-            choices = [(actor, action) for actor in ACTORS
-                       for action in PROCESS.allowed(model, actor.role)
-                       if access.may_act(actor, model)
-                       and not (action == "escalate"
-                                and model.escalation_level >= rt.policy.max_escalation_level)]
+            with rt.uow(write=False) as uow:
+                model = _model(snapshot(uow.conn, cid)[0])
+                choices = [(actor, action) for actor in ACTORS
+                           for action in allowed_actions(uow, model, actor)]
             if not choices:
                 return
             actor, action = data.draw(st.sampled_from(choices))
