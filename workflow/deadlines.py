@@ -63,6 +63,15 @@ def _statements(kinds: tuple[str, ...]):
     )
 
 
+_ROWS = Prepared(select(t).where(t.c.complaint_id == bindparam("cid"))
+               .order_by(t.c.due_at, t.c.id))
+
+
+def rows(conn, complaint_id: int) -> list[dict]:
+    """The complaint's clocks as dicts, nearest due first (one prepared statement)."""
+    return _ROWS.all(conn, {"cid": complaint_id})
+
+
 _RESUME = Prepared(update(t).where(t.c.id == bindparam("_id"))
                    .values(status="active", paused_at=None))
 

@@ -6,10 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, or_, select, union
 
-from workflow import access
+from workflow import access, deadlines
 from workflow.actions import allowed_actions, load
 from workflow.errors import NotFound
-from workflow.fastsql import Prepared
 from workflow.model import Actor, Complaint
 from workflow.schema import complaints as t, deadlines as d, events as e
 
@@ -35,8 +34,8 @@ def get_complaint(uow, complaint_id, actor: Actor) -> ComplaintView:
                          history_of(uow, complaint.id), allowed_actions(uow, complaint, actor))
 
 
-_DEADLINES_OF = select(d).where(d.c.complaint_id == bindparam("cid")).order_by(d.c.due_at)
-_DEADLINE_ROWS = Prepared(_DEADLINES_OF)
+_DEADLINES_OF = (select(d).where(d.c.complaint_id == bindparam("cid"))
+                 .order_by(d.c.due_at, d.c.id))
 
 
 def deadlines_of(uow, complaint_id) -> list:
@@ -46,7 +45,7 @@ def deadlines_of(uow, complaint_id) -> list:
 
 def deadline_rows(conn, complaint_id) -> list[dict]:
     """The same as `deadlines_of`, as dicts, through a prepared statement (hot paths)."""
-    return _DEADLINE_ROWS.all(conn, {"cid": complaint_id})
+    return deadlines.rows(conn, complaint_id)
 
 
 def history_of(uow, complaint_id) -> list:

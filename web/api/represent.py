@@ -49,7 +49,7 @@ def summary(c: Complaint, next_due: datetime | None) -> dict:
 
 
 def deadline(row: dict) -> dict:
-    """One clock of a complaint (a `workflow.queries.deadline_rows` dict)."""
+    """One clock of a complaint (a `workflow.deadlines.rows` dict)."""
     return {
         "kind": row["kind"], "label_zh": zh(CLOCK_NAMES, row["kind"]), "track": row["track"],
         "cycle": row["cycle"], "duration": row["duration"], "status": row["status"],
