@@ -20,6 +20,7 @@ Targets (issue 5): action throughput ≥ 40 % of the trivial endpoint's, action 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -76,14 +77,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(url: str, workers: int, threads: int,
+                   app: str = "web.wsgi:app") -> tuple[subprocess.Popen, int]:
     """gunicorn -k gthread on a free loopback port; returns once /api/v1/ping answers."""
     port = free_port()
     env = dict(os.environ, COMPLAINTS_DATABASE_URL=url, COMPLAINTS_SECRET_KEY="bench",
                COMPLAINTS_API_RATE_LIMIT="1000000/1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads",
-         str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "web.wsgi:app"],
+         str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
         cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -182,24 +184,32 @@ def run_case(name: str, url: str, args, workers: int, threads: int) -> dict:
             "failures": action["failures"]}
 
 
-def postgres_case(args) -> dict | None:
-    """The same on a temporary PostgreSQL database, or None (with a note) if unreachable."""
+@contextlib.contextmanager
+def temp_postgres(prefix: str):
+    """Yield the URL of a new PostgreSQL database, dropped afterwards; None (with a note)
+    when the server is unreachable."""
     admin_url = make_url(PG_ADMIN)
-    name = f"bench_api_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:   # noqa: BLE001 - any failure to reach PG means "skip"
         print(f"PostgreSQL skipped: {PG_ADMIN} unreachable ({exc.__class__.__name__})")
-        return None
+        yield None
+        return
     try:
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-        return run_case("postgresql", url, args, *server_shape(args.pg_server))
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def postgres_case(args) -> dict | None:
+    """The same on a temporary PostgreSQL database, or None (with a note) if unreachable."""
+    with temp_postgres("bench_api") as url:
+        return url and run_case("postgresql", url, args, *server_shape(args.pg_server))
 
 
 def server_shape(spec: str) -> tuple[int, int]:
