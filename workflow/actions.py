@@ -4,7 +4,10 @@
 department, fires it on the shared machine, writes the new state with an optimistic
 version check, appends the history event and applies the clock rule, all in the
 caller's transaction. It does not commit: `workflow.services.act` does, and the timer
-worker commits together with marking its deadline fired.
+worker commits together with marking its deadline fired. On PostgreSQL the writes of
+every action whose clock rule needs no read first go to the server as one statement
+(`workflow.pgwrite`); SQLite, and PostgreSQL for `resume` and `escalate`, run them one
+by one.
 """
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 
 from states.catalogue import CUSTOMER_SERVICE, SATISFACTION
+from states.clocks import RULES
 from states.process import ACTIONS
-from workflow import access, deadlines
+from workflow import access, deadlines, pgwrite
 from workflow.errors import (ActionNotAllowed, Conflict, Forbidden, NotFound,
                              ValidationError)
 from workflow.fastsql import Prepared
@@ -130,11 +134,33 @@ def _escalate(complaint, actor, data):
         complaint.major_reasons = [*complaint.major_reasons, why]
 
 
+def _conflict(uow, complaint_id, version) -> Conflict:
+    current = uow.conn.execute(select(t.c.version).where(t.c.id == complaint_id)).scalar()
+    return Conflict(complaint_id, version, current)
+
+
 def apply_action(uow, complaint_id, action: str, actor: Actor, *, now: datetime,
                  expected_version: int | None = None, comment: str = "",
                  department: str | None = None, satisfaction: str | None = None,
                  reason: str | None = None, data: dict | None = None) -> Complaint:
     """Fire `action` on a complaint in the unit of work's transaction; return it changed."""
+    return _apply(uow, complaint_id, action, actor, now, expected_version, comment, department,
+                  satisfaction, reason, data, want_clocks=False)[0]
+
+
+def apply_and_read_clocks(uow, complaint_id, action: str, actor: Actor, *, now: datetime,
+                          expected_version: int | None = None, comment: str = "",
+                          department: str | None = None, satisfaction: str | None = None,
+                          reason: str | None = None,
+                          data: dict | None = None) -> tuple[Complaint, list[dict]]:
+    """`apply_action`, also returning the complaint's clocks after it (`deadlines.rows`);
+    on PostgreSQL they come back with the writes (see workflow.pgwrite)."""
+    return _apply(uow, complaint_id, action, actor, now, expected_version, comment, department,
+                  satisfaction, reason, data, want_clocks=True)
+
+
+def _apply(uow, complaint_id, action, actor, now, expected_version, comment, department,
+           satisfaction, reason, data, want_clocks: bool) -> tuple[Complaint, list | None]:
     if action not in ACTIONS:
         raise NotFound("action", action)
     complaint = load(uow, complaint_id)
@@ -165,23 +191,31 @@ def apply_action(uow, complaint_id, action: str, actor: Actor, *, now: datetime,
     params = {c: getattr(complaint, c) for c in params}
     params.update(state=complaint.state.value, updated_at=now, _id=complaint.id,
                   _version=version)
-    if _UPDATE.execute(uow.conn, params) != 1:
-        current = uow.conn.execute(select(t.c.version).where(t.c.id == complaint.id)).scalar()
-        raise Conflict(complaint.id, version, current)
-    complaint.version = version + 1
-    complaint.updated_at = now
     for key, value in (("department", department), ("satisfaction", satisfaction),
                        ("reason", reason)):
         if value:
             data[key] = value
     if action == "escalate":
         data["level"] = complaint.escalation_level
-    _INSERT_EVENT.execute(uow.conn, dict(
-        complaint_id=complaint.id, at=now, actor=actor.username, actor_role=actor.role.value,
-        action=action, from_state=from_state.value, to_state=complaint.state.value,
-        comment=comment or "", data=data))
-    deadlines.apply(uow, action, complaint, now)
+    event = dict(complaint_id=complaint.id, at=now, actor=actor.username,
+                 actor_role=actor.role.value, action=action, from_state=from_state.value,
+                 to_state=complaint.state.value, comment=comment or "", data=data)
+    rule = RULES.get(action)
+    if uow.conn.dialect.name == "postgresql" and pgwrite.covers(rule):
+        # One round trip for all of it (see workflow.pgwrite).
+        starts = deadlines.plan(uow, complaint, rule.start, now) if rule else []
+        clocks = pgwrite.write(uow.conn, params, event, rule, starts, now)
+        if clocks is None:
+            raise _conflict(uow, complaint.id, version)
+        complaint.version, complaint.updated_at = version + 1, now
+    else:
+        if _UPDATE.execute(uow.conn, params) != 1:
+            raise _conflict(uow, complaint.id, version)
+        complaint.version, complaint.updated_at = version + 1, now
+        _INSERT_EVENT.execute(uow.conn, event)
+        deadlines.apply(uow, action, complaint, now)
+        clocks = deadlines.rows(uow.conn, complaint.id) if want_clocks else None
     log.debug("complaint %s: %s %s -> %s by %s", complaint.id, action, from_state.value,
               complaint.state.value, actor.username)
-    return complaint
+    return complaint, clocks
 

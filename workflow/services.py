@@ -10,8 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from workflow import queries
-from workflow.actions import allowed_actions, apply_action
+from workflow.actions import allowed_actions, apply_action, apply_and_read_clocks
 from workflow.intake import IntakeResult, file_complaint
 from workflow.model import Actor, Complaint
 from workflow.runtime import Runtime
@@ -47,7 +46,7 @@ class Acted:
     """An action's outcome as an API answer shows it, all read in the action's transaction."""
 
     complaint: Complaint
-    deadlines: list[dict]     # `queries.deadline_rows`: the clocks, nearest due first
+    deadlines: list[dict]     # `workflow.deadlines.rows`: the clocks, nearest due first
     allowed: list[str]        # what the actor may fire next
 
 
@@ -56,9 +55,9 @@ def act_and_read(rt: Runtime, complaint_id: int, action: str, actor: Actor, *,
     """`act`, also reading the changed complaint's clocks and the actor's next actions
     before the commit: one unit of work instead of a second one to read them back."""
     with rt.uow() as uow:
-        complaint = apply_action(uow, complaint_id, action, actor, now=now, **fields)
-        acted = Acted(complaint, queries.deadline_rows(uow.conn, complaint.id),
-                      allowed_actions(uow, complaint, actor))
+        complaint, clocks = apply_and_read_clocks(uow, complaint_id, action, actor, now=now,
+                                                  **fields)
+        acted = Acted(complaint, clocks, allowed_actions(uow, complaint, actor))
         uow.commit()
         return acted
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, complaint_values
-from workflow import actions, deadlines, services
+from workflow import actions, deadlines, pgwrite, services
 from workflow.errors import (ActionNotAllowed, Forbidden, NotFound, ValidationError)
 from workflow.schema import complaints, deadlines as clocks, events
 
@@ -32,11 +32,20 @@ def test_a_crash_while_applying_the_clocks_leaves_state_version_history_and_cloc
     before = everything(rt)
     changed_in_memory = []
 
-    def crash(uow, action, complaint, when):
-        changed_in_memory.append((complaint.state.value, complaint.version))
-        raise RuntimeError("disk on fire")
+    if rt.engine.dialect.name == "postgresql":
+        # One statement writes state, history and clocks (workflow.pgwrite): crash after it.
+        write = pgwrite.write
 
-    monkeypatch.setattr(deadlines, "apply", crash)
+        def crash_after_writing(conn, params, event, rule, starts, when):
+            assert write(conn, params, event, rule, starts, when)
+            changed_in_memory.append((event["to_state"], params["_version"] + 1))
+            raise RuntimeError("disk on fire")
+        monkeypatch.setattr(pgwrite, "write", crash_after_writing)
+    else:
+        def crash(uow, action, complaint, when):
+            changed_in_memory.append((complaint.state.value, complaint.version))
+            raise RuntimeError("disk on fire")
+        monkeypatch.setattr(deadlines, "apply", crash)
     with pytest.raises(RuntimeError, match="disk on fire"):
         services.reply(rt, handling, NETWORK, now=now + timedelta(hours=1), comment="已处理")
     assert changed_in_memory == [("replied", 4)]   # the machine had moved it on

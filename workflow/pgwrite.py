@@ -1,0 +1,165 @@
+"""An action's writes as one statement on PostgreSQL.
+
+On SQLite an action's writes are separate statements (`workflow.actions`, then
+`workflow.deadlines.apply`), each a call into the library in the same process. On
+PostgreSQL each statement is a round trip and costs the server about as much again
+as the work it does, so for the actions whose clock rule needs nothing read first
+(everything but `resume` and `escalate`, see `covers`) the versioned complaint update,
+the history insert, the clock stop / pause / (re)start and the next-due time go to the
+server as one data-modifying WITH:
+
+    WITH u AS (UPDATE complaints ... WHERE id = :_id AND version = :_version RETURNING id),
+         e AS (INSERT INTO events ... SELECT ... FROM u),
+         s AS (UPDATE deadlines SET status = 'stopped' ... WHERE complaint_id IN (SELECT id FROM u) ...),
+         p AS (UPDATE deadlines SET status = 'paused' ...),
+         i AS (INSERT INTO deadlines ... SELECT ... FROM u ... ON CONFLICT ... DO UPDATE ...)
+    SELECT <the complaint's clocks as the statement leaves them> FROM u LEFT JOIN ...
+
+Everything but `u` reads `u`'s RETURNING, so when the version check fails nothing at all
+is written and no row comes back (the caller raises `Conflict`, as on the
+statement-by-statement path). Each part is the statement the other path runs, with the
+same conditions. What differs: the parts and the final SELECT share one snapshot, taken
+before any of them ran, so
+- `next_due_at` cannot be read back from the changed clocks (as
+  `deadlines.refresh_next_due` does): it is worked out from the clocks as they were and
+  what this action does to them (see `_next_due`);
+- the clocks answered are the unchanged rows plus what the parts RETURN for the rows
+  they changed: what `deadlines.rows` would read after the statement.
+So an API action is five round trips (BEGIN, token, complaint, this, COMMIT) instead of
+ten; SQLite's path is unchanged.
+"""
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy import bindparam, column, text
+
+from states.clocks import ClockRule
+from workflow.deadlines import OPEN
+from workflow.fastsql import Prepared
+from workflow.schema import complaints, deadlines, events
+
+_ALL = ", ".join(c.name for c in deadlines.columns)
+
+_EVENT_COLUMNS = ("at", "actor", "actor_role", "action", "from_state", "to_state", "comment",
+                  "data")
+_CLOCK_COLUMNS = ("kind", "track", "cycle", "duration", "status", "started_at", "warn_at",
+                  "due_at", "next_at", "warned_at", "breached_at", "stopped_at", "paused_at",
+                  "paused_seconds", "confirmed")
+_UPSERT_SET = [c for c in _CLOCK_COLUMNS if c != "kind"]
+
+
+def covers(rule: ClockRule | None) -> bool:
+    """Whether this module writes an action with this clock rule (no read needed first)."""
+    if rule is None:
+        return True
+    touched = [*rule.stop, *rule.pause, *rule.start]
+    return not (rule.resume or rule.retrack) and len(touched) == len(set(touched))
+
+
+def _names(kinds) -> str:
+    if not all(k.isidentifier() for k in kinds):
+        raise ValueError(f"not clock or status names: {kinds!r}")
+    return ", ".join(f"'{k}'" for k in kinds)
+
+
+def _next_due(rule: ClockRule, started: tuple[str, ...]) -> str:
+    """The nearest open due time once the action is done, from the clocks before it.
+
+    Open is active or fired, as in `deadlines.refresh_next_due`. Stopped kinds are no
+    longer open; a paused kind's active clocks are not (its fired ones still are);
+    started kinds count with their new due times (`:start_due_N`), not their old rows.
+    (A kind the rule starts that has no duration on this track is not started, and its
+    row, if any, counts as it is; the policy requires every kind these rules start.)
+    """
+    gone = []
+    if rule.stop or started:
+        gone.append(f"d.kind IN ({_names((*rule.stop, *started))})")
+    if rule.pause:
+        gone.append(f"(d.kind IN ({_names(rule.pause)}) AND d.status = 'active')")
+    old = ("(SELECT min(d.due_at) FROM deadlines d WHERE d.complaint_id = complaints.id "
+           f"AND d.status IN ('active', 'fired'){''.join(f' AND NOT {g}' for g in gone)})")
+    if not started:
+        return old
+    return f"LEAST({old}, {', '.join(f':start_due_{n}' for n in range(len(started)))})"
+
+
+@functools.lru_cache(maxsize=None)
+def statement(changed: tuple[str, ...], rule: ClockRule, started: tuple[str, ...]) -> Prepared:
+    """The one statement for an action that sets `changed` complaint columns (besides
+    state and updated_at) and does `rule` to the clocks, (re)starting the kinds `started`."""
+    n_start = len(started)
+    sets = ", ".join(f"{c} = :{c}" for c in ("state", "updated_at", *changed))
+    if rule != ClockRule():     # an action without a clock rule leaves the clocks alone
+        sets += f", next_due_at = {_next_due(rule, started)}"
+    parts = [
+        f"u AS (UPDATE complaints SET {sets}, version = complaints.version + 1 "
+        "WHERE complaints.id = :_id AND complaints.version = :_version RETURNING complaints.id)",
+        f"e AS (INSERT INTO events (complaint_id, {', '.join(_EVENT_COLUMNS)}) "
+        f"SELECT u.id, {', '.join(':ev_' + c for c in _EVENT_COLUMNS)} FROM u)",
+    ]
+    if rule.stop:
+        parts.append(
+            "s AS (UPDATE deadlines SET status = 'stopped', next_at = NULL, stopped_at = :now "
+            f"WHERE complaint_id IN (SELECT id FROM u) AND kind IN ({_names(rule.stop)}) "
+            f"AND status IN ({_names(OPEN)}) RETURNING {_ALL})")
+    if rule.pause:
+        parts.append(
+            "p AS (UPDATE deadlines SET status = 'paused', paused_at = :now, next_at = NULL "
+            f"WHERE complaint_id IN (SELECT id FROM u) AND kind IN ({_names(rule.pause)}) "
+            f"AND status = 'active' RETURNING {_ALL})")
+    if n_start:
+        rows = " UNION ALL ".join(
+            f"SELECT u.id, {', '.join(f':start_{c}_{n}' for c in _CLOCK_COLUMNS)} FROM u"
+            for n in range(n_start))
+        parts.append(
+            f"i AS (INSERT INTO deadlines (complaint_id, {', '.join(_CLOCK_COLUMNS)}) {rows} "
+            "ON CONFLICT (complaint_id, kind) DO UPDATE SET "
+            f"{', '.join(f'{c} = excluded.{c}' for c in _UPSERT_SET)} RETURNING {_ALL})")
+    changed_rows = [name for name, present in (("s", rule.stop), ("p", rule.pause),
+                                               ("i", n_start)) if present]
+    unchanged = f"SELECT {_ALL} FROM deadlines WHERE complaint_id = :_id"
+    if changed_rows:
+        ids = " UNION ALL ".join(f"SELECT id FROM {name}" for name in changed_rows)
+        unchanged += f" AND id NOT IN ({ids})"
+    clocks = " UNION ALL ".join([unchanged, *(f"SELECT {_ALL} FROM {n}" for n in changed_rows)])
+    # One row per clock, or one row of NULLs if the complaint has none; none at all if
+    # the version check failed.
+    sql = (f"WITH {', '.join(parts)} SELECT clocks.* FROM u LEFT JOIN ({clocks}) AS clocks "
+           "ON true ORDER BY clocks.due_at, clocks.id")
+    t, ev, d = complaints.c, events.c, deadlines.c
+    binds = [bindparam(c, type_=t[c].type) for c in ("state", "updated_at", *changed)]
+    binds += [bindparam("_id", type_=t.id.type), bindparam("_version", type_=t.version.type)]
+    binds += [bindparam(f"ev_{c}", type_=ev[c].type) for c in _EVENT_COLUMNS]
+    if rule.stop or rule.pause:
+        binds.append(bindparam("now", type_=d.stopped_at.type))
+    for n in range(n_start):
+        binds += [bindparam(f"start_{c}_{n}", type_=d[c].type) for c in _CLOCK_COLUMNS]
+        binds.append(bindparam(f"start_due_{n}", type_=d.due_at.type))
+    return Prepared(text(sql).bindparams(*binds).columns(
+        *(column(c.name, c.type) for c in deadlines.columns)))
+
+
+def write(conn, params: dict, event: dict, rule: ClockRule | None, starts: list[dict],
+          now) -> list[dict] | None:
+    """Write one action (see the module docstring); return the complaint's clocks after it
+    (as `deadlines.rows` reads them), or None when the version check failed.
+
+    `params`: the complaint columns to set plus `_id` and `_version`, as the
+    statement-by-statement path binds them; `event`: the history row; `starts`: the clock
+    rows to (re)start (`workflow.deadlines.plan`)."""
+    rule = rule or ClockRule()
+    changed = tuple(c for c in params if c not in ("state", "updated_at", "_id", "_version"))
+    values = dict(params)
+    values.update({f"ev_{c}": event[c] for c in _EVENT_COLUMNS})
+    if rule.stop or rule.pause:
+        values["now"] = now
+    for n, row in enumerate(starts):
+        values.update({f"start_{c}_{n}": row[c] for c in _CLOCK_COLUMNS})
+        values[f"start_due_{n}"] = row["due_at"]
+    started = tuple(row["kind"] for row in starts)
+    rows = statement(changed, rule, started).all(conn, values)
+    if not rows:
+        return None
+    return [] if rows[0]["id"] is None else rows
+
