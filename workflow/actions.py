@@ -134,6 +134,12 @@ def _escalate(complaint, actor, data):
         complaint.major_reasons = [*complaint.major_reasons, why]
 
 
+def one_statement(dialect_name: str, action: str) -> bool:
+    """Whether the action's writes go to the database as a single statement
+    (`workflow.pgwrite`), so its unit of work may run in autocommit."""
+    return dialect_name == "postgresql" and action in ACTIONS and pgwrite.covers(RULES.get(action))
+
+
 def _conflict(uow, complaint_id, version) -> Conflict:
     current = uow.conn.execute(select(t.c.version).where(t.c.id == complaint_id)).scalar()
     return Conflict(complaint_id, version, current)
@@ -201,7 +207,7 @@ def _apply(uow, complaint_id, action, actor, now, expected_version, comment, dep
                  actor_role=actor.role.value, action=action, from_state=from_state.value,
                  to_state=complaint.state.value, comment=comment or "", data=data)
     rule = RULES.get(action)
-    if uow.conn.dialect.name == "postgresql" and pgwrite.covers(rule):
+    if one_statement(uow.conn.dialect.name, action):
         # One round trip for all of it (see workflow.pgwrite).
         starts = deadlines.plan(uow, complaint, rule.start, now) if rule else []
         clocks = pgwrite.write(uow.conn, params, event, rule, starts, now)
@@ -209,6 +215,8 @@ def _apply(uow, complaint_id, action, actor, now, expected_version, comment, dep
             raise _conflict(uow, complaint.id, version)
         complaint.version, complaint.updated_at = version + 1, now
     else:
+        if getattr(uow, "autocommit", False):
+            raise RuntimeError(f"{action} writes several statements: not in autocommit")
         if _UPDATE.execute(uow.conn, params) != 1:
             raise _conflict(uow, complaint.id, version)
         complaint.version, complaint.updated_at = version + 1, now

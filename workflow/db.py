@@ -65,6 +65,31 @@ def end_reads(conn: Connection) -> None:
             log.warning("could not end a read-only transaction: %s", exc)
 
 
+def driver_autocommit(conn: Connection):
+    """Put a PostgreSQL connection's driver in autocommit and return it (the caller hands
+    it to `driver_transactional` when done); None on SQLite, whose driver already runs
+    reads in autocommit and whose writers need BEGIN IMMEDIATE.
+
+    A read-only transaction the driver began earlier (see `end_reads`) is committed
+    first: psycopg cannot change the mode inside a transaction.
+    """
+    if conn.dialect.name == "sqlite":
+        return None
+    end_reads(conn)
+    driver = conn.connection.driver_connection
+    driver.autocommit = True
+    return driver
+
+
+def driver_transactional(driver) -> None:
+    """Undo `driver_autocommit`. A connection that broke meanwhile is left as it is: the
+    pool replaces it."""
+    try:
+        driver.autocommit = False
+    except Exception as exc:   # noqa: BLE001 - broken or closed: nothing to give back
+        log.warning("could not leave autocommit: %s", exc)
+
+
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     """Create an engine for `url` (SQLite file by default) with the project's settings."""
     url = make_url(url or DEFAULT_URL)

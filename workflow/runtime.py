@@ -25,13 +25,21 @@ CALENDAR_REFRESH_SECONDS = 60
 
 
 class UnitOfWork:
-    """One database transaction; rolls back on exit unless `commit()` was called."""
+    """One database transaction; rolls back on exit unless `commit()` was called.
 
-    def __init__(self, runtime: "Runtime", write: bool = True):
+    `autocommit` (PostgreSQL; ignored on SQLite) runs each statement as its own
+    transaction, saving the BEGIN and COMMIT round trips, for work whose only write is a
+    single statement (`workflow.actions.one_statement`): it is atomic by itself, and the
+    reads before it are checked by its version condition.
+    """
+
+    def __init__(self, runtime: "Runtime", write: bool = True, autocommit: bool = False):
         self.runtime, self.write = runtime, write
         self.policy, self.calendar, self.process = runtime.policy, runtime.calendar, runtime.process
         self.conn: Connection | None = None
         self._binding: _Binding | None = None
+        self.autocommit = autocommit and runtime.engine.dialect.name == "postgresql"
+        self._driver = None
 
     def __enter__(self) -> "UnitOfWork":
         # SQLite has one writer: threads and processes queue for it on a lock that hands
@@ -43,6 +51,8 @@ class UnitOfWork:
         try:
             self._binding = self.runtime._take_bound()
             self.conn = self._binding.conn if self._binding else self.runtime.engine.connect()
+            if self.autocommit:
+                self._driver = db.driver_autocommit(self.conn)
             self._tx = db.begin(self.conn, self.write)
         except BaseException:
             self._release()
@@ -58,6 +68,8 @@ class UnitOfWork:
 
     def _release(self) -> None:
         try:
+            if self._driver is not None:
+                db.driver_transactional(self._driver)
             if self._binding:
                 self._binding.busy = False       # the request's connection stays open
             elif self.conn is not None:
@@ -95,11 +107,12 @@ class Runtime:
         policy = load_policy(settings.policy_path)
         return cls(make_engine(settings.database_url), policy)
 
-    def uow(self, write: bool = True) -> UnitOfWork:
-        """A new unit of work (a transaction that writes, unless `write=False`)."""
+    def uow(self, write: bool = True, autocommit: bool = False) -> UnitOfWork:
+        """A new unit of work (a transaction that writes, unless `write=False`; see
+        `UnitOfWork` for `autocommit`)."""
         if time.monotonic() - self._calendar_checked >= CALENDAR_REFRESH_SECONDS:
             self._refresh_calendar()
-        return UnitOfWork(self, write)
+        return UnitOfWork(self, write, autocommit)
 
     @contextmanager
     def bound(self) -> Iterator[None]:
@@ -138,14 +151,17 @@ class Runtime:
         Each statement stands alone (autocommit): no BEGIN and ROLLBACK around it (on
         PostgreSQL two round trips, and a ROLLBACK makes psycopg drop its prepared
         statements). Reads that must agree with each other belong in `uow(write=False)`.
-        Inside `bound()` the request's connection is used as it is: on PostgreSQL the
-        read then opens the transaction the request's next unit of work continues.
+        Inside `bound()` the request's connection is used, in autocommit too, so the
+        request's next unit of work may run in autocommit as well.
         """
         binding = self._take_bound()
         if binding is not None:
+            driver = db.driver_autocommit(binding.conn)
             try:
                 yield binding.conn
             finally:
+                if driver is not None:
+                    db.driver_transactional(driver)
                 binding.busy = False
             return
         conn = self.engine.connect()

@@ -1,6 +1,7 @@
 """workflow.pgwrite: on PostgreSQL an action's one-statement write leaves exactly what the
 statement-by-statement path leaves (state, version, history, clocks, next due time) and
-answers the clocks a later read sees; a version changed meanwhile writes nothing."""
+answers the clocks a later read sees; a version changed meanwhile writes nothing; through
+the API that statement runs in autocommit."""
 from __future__ import annotations
 
 import random
@@ -10,9 +11,10 @@ import pytest
 from sqlalchemy import select, update
 
 from states.clocks import RULES
+from tests.apisupport import bearer, make_app, make_users_and_tokens
 from tests.conftest import (AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, _fresh_pg,
                             complaint_values, make_runtime)
-from workflow import pgwrite, services
+from workflow import deadlines as deadlines_module, pgwrite, services
 from workflow.actions import allowed_actions, load
 from workflow.errors import Conflict
 from workflow.schema import complaints, deadlines, events
@@ -102,3 +104,36 @@ def test_a_change_made_meanwhile_is_a_conflict_and_the_statement_writes_nothing(
     after = stored(pg, cid)
     assert after[0]["version"] == before[0]["version"] + 1     # only the other change
     assert after[1:] == before[1:]                             # no clock, no history written
+
+
+def test_an_api_action_sends_its_one_statement_outside_any_transaction(pg, monkeypatch):
+    # Token read, complaint read and the write each stand alone: no BEGIN, no COMMIT.
+    tokens = make_users_and_tokens(pg)
+    client = make_app(pg).test_client()
+    cid = client.post("/api/v1/complaints", json=complaint_values(),
+                      headers=bearer(tokens["wangli"])).get_json()["id"]
+    seen, write, apply = [], pgwrite.write, deadlines_module.apply
+
+    def mode(conn):
+        driver = conn.connection.driver_connection
+        seen.append((driver, driver.autocommit, driver.info.transaction_status.name))
+
+    def spy_write(conn, *rest):
+        mode(conn)
+        return write(conn, *rest)
+
+    def spy_apply(uow, *rest):
+        mode(uow.conn)
+        return apply(uow, *rest)
+    monkeypatch.setattr(pgwrite, "write", spy_write)
+    monkeypatch.setattr(deadlines_module, "apply", spy_apply)
+    contact = client.post(f"/api/v1/complaints/{cid}/actions/contact",
+                          json={"comment": "已回访"}, headers=bearer(tokens["wangli"]))
+    assert contact.status_code == 200 and contact.get_json()["version"] == 2
+    assert [m[1:] for m in seen] == [(True, "IDLE")]
+    # escalate reads clocks before writing them: several statements, one transaction
+    escalate = client.post(f"/api/v1/complaints/{cid}/actions/escalate",
+                           json={"reason": "客户投诉到媒体"}, headers=bearer(tokens["chenjg"]))
+    assert escalate.status_code == 200 and escalate.get_json()["version"] == 3
+    assert [m[1:] for m in seen[1:]] == [(False, "INTRANS")]
+    assert all(driver.autocommit is False for driver, *_ in seen)   # given back as taken
