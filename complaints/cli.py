@@ -51,8 +51,9 @@ def db_upgrade() -> None:
     """Create or migrate the schema to the newest revision and add missing departments."""
     rt = _runtime()
     migrate.upgrade(rt.engine)
-    with rt.engine.begin() as conn:
-        added = ensure_departments(conn)
+    with rt.uow() as uow:      # queues with other writers (SQLite: BEGIN IMMEDIATE)
+        added = ensure_departments(uow.conn)
+        uow.commit()
     click.echo(f"database at revision {migrate.current(rt.engine)}; {added} departments added")
 
 

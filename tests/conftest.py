@@ -91,8 +91,11 @@ def sqlite_url(tmp_path):
 def make_runtime(url: str, policy=None) -> Runtime:
     """A runtime on `url` with the departments loaded."""
     rt = Runtime(make_engine(url), policy or load_policy())
-    with rt.engine.begin() as conn:
-        ensure_departments(conn)
+    # A unit of work, so that processes starting together queue for SQLite's write lock:
+    # two plain (deferred) transactions that read, then write, fail with "locked".
+    with rt.uow() as uow:
+        ensure_departments(uow.conn)
+        uow.commit()
     return rt
 
 
