@@ -134,7 +134,8 @@ _SQLITE_WRITES = (
     "INSERT INTO events (complaint_id, at, actor, actor_role, action, from_state, to_state, "
     "comment, data) VALUES (?, ?, 'bench', 'operator', 'contact', ?, ?, ?, '{}')",
     "UPDATE deadlines SET status = 'stopped', next_at = NULL, stopped_at = ? "
-    "WHERE complaint_id = ? AND kind IN ('first_contact') AND status IN ('active', 'paused', 'fired')",
+    "WHERE complaint_id = ? AND kind IN ('first_contact') "
+    "AND status IN ('active', 'paused', 'fired')",
     f"INSERT INTO deadlines ({_COLUMNS}) VALUES (?, 'progress_contact', 'normal', 1, '48h', "
     "'active', ?, ?, ?, ?, NULL, NULL, NULL, NULL, 0, 1) ON CONFLICT (complaint_id, kind) DO "
     "UPDATE SET track = excluded.track, cycle = excluded.cycle, duration = excluded.duration, "
@@ -159,7 +160,8 @@ def _fewest_sqlite(rt, cid: int) -> None:
                 abort(404)
             version, state = rows[0][:2]
             now = utcnow().replace(tzinfo=None)
-            stamp, due = now.isoformat(" ", "microseconds"), (now + timedelta(hours=48)).isoformat(" ", "microseconds")
+            stamp = now.isoformat(" ", "microseconds")
+            due = (now + timedelta(hours=48)).isoformat(" ", "microseconds")
             update, event, stop, upsert = _SQLITE_WRITES
             if cursor.execute(update, (state, stamp, due, cid, version)).rowcount != 1:
                 abort(409)
