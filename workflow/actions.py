@@ -210,7 +210,7 @@ def _apply(uow, complaint_id, action, actor, now, expected_version, comment, dep
     if one_statement(uow.conn.dialect.name, action):
         # One round trip for all of it (see workflow.pgwrite).
         starts = deadlines.plan(uow, complaint, rule.start, now) if rule else []
-        clocks = pgwrite.write(uow.conn, params, event, rule, starts, now)
+        clocks = pgwrite.write(uow.conn, params, event, rule, starts, now, answer=want_clocks)
         if clocks is None:
             raise _conflict(uow, complaint.id, version)
         complaint.version, complaint.updated_at = version + 1, now
@@ -225,5 +225,5 @@ def _apply(uow, complaint_id, action, actor, now, expected_version, comment, dep
         clocks = deadlines.rows(uow.conn, complaint.id) if want_clocks else None
     log.debug("complaint %s: %s %s -> %s by %s", complaint.id, action, from_state.value,
               complaint.state.value, actor.username)
-    return complaint, clocks
+    return complaint, clocks if want_clocks else None
 

@@ -20,7 +20,10 @@ from workflow.schema import complaints, deadlines as t
 LIVE = ("active", "paused")
 #: A fired clock whose step was never done stays open (overdue) until its step stops it.
 OPEN = (*LIVE, "fired")
-_UPSERT_COLUMNS = ("track", "cycle", "duration", "status", "started_at", "warn_at", "due_at",
+#: The clocks whose due time counts for `complaints.next_due_at` (see `refresh_next_due`).
+DUE = ("active", "fired")
+#: What restarting a clock overwrites (everything but its complaint and kind).
+UPSERT_COLUMNS = ("track", "cycle", "duration", "status", "started_at", "warn_at", "due_at",
                    "next_at", "warned_at", "breached_at", "stopped_at", "paused_at",
                    "paused_seconds", "confirmed")
 
@@ -34,7 +37,7 @@ def _upsert():
         f"INSERT INTO deadlines ({', '.join(names)}) "
         f"VALUES ({', '.join(':' + n for n in names)}) "
         "ON CONFLICT (complaint_id, kind) DO UPDATE SET "
-        + ", ".join(f"{c} = excluded.{c}" for c in _UPSERT_COLUMNS)
+        + ", ".join(f"{c} = excluded.{c}" for c in UPSERT_COLUMNS)
     ).bindparams(*(bindparam(n, type_=t.c[n].type) for n in names))
 
 
@@ -153,7 +156,7 @@ def apply(uow, action: str, complaint: Complaint, now: datetime) -> None:
 
 
 _NEXT_DUE = (select(func.min(t.c.due_at))
-             .where(t.c.complaint_id == complaints.c.id, _one_of(t.c.status, ("active", "fired")))
+             .where(t.c.complaint_id == complaints.c.id, _one_of(t.c.status, DUE))
              .scalar_subquery())
 _REFRESH = Prepared(update(complaints).where(complaints.c.id == bindparam("cid"))
                     .values(next_due_at=_NEXT_DUE))

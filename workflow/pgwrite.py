@@ -36,7 +36,7 @@ import functools
 from sqlalchemy import bindparam, column, text
 
 from states.clocks import ClockRule
-from workflow.deadlines import OPEN
+from workflow.deadlines import DUE, OPEN, UPSERT_COLUMNS
 from workflow.fastsql import Prepared
 from workflow.schema import complaints, deadlines, events
 
@@ -44,10 +44,7 @@ _ALL = ", ".join(c.name for c in deadlines.columns)
 
 _EVENT_COLUMNS = ("at", "actor", "actor_role", "action", "from_state", "to_state", "comment",
                   "data")
-_CLOCK_COLUMNS = ("kind", "track", "cycle", "duration", "status", "started_at", "warn_at",
-                  "due_at", "next_at", "warned_at", "breached_at", "stopped_at", "paused_at",
-                  "paused_seconds", "confirmed")
-_UPSERT_SET = [c for c in _CLOCK_COLUMNS if c != "kind"]
+_CLOCK_COLUMNS = ("kind", *UPSERT_COLUMNS)
 
 
 def covers(rule: ClockRule | None) -> bool:
@@ -79,16 +76,18 @@ def _next_due(rule: ClockRule, started: tuple[str, ...]) -> str:
     if rule.pause:
         gone.append(f"(d.kind IN ({_names(rule.pause)}) AND d.status = 'active')")
     old = ("(SELECT min(d.due_at) FROM deadlines d WHERE d.complaint_id = complaints.id "
-           f"AND d.status IN ('active', 'fired'){''.join(f' AND NOT {g}' for g in gone)})")
+           f"AND d.status IN ({_names(DUE)}){''.join(f' AND NOT {g}' for g in gone)})")
     if not started:
         return old
     return f"LEAST({old}, {', '.join(f':start_due_{n}' for n in range(len(started)))})"
 
 
 @functools.lru_cache(maxsize=None)
-def statement(changed: tuple[str, ...], rule: ClockRule, started: tuple[str, ...]) -> Prepared:
+def statement(changed: tuple[str, ...], rule: ClockRule, started: tuple[str, ...],
+              answer: bool = True) -> Prepared:
     """The one statement for an action that sets `changed` complaint columns (besides
-    state and updated_at) and does `rule` to the clocks, (re)starting the kinds `started`."""
+    state and updated_at) and does `rule` to the clocks, (re)starting the kinds `started`;
+    it answers the clocks after it, or (not `answer`) only the complaint's id."""
     n_start = len(started)
     sets = ", ".join(f"{c} = :{c}" for c in ("state", "updated_at", *changed))
     if rule != ClockRule():     # an action without a clock rule leaves the clocks alone
@@ -116,7 +115,19 @@ def statement(changed: tuple[str, ...], rule: ClockRule, started: tuple[str, ...
         parts.append(
             f"i AS (INSERT INTO deadlines (complaint_id, {', '.join(_CLOCK_COLUMNS)}) {rows} "
             "ON CONFLICT (complaint_id, kind) DO UPDATE SET "
-            f"{', '.join(f'{c} = excluded.{c}' for c in _UPSERT_SET)} RETURNING {_ALL})")
+            f"{', '.join(f'{c} = excluded.{c}' for c in UPSERT_COLUMNS)} RETURNING {_ALL})")
+    t, ev, d = complaints.c, events.c, deadlines.c
+    binds = [bindparam(c, type_=t[c].type) for c in ("state", "updated_at", *changed)]
+    binds += [bindparam("_id", type_=t.id.type), bindparam("_version", type_=t.version.type)]
+    binds += [bindparam(f"ev_{c}", type_=ev[c].type) for c in _EVENT_COLUMNS]
+    if rule.stop or rule.pause:
+        binds.append(bindparam("now", type_=d.stopped_at.type))
+    for n in range(n_start):
+        binds += [bindparam(f"start_{c}_{n}", type_=d[c].type) for c in _CLOCK_COLUMNS]
+        binds.append(bindparam(f"start_due_{n}", type_=d.due_at.type))
+    if not answer:
+        sql = f"WITH {', '.join(parts)} SELECT u.id FROM u"
+        return Prepared(text(sql).bindparams(*binds).columns(column("id", t.id.type)))
     changed_rows = [name for name, present in (("s", rule.stop), ("p", rule.pause),
                                                ("i", n_start)) if present]
     unchanged = f"SELECT {_ALL} FROM deadlines WHERE complaint_id = :_id"
@@ -128,23 +139,15 @@ def statement(changed: tuple[str, ...], rule: ClockRule, started: tuple[str, ...
     # the version check failed.
     sql = (f"WITH {', '.join(parts)} SELECT clocks.* FROM u LEFT JOIN ({clocks}) AS clocks "
            "ON true ORDER BY clocks.due_at, clocks.id")
-    t, ev, d = complaints.c, events.c, deadlines.c
-    binds = [bindparam(c, type_=t[c].type) for c in ("state", "updated_at", *changed)]
-    binds += [bindparam("_id", type_=t.id.type), bindparam("_version", type_=t.version.type)]
-    binds += [bindparam(f"ev_{c}", type_=ev[c].type) for c in _EVENT_COLUMNS]
-    if rule.stop or rule.pause:
-        binds.append(bindparam("now", type_=d.stopped_at.type))
-    for n in range(n_start):
-        binds += [bindparam(f"start_{c}_{n}", type_=d[c].type) for c in _CLOCK_COLUMNS]
-        binds.append(bindparam(f"start_due_{n}", type_=d.due_at.type))
     return Prepared(text(sql).bindparams(*binds).columns(
         *(column(c.name, c.type) for c in deadlines.columns)))
 
 
 def write(conn, params: dict, event: dict, rule: ClockRule | None, starts: list[dict],
-          now) -> list[dict] | None:
+          now, answer: bool = True) -> list[dict] | None:
     """Write one action (see the module docstring); return the complaint's clocks after it
-    (as `deadlines.rows` reads them), or None when the version check failed.
+    (as `deadlines.rows` reads them; [] when not `answer`), or None when the version check
+    failed.
 
     `params`: the complaint columns to set plus `_id` and `_version`, as the
     statement-by-statement path binds them; `event`: the history row; `starts`: the clock
@@ -159,7 +162,7 @@ def write(conn, params: dict, event: dict, rule: ClockRule | None, starts: list[
         values.update({f"start_{c}_{n}": row[c] for c in _CLOCK_COLUMNS})
         values[f"start_due_{n}"] = row["due_at"]
     started = tuple(row["kind"] for row in starts)
-    rows = statement(changed, rule, started).all(conn, values)
+    rows = statement(changed, rule, started, answer).all(conn, values)
     if not rows:
         return None
-    return [] if rows[0]["id"] is None else rows
+    return [] if not answer or rows[0]["id"] is None else rows

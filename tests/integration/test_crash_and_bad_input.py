@@ -36,8 +36,8 @@ def test_a_crash_while_applying_the_clocks_leaves_state_version_history_and_cloc
         # One statement writes state, history and clocks (workflow.pgwrite): crash after it.
         write = pgwrite.write
 
-        def crash_after_writing(conn, params, event, rule, starts, when):
-            assert write(conn, params, event, rule, starts, when)
+        def crash_after_writing(conn, params, event, rule, starts, when, **options):
+            assert write(conn, params, event, rule, starts, when, **options) is not None
             changed_in_memory.append((event["to_state"], params["_version"] + 1))
             raise RuntimeError("disk on fire")
         monkeypatch.setattr(pgwrite, "write", crash_after_writing)
