@@ -14,7 +14,7 @@ Usage: .venv/bin/python bench/api.py [--seconds 10] [--clients 32] [--only sqlit
          [--sqlite-server 2x1] [--pg-server 2x1]
 Both databases run gunicorn with 2 workers × 1 thread by default (one worker per core of
 the 2-core machine, the best of the shapes measured; SQLite writers of all processes
-queue on workflow.writelock).
+queue on workflow.store.writelock).
 Targets (issue 5): action throughput ≥ 40 % of the trivial endpoint's, action p99 < 100 ms.
 """
 from __future__ import annotations
@@ -41,11 +41,12 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from states.policy import load_policy  # noqa: E402
-from workflow import migrate, services, tokens  # noqa: E402
-from workflow.db import make_engine  # noqa: E402
-from workflow.directory import actor_for, create_user, ensure_departments  # noqa: E402
-from workflow.runtime import Runtime  # noqa: E402
-from workflow.schema import utcnow  # noqa: E402
+from workflow.store import migrate
+from workflow import services, tokens  # noqa: E402
+from workflow.store.db import make_engine  # noqa: E402
+from workflow.admin.directory import actor_for, create_user, ensure_departments  # noqa: E402
+from workflow.store.runtime import Runtime  # noqa: E402
+from workflow.store.schema import utcnow  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PER_CLIENT = 4

@@ -35,11 +35,12 @@ from transitions import Machine
 
 from states.policy import load_policy
 from states.process import PROCESS, TRANSITIONS, Role, State
-from workflow import migrate, services
-from workflow.db import make_engine
-from workflow.directory import ensure_departments
-from workflow.model import Actor
-from workflow.runtime import Runtime
+from workflow.store import migrate
+from workflow import services
+from workflow.store.db import make_engine
+from workflow.admin.directory import ensure_departments
+from workflow.domain.model import Actor
+from workflow.store.runtime import Runtime
 
 NOW = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
 HANDLER = Actor("zhangwei", Role.handler, "network", "张伟")

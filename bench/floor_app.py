@@ -8,7 +8,7 @@ endpoint. Variants:
 
 - `statements`: the statements of the statement-by-statement path (SQLite's, and
   PostgreSQL's for `resume` and `escalate`), with the same SQL text (taken from the
-  service's own compiled `workflow.fastsql.Prepared` statements), run on the bare DB-API
+  service's own compiled `workflow.store.fastsql.Prepared` statements), run on the bare DB-API
   cursor of a pooled connection: token read, BEGIN, complaint read, versioned update,
   history insert, clock stop, clock upsert, next-due update, clocks read, COMMIT. Values
   are bound through the column types as the service binds them; rows are fetched but
@@ -17,7 +17,7 @@ endpoint. Variants:
   alone in autocommit (no BEGIN or COMMIT round trips): the token read, one read of the
   complaint with its clocks, and one data-modifying WITH for all the writes (versioned
   update with the next due time, history insert, clock stop, clock upsert). The service
-  (`workflow.pgwrite`) sends five: BEGIN, token, complaint, one WITH that also answers
+  (`workflow.store.pgwrite`) sends five: BEGIN, token, complaint, one WITH that also answers
   the clocks, COMMIT. SQLite has no data-modifying WITH: token read, BEGIN IMMEDIATE, one
   joined read, the four writes, COMMIT (no next-due refresh, no read back), a design the
   service does not have (it would have to plan the clocks in memory from that read).
@@ -29,8 +29,12 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, request
 
-from workflow import actions, deadlines, tokens
-from workflow.schema import utcnow
+from workflow.services import actions
+
+from workflow.store import deadlines
+
+from workflow.admin import tokens
+from workflow.store.schema import utcnow
 from web import create_app, runtime_of
 
 floor = Blueprint("bench_floor", __name__)

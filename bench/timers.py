@@ -31,12 +31,13 @@ from states.policy import load_policy  # noqa: E402
 from timers import loadgen, notify  # noqa: E402
 from timers.scheduler import build_scheduler  # noqa: E402
 from timers.worker import Worker  # noqa: E402
-from workflow import migrate, services  # noqa: E402
-from workflow.db import make_engine  # noqa: E402
-from workflow.directory import ensure_departments  # noqa: E402
-from workflow.model import SYSTEM  # noqa: E402
-from workflow.runtime import Runtime  # noqa: E402
-from workflow.schema import events, utcnow  # noqa: E402
+from workflow.store import migrate
+from workflow import services  # noqa: E402
+from workflow.store.db import make_engine  # noqa: E402
+from workflow.admin.directory import ensure_departments  # noqa: E402
+from workflow.domain.model import SYSTEM  # noqa: E402
+from workflow.store.runtime import Runtime  # noqa: E402
+from workflow.store.schema import events, utcnow  # noqa: E402
 
 
 def rss_mb(field: str = "VmRSS") -> float:
@@ -133,7 +134,7 @@ NAIVE_RT: Runtime | None = None
 
 def naive_fire(complaint_id: int) -> None:
     """The naive job: escalate one complaint through the workflow service."""
-    services.escalate(NAIVE_RT, complaint_id, SYSTEM, now=utcnow(), reason="deadline reply missed")
+    services.act(NAIVE_RT, complaint_id, "escalate", SYSTEM, now=utcnow(), reason="deadline reply missed")
 
 
 def bench_naive(rt, jobs_path: Path, pending: int, burst: int, trickle: int) -> dict:

@@ -40,11 +40,11 @@ from werkzeug.security import generate_password_hash
 from states.catalogue import CAUSES, CHANNELS
 from states.policy import load_policy
 from web import create_app
-from workflow import migrate
-from workflow.db import make_engine
-from workflow.directory import create_user, ensure_departments
-from workflow.runtime import Runtime
-from workflow.schema import users
+from workflow.store import migrate
+from workflow.store.db import make_engine
+from workflow.admin.directory import create_user, ensure_departments
+from workflow.store.runtime import Runtime
+from workflow.store.schema import users
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 PASSWORD = "bench-pass-2026"

@@ -13,11 +13,12 @@ import click
 
 from states.calendar import SHANGHAI
 from states.policy import PolicyError, load_policy
-from workflow import migrate, queries, services
-from workflow.directory import actor_for, create_user, ensure_departments
-from workflow.errors import DomainError
-from workflow.runtime import Runtime
-from workflow.schema import utcnow
+from workflow.store import migrate, queries
+from workflow import services
+from workflow.admin.directory import actor_for, create_user, ensure_departments
+from workflow.domain.errors import DomainError
+from workflow.store.runtime import Runtime
+from workflow.store.schema import utcnow
 from workflow.settings import Settings
 
 
@@ -63,7 +64,7 @@ def db_upgrade() -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when complaints already exist.")
 def demo(count: int, seed: int, if_empty: bool) -> None:
     """Load demo users and realistic complaints in every state."""
-    from workflow import demo as demo_data
+    from workflow.admin import demo as demo_data
     rt = _runtime()
     if if_empty and not demo_data.is_empty(rt):
         click.echo("complaints already exist; demo data not loaded")
@@ -170,7 +171,7 @@ def token() -> None:
 @click.option("--name", required=True, help="What the token is for, e.g. the calling system.")
 def token_create(username: str, name: str) -> None:
     """Create a token for USERNAME; it is printed once and stored only as a hash."""
-    from workflow import tokens
+    from workflow.admin import tokens
     rt = _runtime()
     try:
         with rt.uow() as uow:
@@ -186,7 +187,7 @@ def token_create(username: str, name: str) -> None:
 @click.argument("token_id", type=int)
 def token_revoke(token_id: int) -> None:
     """Revoke a token by its id; it stops working at once."""
-    from workflow import tokens
+    from workflow.admin import tokens
     rt = _runtime()
     try:
         with rt.uow() as uow:
@@ -200,7 +201,7 @@ def token_revoke(token_id: int) -> None:
 @token.command("list")
 def token_list() -> None:
     """List tokens (id, user, name, created, last used, revoked); never the tokens themselves."""
-    from workflow import tokens
+    from workflow.admin import tokens
     rt = _runtime()
     with rt.uow(write=False) as uow:
         rows = tokens.list_tokens(uow.conn)
@@ -232,7 +233,7 @@ def serve(host: str, port: int, with_worker: bool) -> None:
     """Serve the web application with the development server (threaded); no migration."""
     from werkzeug.serving import run_simple
 
-    from timers.lease import WorkerRefused
+    from workflow.store.lease import WorkerRefused
     from timers.service import start_background
     from web import create_app
     rt = _runtime()
@@ -277,12 +278,12 @@ def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
     import os
 
     from timers import notify, service
-    from timers.lease import WorkerRefused
+    from workflow.store.lease import WorkerRefused
     from timers.worker import Worker
-    from workflow import timer_health
+    from workflow.admin import health
     rt = _runtime()
     if show_status:
-        click.echo(timer_health.render(rt, now=utcnow()))
+        click.echo(health.render(rt, now=utcnow()))
         rt.engine.dispose()
         return
     smtp_url = os.environ.get("COMPLAINTS_SMTP_URL")
@@ -312,7 +313,7 @@ def calendar() -> None:
 @click.option("--by", "loaded_by", default="admin", show_default=True, help="Who loads it.")
 def calendar_load(path: str, loaded_by: str) -> None:
     """Load one year's holidays and 调休 working days (TOML, JSON or CSV)."""
-    from workflow import calendar_admin
+    from workflow.admin import calendar as calendar_admin
     rt = _runtime()
     try:
         days = calendar_admin.read_calendar_file(path)
@@ -330,7 +331,7 @@ def calendar_load(path: str, loaded_by: str) -> None:
 @calendar.command("status")
 def calendar_status() -> None:
     """Show which years have confirmed calendar data and warn about the fallback."""
-    from workflow import calendar_admin
+    from workflow.admin import calendar as calendar_admin
     rt = _runtime()
     now = utcnow()
     with rt.uow(write=False) as uow:

@@ -6,9 +6,9 @@ import threading
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from web import create_app
-from workflow import tokens
-from workflow.directory import create_user
-from workflow.schema import utcnow
+from workflow.admin import tokens
+from workflow.admin.directory import create_user
+from workflow.store.schema import utcnow
 
 #: username -> (display name, role, department)
 USERS = {

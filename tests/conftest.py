@@ -17,12 +17,12 @@ from sqlalchemy.engine import make_url
 
 from states.policy import load_policy
 from states.process import Role
-from workflow import migrate
-from workflow.db import make_engine
-from workflow.directory import ensure_departments
-from workflow.model import Actor
-from workflow.runtime import Runtime
-from workflow.schema import metadata
+from workflow.store import migrate
+from workflow.store.db import make_engine
+from workflow.admin.directory import ensure_departments
+from workflow.domain.model import Actor
+from workflow.store.runtime import Runtime
+from workflow.store.schema import metadata
 
 PG_URL = os.environ.get("COMPLAINTS_TEST_POSTGRES_URL")
 NO_PG = "COMPLAINTS_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped"

@@ -5,5 +5,5 @@ sender), `scheduler` / `service` (APScheduler wiring, in its own process or in t
 background of `complaints serve`), `lease` (one worker per SQLite file), `loadgen`
 (bulk synthetic deadlines for the benchmark and tests). Imports `states` and
 `workflow`, never `web`. Calendar loading and worker health live in `workflow`
-(`workflow.calendar_admin`, `workflow.timer_health`) because the web needs them too.
+(`workflow.admin.calendar`, `workflow.admin.health`) because the web needs them too.
 """

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 
-from workflow.schema import complaints, deadlines
+from workflow.store.schema import complaints, deadlines
 
 DURATION = timedelta(hours=48)
 

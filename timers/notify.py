@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import bindparam, select, update
 
-from workflow.schema import outbox as t, utcnow
+from workflow.store.schema import outbox as t, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@
 SQLite default: a background scheduler in the web process, stopped with `.stop()`.
 `run_forever(runtime)` runs the same until SIGTERM / Ctrl-C (`complaints worker`).
 Both refuse to start on a SQLite database that already has a worker
-(`timers.lease.WorkerRefused`).
+(`workflow.store.lease.WorkerRefused`).
 """
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from datetime import datetime
 from timers import notify
 from timers.scheduler import build_scheduler
 from timers.worker import Worker
-from workflow.runtime import Runtime
-from workflow.schema import utcnow
+from workflow.store.runtime import Runtime
+from workflow.store.schema import utcnow
 
 log = logging.getLogger(__name__)
 

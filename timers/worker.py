@@ -3,7 +3,7 @@
 A pass peeks at the oldest live `next_at` (one index probe, no write lock); when
 something is due it claims a batch in due order — on PostgreSQL with `FOR UPDATE SKIP
 LOCKED`, so several workers share the work and never take the same row — and fires
-each row in a savepoint of the batch's transaction (see `timers.fire`). The firing and
+each row in a savepoint of the batch's transaction (see `workflow.services.deadline_due`). The firing and
 the marking of the rows commit together: a worker killed mid-batch loses nothing and
 its rows fire once on the next pass. Passes keep claiming while batches come back
 full, so a backlog drains at full speed. The clock is the injected `now` callable.
@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from timers.fire import fire
-from timers.lease import lease_for
-from workflow import outbox
-from workflow.errors import Conflict
-from workflow.runtime import Runtime
-from workflow.schema import calendar_years, complaints, deadlines as t, utcnow, workers
+from workflow.services.deadline_due import fire
+from workflow.store.lease import lease_for
+from workflow.store import outbox
+from workflow.domain.errors import Conflict
+from workflow.store.runtime import Runtime
+from workflow.store.schema import calendar_years, complaints, deadlines as t, utcnow, workers
 
 log = logging.getLogger(__name__)
 

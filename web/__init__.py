@@ -11,7 +11,7 @@ import secrets
 from flask import Flask
 
 from web.jsonio import OrjsonProvider
-from workflow.runtime import Runtime
+from workflow.store.runtime import Runtime
 from workflow.settings import Settings
 
 log = logging.getLogger(__name__)

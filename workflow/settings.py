@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from workflow.db import DEFAULT_URL
+from workflow.store.db import DEFAULT_URL
 
 
 @dataclass(frozen=True)

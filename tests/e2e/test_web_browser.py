@@ -16,9 +16,10 @@ from werkzeug.serving import make_server
 
 from tests.conftest import make_runtime, skip_or_fail
 from web import create_app
-from workflow import demo, migrate
-from workflow.db import make_engine
-from workflow.schema import utcnow
+from workflow.admin import demo
+from workflow.store import migrate
+from workflow.store.db import make_engine
+from workflow.store.schema import utcnow
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")

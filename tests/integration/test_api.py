@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from tests.apisupport import bearer, make_app, make_users_and_tokens
 from tests.conftest import complaint_values
 from web.api.problems import from_domain
-from workflow import tokens
-from workflow.errors import Conflict
-from workflow.schema import complaints, events, utcnow
+from workflow.admin import tokens
+from workflow.domain.errors import Conflict
+from workflow.store.schema import complaints, events, utcnow
 
 PROBLEM = "application/problem+json"
 

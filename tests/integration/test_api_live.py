@@ -11,8 +11,8 @@ from tests.apisupport import LiveServer, bearer, make_app, make_users_and_tokens
 from tests.conftest import complaint_values, make_runtime
 from web.api.openapi import document
 from workflow import services
-from workflow.directory import actor_for
-from workflow.schema import utcnow
+from workflow.admin.directory import actor_for
+from workflow.store.schema import utcnow
 
 
 @pytest.fixture
@@ -87,8 +87,8 @@ def test_a_list_is_followed_page_by_page_over_http(live, rt):
 def fuzzed(tmp_path_factory):
     """A live server on a SQLite file with a few complaints, and an operator's token."""
     path = tmp_path_factory.mktemp("fuzz") / "complaints.db"
-    from workflow import migrate
-    from workflow.db import make_engine
+    from workflow.store import migrate
+    from workflow.store.db import make_engine
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
     engine.dispose()

@@ -12,9 +12,10 @@ import pytest
 from bench.floor_app import make_app
 from tests.apisupport import bearer, make_app as make_api_app, make_users_and_tokens
 from tests.conftest import complaint_values
-from workflow import queries, services
-from workflow.directory import actor_for
-from workflow.schema import utcnow
+from workflow.store import queries
+from workflow import services
+from workflow.admin.directory import actor_for
+from workflow.store.schema import utcnow
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select
 
 from complaints.cli import main
-from workflow.migrate import alembic_config
-from workflow.schema import complaints, events
+from workflow.store.migrate import alembic_config
+from workflow.store.schema import complaints, events
 
 
 def run(db_path, *args, policy=None, check=True):

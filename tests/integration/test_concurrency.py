@@ -15,18 +15,18 @@ from sqlalchemy import func, select
 from states.policy import load_policy
 from tests.conftest import DESK, NETWORK, OPERATOR, _fresh_pg, complaint_values, make_runtime
 from workflow import services
-from workflow.db import make_engine
-from workflow.errors import Conflict
-from workflow.runtime import Runtime
-from workflow.schema import events
+from workflow.store.db import make_engine
+from workflow.domain.errors import Conflict
+from workflow.store.runtime import Runtime
+from workflow.store.schema import events
 
 NOW = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
 
 
 def handling_complaint(rt) -> int:
     cid = services.intake(rt, OPERATOR, complaint_values(), now=NOW).complaint.id
-    services.assign(rt, cid, OPERATOR, now=NOW, department="network")
-    services.accept(rt, cid, NETWORK, now=NOW + timedelta(minutes=1))
+    services.act(rt, cid, "assign", OPERATOR, now=NOW, department="network")
+    services.act(rt, cid, "accept", NETWORK, now=NOW + timedelta(minutes=1))
     return cid
 
 
@@ -60,7 +60,7 @@ def run_together(targets) -> None:
 
 
 # act_and_read is the API's path: on PostgreSQL a contact is then one statement in
-# autocommit (workflow.pgwrite), escalate a transaction.
+# autocommit (workflow.store.pgwrite), escalate a transaction.
 @pytest.mark.parametrize("via", ["act", "act_and_read"])
 def test_two_threads_acting_at_the_same_version_make_exactly_one_change(rt, via):
     cid = handling_complaint(rt)
@@ -112,7 +112,7 @@ def test_two_transactions_that_both_read_the_complaint_cannot_both_write_it(
         pg_database_url, monkeypatch):
     # Both transactions load version 3 before either writes (the barrier sits after the
     # load), and neither names a version: the versioned UPDATE alone must stop the second.
-    from workflow import actions
+    from workflow.services import actions
     _fresh_pg(pg_database_url)
     rt = make_runtime(pg_database_url)
     cid = handling_complaint(rt)

@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, complaint_values
-from workflow import actions, deadlines, pgwrite, services
-from workflow.errors import (ActionNotAllowed, Forbidden, NotFound, ValidationError)
-from workflow.schema import complaints, deadlines as clocks, events
+from workflow.services import actions
+from workflow.store import deadlines, pgwrite
+from workflow import services
+from workflow.domain.errors import (ActionNotAllowed, Forbidden, NotFound, ValidationError)
+from workflow.store.schema import complaints, deadlines as clocks, events
 
 
 def everything(rt):
@@ -22,8 +24,8 @@ def everything(rt):
 @pytest.fixture
 def handling(rt, now):
     cid = services.intake(rt, OPERATOR, complaint_values(), now=now).complaint.id
-    services.assign(rt, cid, OPERATOR, now=now, department="network")
-    services.accept(rt, cid, NETWORK, now=now + timedelta(minutes=5))
+    services.act(rt, cid, "assign", OPERATOR, now=now, department="network")
+    services.act(rt, cid, "accept", NETWORK, now=now + timedelta(minutes=5))
     return cid
 
 
@@ -33,7 +35,7 @@ def test_a_crash_while_applying_the_clocks_leaves_state_version_history_and_cloc
     changed_in_memory = []
 
     if rt.engine.dialect.name == "postgresql":
-        # One statement writes state, history and clocks (workflow.pgwrite): crash after it.
+        # One statement writes state, history and clocks (workflow.store.pgwrite): crash after it.
         write = pgwrite.write
 
         def crash_after_writing(conn, params, event, rule, starts, when, **options):
@@ -47,7 +49,7 @@ def test_a_crash_while_applying_the_clocks_leaves_state_version_history_and_cloc
             raise RuntimeError("disk on fire")
         monkeypatch.setattr(deadlines, "apply", crash)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        services.reply(rt, handling, NETWORK, now=now + timedelta(hours=1), comment="已处理")
+        services.act(rt, handling, "reply", NETWORK, now=now + timedelta(hours=1), comment="已处理")
     assert changed_in_memory == [("replied", 4)]   # the machine had moved it on
     assert everything(rt) == before
 
@@ -61,7 +63,7 @@ def test_a_crash_while_writing_the_history_event_leaves_the_database_unchanged(
 
     monkeypatch.setattr(actions._INSERT_EVENT, "execute", crash)
     with pytest.raises(RuntimeError):
-        services.escalate(rt, handling, DESK, now=now + timedelta(hours=1), reason="客户投诉到媒体")
+        services.act(rt, handling, "escalate", DESK, now=now + timedelta(hours=1), reason="客户投诉到媒体")
     assert everything(rt) == before
 
 
@@ -98,14 +100,14 @@ def test_an_unknown_action_is_named_and_writes_nothing(rt, now, handling):
 def test_an_unknown_complaint_is_named_and_writes_nothing(rt, now, handling):
     before = everything(rt)
     with pytest.raises(NotFound, match="unknown complaint: 999999"):
-        services.contact(rt, 999999, NETWORK, now=now, comment="已联系")
+        services.act(rt, 999999, "contact", NETWORK, now=now, comment="已联系")
     assert everything(rt) == before
 
 
 def test_an_unknown_department_is_named_and_writes_nothing(rt, now, handling):
     before = everything(rt)
     with pytest.raises(ValidationError, match="unknown department 'sales'") as err:
-        services.transfer(rt, handling, NETWORK, now=now, department="sales", reason="不归我们管")
+        services.act(rt, handling, "transfer", NETWORK, now=now, department="sales", reason="不归我们管")
     assert set(err.value.errors) == {"department"}
     assert everything(rt) == before
 
@@ -122,21 +124,21 @@ def test_missing_fields_of_an_action_are_all_listed_and_nothing_is_written(rt, n
 
 
 def test_a_close_with_an_unknown_satisfaction_is_refused_and_writes_nothing(rt, now, handling):
-    services.reply(rt, handling, NETWORK, now=now, comment="已处理")
+    services.act(rt, handling, "reply", NETWORK, now=now, comment="已处理")
     before = everything(rt)
     with pytest.raises(ValidationError, match="satisfaction"):
-        services.close(rt, handling, OPERATOR, now=now, satisfaction="delighted")
+        services.act(rt, handling, "close", OPERATOR, now=now, satisfaction="delighted")
     assert everything(rt) == before
 
 
 def test_an_action_the_role_may_not_fire_is_forbidden_and_writes_nothing(rt, now, handling):
     before = everything(rt)
     with pytest.raises(Forbidden):
-        services.escalate(rt, handling, NETWORK, now=now, reason="想升级")
+        services.act(rt, handling, "escalate", NETWORK, now=now, reason="想升级")
     with pytest.raises(Forbidden):   # an auditor sees everything and acts on nothing
-        services.contact(rt, handling, AUDITOR, now=now, comment="x")
+        services.act(rt, handling, "contact", AUDITOR, now=now, comment="x")
     with pytest.raises(NotFound):    # another department's complaint is not there for them
-        services.contact(rt, handling, MARKETING, now=now, comment="x")
+        services.act(rt, handling, "contact", MARKETING, now=now, comment="x")
     assert everything(rt) == before
 
 
@@ -144,7 +146,7 @@ def test_an_action_the_state_does_not_allow_lists_what_is_allowed_and_writes_not
         rt, now, handling):
     before = everything(rt)
     with pytest.raises(ActionNotAllowed) as err:
-        services.reopen(rt, handling, OPERATOR, now=now, reason="客户不满意")
+        services.act(rt, handling, "reopen", OPERATOR, now=now, reason="客户不满意")
     assert err.value.state == "handling"
     assert set(err.value.allowed) == {"contact", "pause", "reply"}   # what the operator may do
     assert everything(rt) == before

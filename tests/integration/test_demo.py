@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from states.process import State
 from tests.conftest import make_runtime
-from workflow import demo
-from workflow.schema import complaints, events, users
+from workflow.admin import demo
+from workflow.store.schema import complaints, events, users
 
 
 def test_the_demo_fills_every_state_with_normal_major_and_escalated_complaints(
@@ -14,7 +14,7 @@ def test_the_demo_fills_every_state_with_normal_major_and_escalated_complaints(
     rt = make_runtime(sqlite_url)
     assert demo.is_empty(rt)
     assert demo.populate(rt, count=300, now=now) == 300
-    assert [r.getMessage() for r in caplog.records if r.name == "workflow.demo"] == []
+    assert [r.getMessage() for r in caplog.records if r.name == "workflow.admin.demo"] == []
     with rt.engine.connect() as conn:
         by_state = dict(conn.execute(select(complaints.c.state, func.count())
                                      .group_by(complaints.c.state)).all())

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from states.process import ACTIONS, PROCESS, State
 from tests.conftest import AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, complaint_values
 from workflow import services
-from workflow.actions import allowed_actions
-from workflow.errors import ActionNotAllowed, Conflict, DomainError, NotFound
-from workflow.model import SYSTEM, Complaint
-from workflow.schema import complaints, deadlines, events
+from workflow.services.actions import allowed_actions
+from workflow.domain.errors import ActionNotAllowed, Conflict, DomainError, NotFound
+from workflow.domain.model import SYSTEM, Complaint
+from workflow.store.schema import complaints, deadlines, events
 
 ACTORS = [OPERATOR, NETWORK, MARKETING, DESK, AUDITOR, SYSTEM]
 CAUSES = ["coverage", "tariff", "billing_error"]

@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import OPERATOR, complaint_values
 from workflow import services
-from workflow.fastsql import Prepared
-from workflow.schema import complaints, events
+from workflow.store.fastsql import Prepared
+from workflow.store.schema import complaints, events
 
 LOAD = Prepared(select(complaints).where(complaints.c.id == bindparam("id")))
 INSERT_EVENT = Prepared(insert(events))

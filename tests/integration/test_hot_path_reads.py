@@ -9,9 +9,11 @@ from sqlalchemy import event, text
 
 from tests.apisupport import bearer, make_app, make_users_and_tokens
 from tests.conftest import NETWORK, OPERATOR, complaint_values
-from workflow import db, queries, services, tokens
-from workflow.actions import allowed_actions
-from workflow.schema import utcnow
+from workflow.store import db, queries
+from workflow import services
+from workflow.admin import tokens
+from workflow.services.actions import allowed_actions
+from workflow.store.schema import utcnow
 
 
 def _in_transaction(conn) -> bool:
@@ -23,8 +25,8 @@ def _in_transaction(conn) -> bool:
 
 def test_act_and_read_answers_what_a_later_read_sees_from_one_transaction(rt, now):
     cid = services.intake(rt, OPERATOR, complaint_values(), now=now).complaint.id
-    services.assign(rt, cid, OPERATOR, now=now, department="network")
-    services.accept(rt, cid, NETWORK, now=now)
+    services.act(rt, cid, "assign", OPERATOR, now=now, department="network")
+    services.act(rt, cid, "accept", NETWORK, now=now)
     acted = services.act_and_read(rt, cid, "contact", NETWORK, now=now, comment="已回访")
     with rt.uow(write=False) as uow:
         stored = queries.deadlines_of(uow, cid)

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from states.process import Role
 from tests.conftest import DESK, MARKETING, NETWORK, OPERATOR, complaint_values
-from workflow import queries, services
-from workflow.errors import IdempotencyMismatch
-from workflow.model import Actor
-from workflow.schema import complaints, deadlines, events
+from workflow.store import queries
+from workflow import services
+from workflow.domain.errors import IdempotencyMismatch
+from workflow.domain.model import Actor
+from workflow.store.schema import complaints, deadlines, events
 
 HALL = Actor("zhaomin", Role.operator, "marketing", "赵敏 (营业厅)")
 
@@ -45,10 +46,10 @@ def test_a_complaint_is_routed_to_the_department_responsible_for_its_cause(
 def test_the_originating_department_is_kept_and_always_sees_its_complaint(rt, now):
     c = services.intake(rt, HALL, complaint_values(cause="coverage"), now=now).complaint
     assert c.originating_department == "marketing" and c.department == "network"
-    services.assign(rt, c.id, HALL, now=now, department="network")
-    services.accept(rt, c.id, NETWORK, now=now)
-    services.transfer(rt, c.id, NETWORK, now=now, department="it_centre", reason="计费问题")
-    services.escalate(rt, c.id, DESK, now=now, reason="客户多次来电")
+    services.act(rt, c.id, "assign", HALL, now=now, department="network")
+    services.act(rt, c.id, "accept", NETWORK, now=now)
+    services.act(rt, c.id, "transfer", NETWORK, now=now, department="it_centre", reason="计费问题")
+    services.act(rt, c.id, "escalate", DESK, now=now, reason="客户多次来电")
     after = stored(rt, c.id)
     assert (after.department, after.originating_department) == ("customer_service", "marketing")
     with rt.uow(write=False) as uow:

@@ -1,13 +1,13 @@
-"""The Alembic migrations produce exactly the tables of `workflow.schema`, on both databases."""
+"""The Alembic migrations produce exactly the tables of `workflow.store.schema`, on both databases."""
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from workflow import migrate
-from workflow.db import make_engine
-from workflow.schema import metadata
+from workflow.store import migrate
+from workflow.store.db import make_engine
+from workflow.store.schema import metadata
 
 
 def test_the_migrated_database_matches_the_schema_module(database_url):

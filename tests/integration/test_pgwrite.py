@@ -1,4 +1,4 @@
-"""workflow.pgwrite: on PostgreSQL an action's one-statement write leaves exactly what the
+"""workflow.store.pgwrite: on PostgreSQL an action's one-statement write leaves exactly what the
 statement-by-statement path leaves (state, version, history, clocks, next due time) and
 answers the clocks a later read sees; a version changed meanwhile writes nothing; through
 the API that statement runs in autocommit."""
@@ -14,10 +14,11 @@ from states.clocks import RULES
 from tests.apisupport import bearer, make_app, make_users_and_tokens
 from tests.conftest import (AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, _fresh_pg,
                             complaint_values, make_runtime)
-from workflow import deadlines as deadlines_module, pgwrite, services
-from workflow.actions import allowed_actions, load
-from workflow.errors import Conflict
-from workflow.schema import complaints, deadlines, events
+from workflow.store import deadlines as deadlines_module, pgwrite
+from workflow import services
+from workflow.services.actions import allowed_actions, load
+from workflow.domain.errors import Conflict
+from workflow.store.schema import complaints, deadlines, events
 
 ACTORS = (OPERATOR, NETWORK, MARKETING, DESK, AUDITOR)
 WRITTEN = ("state", "version", "department", "routed_department", "escalation_level",

@@ -6,8 +6,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from tests.conftest import NETWORK, OPERATOR, complaint_values
-from workflow import queries, services
-from workflow.schema import complaints, deadlines
+from workflow.store import queries
+from workflow import services
+from workflow.store.schema import complaints, deadlines
 
 
 def stored_next_due(rt, cid):
@@ -23,16 +24,16 @@ def test_next_due_follows_the_running_clocks_through_every_action(rt, now):
     cid = services.intake(rt, OPERATOR, complaint_values(), now=now).complaint.id
     stored, running = stored_next_due(rt, cid)
     assert stored == running == now + timedelta(hours=2)            # assign by
-    services.assign(rt, cid, OPERATOR, now=now, department="network")
-    services.accept(rt, cid, NETWORK, now=now)
+    services.act(rt, cid, "assign", OPERATOR, now=now, department="network")
+    services.act(rt, cid, "accept", NETWORK, now=now)
     assert stored_next_due(rt, cid)[0] == now + timedelta(hours=24)  # first contact by
-    services.pause(rt, cid, NETWORK, now=now, reason="等客户回电")
+    services.act(rt, cid, "pause", NETWORK, now=now, reason="等客户回电")
     stored, running = stored_next_due(rt, cid)
     assert stored == running
-    services.resume(rt, cid, NETWORK, now=now + timedelta(hours=1))
-    services.reply(rt, cid, NETWORK, now=now + timedelta(hours=2), comment="已处理")
+    services.act(rt, cid, "resume", NETWORK, now=now + timedelta(hours=1))
+    services.act(rt, cid, "reply", NETWORK, now=now + timedelta(hours=2), comment="已处理")
     assert stored_next_due(rt, cid)[0] == now + timedelta(hours=2, days=7)   # auto-close
-    services.close(rt, cid, OPERATOR, now=now + timedelta(hours=3), satisfaction="satisfied")
+    services.act(rt, cid, "close", OPERATOR, now=now + timedelta(hours=3), satisfaction="satisfied")
     assert stored_next_due(rt, cid) == (None, None)
 
 
@@ -40,8 +41,8 @@ def test_the_queue_pages_put_running_clocks_first_nearest_first_then_the_rest(rt
     ids = [services.intake(rt, OPERATOR, complaint_values(mobile=f"1380000000{i}"),
                            now=now - timedelta(minutes=i)).complaint.id for i in range(5)]
     done = ids[0]
-    services.reply(rt, done, OPERATOR, now=now, comment="已答复")
-    services.close(rt, done, OPERATOR, now=now, satisfaction="satisfied")
+    services.act(rt, done, "reply", OPERATOR, now=now, comment="已答复")
+    services.act(rt, done, "close", OPERATOR, now=now, satisfaction="satisfied")
     listed = []
     with rt.uow(write=False) as uow:
         for page in (1, 2, 3):

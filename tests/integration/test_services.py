@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from states.process import State
 from tests.conftest import DESK, NETWORK, OPERATOR, complaint_values
 from workflow import services
-from workflow.errors import ActionNotAllowed, Conflict, ValidationError
-from workflow.schema import complaints, deadlines, events
+from workflow.domain.errors import ActionNotAllowed, Conflict, ValidationError
+from workflow.store.schema import complaints, deadlines, events
 
 
 def count(rt, table):
@@ -23,11 +23,11 @@ def test_a_complaint_runs_from_intake_to_closure_with_its_history(rt, now):
     cid = result.complaint.id
     assert result.complaint.department == "network"
     assert result.complaint.originating_department == "customer_service"
-    services.assign(rt, cid, OPERATOR, now=now, department="network")
-    services.accept(rt, cid, NETWORK, now=now + timedelta(minutes=5))
-    services.contact(rt, cid, NETWORK, now=now + timedelta(hours=1), comment="已联系客户")
-    services.reply(rt, cid, NETWORK, now=now + timedelta(hours=3), comment="已加装室分")
-    closed = services.close(rt, cid, OPERATOR, now=now + timedelta(days=1),
+    services.act(rt, cid, "assign", OPERATOR, now=now, department="network")
+    services.act(rt, cid, "accept", NETWORK, now=now + timedelta(minutes=5))
+    services.act(rt, cid, "contact", NETWORK, now=now + timedelta(hours=1), comment="已联系客户")
+    services.act(rt, cid, "reply", NETWORK, now=now + timedelta(hours=3), comment="已加装室分")
+    closed = services.act(rt, cid, "close", OPERATOR, now=now + timedelta(days=1),
                             satisfaction="satisfied")
     assert closed.state is State.closed and closed.version == 6
     with rt.engine.connect() as conn:
@@ -41,16 +41,16 @@ def test_a_complaint_runs_from_intake_to_closure_with_its_history(rt, now):
 
 def test_an_action_against_a_stale_version_fails_and_changes_nothing(rt, now):
     cid = services.intake(rt, OPERATOR, complaint_values(), now=now).complaint.id
-    services.assign(rt, cid, OPERATOR, now=now, department="network", expected_version=1)
+    services.act(rt, cid, "assign", OPERATOR, now=now, department="network", expected_version=1)
     with pytest.raises(Conflict):
-        services.assign(rt, cid, OPERATOR, now=now, department="marketing", expected_version=1)
+        services.act(rt, cid, "assign", OPERATOR, now=now, department="marketing", expected_version=1)
     assert count(rt, events) == 2
 
 
 def test_an_action_the_state_does_not_allow_names_the_state_and_the_allowed_actions(rt, now):
     cid = services.intake(rt, OPERATOR, complaint_values(), now=now).complaint.id
     with pytest.raises(ActionNotAllowed) as err:
-        services.close(rt, cid, OPERATOR, now=now, satisfaction="satisfied")
+        services.act(rt, cid, "close", OPERATOR, now=now, satisfaction="satisfied")
     assert err.value.state == "received"
     assert "assign" in err.value.allowed and "close" not in err.value.allowed
     assert "received" in str(err.value)
@@ -66,10 +66,10 @@ def test_bad_intake_lists_every_bad_field_and_writes_nothing(rt, now):
 
 def test_escalation_moves_the_complaint_to_the_major_desk_on_the_major_track(rt, now):
     cid = services.intake(rt, OPERATOR, complaint_values(), now=now).complaint.id
-    services.assign(rt, cid, OPERATOR, now=now, department="network")
-    services.accept(rt, cid, NETWORK, now=now)
+    services.act(rt, cid, "assign", OPERATOR, now=now, department="network")
+    services.act(rt, cid, "accept", NETWORK, now=now)
     later = now + timedelta(hours=2)
-    c = services.escalate(rt, cid, DESK, now=later, reason="客户多次来电")
+    c = services.act(rt, cid, "escalate", DESK, now=later, reason="客户多次来电")
     assert (c.state, c.department, c.severity) == (State.assigned, "customer_service", "major")
     with rt.engine.connect() as conn:
         reply = conn.execute(select(deadlines).where(deadlines.c.complaint_id == cid,

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from complaints.cli import main
 from tests.apisupport import make_users_and_tokens
-from workflow import tokens
-from workflow.errors import NotFound, ValidationError
-from workflow.schema import api_tokens, utcnow
+from workflow.admin import tokens
+from workflow.domain.errors import NotFound, ValidationError
+from workflow.store.schema import api_tokens, utcnow
 
 
 def test_a_token_is_stored_only_as_its_sha256_and_resolves_to_its_users_actor(rt):

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import NETWORK, OPERATOR, complaint_values, make_runtime
 from workflow import services
-from workflow.schema import events, utcnow
-from workflow.writelock import WriterLock
+from workflow.store.schema import events, utcnow
+from workflow.store.writelock import WriterLock
 
 
 def held_elsewhere(path: str) -> bool:
@@ -135,6 +135,6 @@ def test_a_unit_of_work_that_writes_holds_the_file_lock_until_it_ends(sqlite_url
     services.intake(rt, OPERATOR, complaint_values(), now=now)
     assert not held_elsewhere(path)
     with pytest.raises(Exception):
-        services.contact(rt, 10**9, NETWORK, now=now, comment="x")
+        services.act(rt, 10**9, "contact", NETWORK, now=now, comment="x")
     assert not held_elsewhere(path)           # released on errors too
     rt.engine.dispose()

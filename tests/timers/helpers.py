@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.conftest import NETWORK, OPERATOR, complaint_values
 from timers.worker import Worker
 from workflow import services
-from workflow.schema import deadlines, events, outbox
+from workflow.store.schema import deadlines, events, outbox
 
 
 class FakeClock:
@@ -35,8 +35,8 @@ def sweep_at(worker: Worker, when: datetime) -> int:
 def in_handling(rt, now, **values) -> int:
     """A complaint filed, assigned to network and accepted at `now`; its id."""
     cid = services.intake(rt, OPERATOR, complaint_values(**values), now=now).complaint.id
-    services.assign(rt, cid, OPERATOR, now=now, department="network")
-    services.accept(rt, cid, NETWORK, now=now)
+    services.act(rt, cid, "assign", OPERATOR, now=now, department="network")
+    services.act(rt, cid, "accept", NETWORK, now=now)
     return cid
 
 

@@ -11,9 +11,8 @@ from states.calendar import SHANGHAI
 from states.policy import load_policy, parse_policy
 from tests.conftest import OPERATOR, complaint_values, make_runtime
 from tests.timers.helpers import FakeClock, clock, history, sweep_at
-from workflow.calendar_admin import read_calendar_file
+from workflow.admin.calendar import read_calendar_file
 from workflow import services
-
 NOTICE_2027 = """# 国务院办公厅关于2027年部分节假日安排的通知(示例)
 holidays = ["2027-01-01", "2027-02-05..2027-02-11", "2027-10-01..2027-10-07"]
 workdays = ["2027-02-20", "2027-10-09"]
@@ -44,7 +43,7 @@ def test_a_working_day_deadline_skips_the_national_day_holiday_and_counts_the_ad
     # Oct 1-7 are holidays and Sat Oct 10 is a 调休 working day: 8, 9, 10, 12, 13.
     assert reply.due_at == _shanghai(2026, 10, 13, 18, 0) and reply.confirmed
     worker = worker_on(workday_rt, FakeClock(start))
-    services.assign(workday_rt, cid, OPERATOR, now=start, department="network")
+    services.act(workday_rt, cid, "assign", OPERATOR, now=start, department="network")
     sweep_at(worker, _shanghai(2026, 10, 13, 17, 59))
     assert history(workday_rt, cid, "escalate") == []
     sweep_at(worker, _shanghai(2026, 10, 13, 18, 0))

@@ -10,8 +10,8 @@ from states.policy import load_policy, parse_policy
 from tests.conftest import DESK, NETWORK, OPERATOR, complaint_values, make_runtime
 from tests.timers.helpers import FakeClock, clock, history, in_handling, notes, sweep_at
 from workflow import services
-from workflow.actions import load
-from workflow.schema import deadlines
+from workflow.services.actions import load
+from workflow.store.schema import deadlines
 
 H = timedelta(hours=1)
 SECOND = timedelta(seconds=1)
@@ -65,7 +65,7 @@ def test_a_missed_reply_escalates_a_normal_complaint_to_the_major_desk_as_the_sy
 def test_a_missed_reply_on_a_major_complaint_raises_the_level_and_at_the_top_only_notifies(
         rt, now, worker_on):
     cid = in_handling(rt, now)
-    services.escalate(rt, cid, DESK, now=now, reason="客户投诉到媒体", criterion="media")
+    services.act(rt, cid, "escalate", DESK, now=now, reason="客户投诉到媒体", data={"criterion": "media"})
     worker = worker_on(rt, FakeClock(now))
     sweep_at(worker, now + 24 * H)
     assert [e.data["level"] for e in history(rt, cid, "escalate")] == [1, 2]
@@ -79,7 +79,7 @@ def test_a_missed_reply_on_a_major_complaint_raises_the_level_and_at_the_top_onl
 def test_a_missed_reply_on_an_escalated_complaint_escalates_it_on_its_own_track(
         rt, now, worker_on):
     cid = services.intake(rt, OPERATOR, complaint_values(source="gd_cab"), now=now).complaint.id
-    services.assign(rt, cid, OPERATOR, now=now, department="network")
+    services.act(rt, cid, "assign", OPERATOR, now=now, department="network")
     worker = worker_on(rt, FakeClock(now))
     sweep_at(worker, now + 24 * H)
     [event] = history(rt, cid, "escalate")
@@ -98,7 +98,7 @@ def test_missed_assign_and_first_contact_notify_and_escalate_only_when_the_polic
         worker = worker_on(rt, FakeClock(now))
         sweep_at(worker, now + 2 * H)
         assert history(rt, cid, "escalate")[0].data["reason"] == "deadline assign missed"
-        services.assign(rt, cid, DESK, now=now + 2 * H, department="network")
+        services.act(rt, cid, "assign", DESK, now=now + 2 * H, department="network")
         sweep_at(worker, now + 2 * H + 4 * H)            # major first contact: 4 h
         assert clock(rt, cid, "first_contact").status == "fired"
         assert len(history(rt, cid, "escalate")) == 1
@@ -109,9 +109,9 @@ def test_missed_assign_and_first_contact_notify_and_escalate_only_when_the_polic
 
 def test_progress_contact_repeats_every_period_until_the_reply(rt, now, worker_on):
     cid = in_handling(rt, now)
-    services.contact(rt, cid, NETWORK, now=now + H, comment="已联系客户,正在排查")
+    services.act(rt, cid, "contact", NETWORK, now=now + H, comment="已联系客户,正在排查")
     worker = worker_on(rt, FakeClock(now))
-    services.pause(rt, cid, NETWORK, now=now + 2 * H, reason="等待客户提供地址")
+    services.act(rt, cid, "pause", NETWORK, now=now + 2 * H, reason="等待客户提供地址")
     sweep_at(worker, now + 49 * H)
     row = clock(rt, cid, "progress_contact")
     assert (row.status, row.started_at, row.due_at) == ("active", now + 49 * H, now + 97 * H)
@@ -122,7 +122,7 @@ def test_progress_contact_repeats_every_period_until_the_reply(rt, now, worker_o
 
 def test_a_replied_complaint_closes_itself_after_seven_days_without_objection(rt, now, worker_on):
     cid = in_handling(rt, now)
-    services.reply(rt, cid, NETWORK, now=now + H, comment="已优化基站参数")
+    services.act(rt, cid, "reply", NETWORK, now=now + H, comment="已优化基站参数")
     worker = worker_on(rt, FakeClock(now))
     sweep_at(worker, now + H + 7 * 24 * H - SECOND)
     assert history(rt, cid, "close") == []
@@ -135,7 +135,7 @@ def test_a_replied_complaint_closes_itself_after_seven_days_without_objection(rt
 
 def test_a_deadline_of_an_already_replied_complaint_does_nothing(rt, now, worker_on):
     cid = in_handling(rt, now)
-    services.reply(rt, cid, NETWORK, now=now + 47 * H, comment="已答复客户")
+    services.act(rt, cid, "reply", NETWORK, now=now + 47 * H, comment="已答复客户")
     worker = worker_on(rt, FakeClock(now))
     assert sweep_at(worker, now + 49 * H) == 0
     assert history(rt, cid, "escalate") == []
@@ -145,8 +145,8 @@ def test_a_deadline_of_an_already_replied_complaint_does_nothing(rt, now, worker
 def test_a_stale_live_row_whose_action_is_no_longer_allowed_is_marked_fired_harmlessly(
         rt, now, worker_on):
     cid = in_handling(rt, now)
-    services.reply(rt, cid, NETWORK, now=now + H, comment="已答复客户")
-    services.close(rt, cid, OPERATOR, now=now + 2 * H, satisfaction="satisfied")
+    services.act(rt, cid, "reply", NETWORK, now=now + H, comment="已答复客户")
+    services.act(rt, cid, "close", OPERATOR, now=now + 2 * H, satisfaction="satisfied")
     with rt.engine.begin() as conn:   # as if a stop had been lost: the row still looks live
         conn.execute(update(deadlines).where(deadlines.c.complaint_id == cid,
                                              deadlines.c.kind == "reply")
@@ -161,11 +161,11 @@ def test_a_stale_live_row_whose_action_is_no_longer_allowed_is_marked_fired_harm
 def test_pausing_excludes_the_paused_time_from_the_reply_clock_and_shows_it(rt, now, worker_on):
     cid = in_handling(rt, now)
     worker = worker_on(rt, FakeClock(now))
-    services.pause(rt, cid, NETWORK, now=now + 10 * H, reason="等待客户提供话单截图")
+    services.act(rt, cid, "pause", NETWORK, now=now + 10 * H, reason="等待客户提供话单截图")
     assert clock(rt, cid, "reply").next_at is None
     sweep_at(worker, now + 30 * H)          # the unpaused reply clock would warn at 36 h
     assert not any("答复" in n.subject for n in notes(rt, cid, "deadline_warning"))
-    services.resume(rt, cid, NETWORK, now=now + 30 * H)
+    services.act(rt, cid, "resume", NETWORK, now=now + 30 * H)
     reply = clock(rt, cid, "reply")
     assert reply.due_at == now + 68 * H and reply.warn_at == now + 56 * H
     assert reply.paused_seconds == 20 * 3600

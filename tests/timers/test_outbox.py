@@ -13,9 +13,9 @@ from sqlalchemy import select
 from tests.conftest import OPERATOR, complaint_values
 from timers import notify
 from workflow import services
-from workflow.outbox import notify as queue_notification
-from workflow.actions import load
-from workflow.schema import outbox
+from workflow.store.outbox import notify as queue_notification
+from workflow.services.actions import load
+from workflow.store.schema import outbox
 
 
 class Inbox:

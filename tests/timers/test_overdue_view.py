@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.conftest import OPERATOR, complaint_values
 from tests.timers.helpers import FakeClock, clock
 from workflow import services
-from workflow.schema import complaints
+from workflow.store.schema import complaints
 
 
 def next_due(rt, cid):
@@ -27,6 +27,6 @@ def test_a_missed_assign_clock_stays_overdue_after_the_timer_fires_until_the_com
     assert clock(rt, cid, "assign").status == "fired"
     assert next_due(rt, cid) == assign_due               # still shown overdue
 
-    services.assign(rt, cid, OPERATOR, now=now + timedelta(hours=3), department="network")
+    services.act(rt, cid, "assign", OPERATOR, now=now + timedelta(hours=3), department="network")
     assert clock(rt, cid, "assign").status == "stopped"
     assert next_due(rt, cid) == clock(rt, cid, "first_contact").due_at

@@ -12,7 +12,7 @@ from timers import loadgen, service
 from timers.scheduler import build_scheduler
 from timers.worker import claim_query
 from workflow import services
-from workflow.schema import utcnow
+from workflow.store.schema import utcnow
 
 
 def _plan(rt, now) -> str:
@@ -42,8 +42,8 @@ def test_the_claim_query_reads_the_partial_index_on_next_at_not_the_table(rt, no
 def test_the_background_service_fires_due_deadlines_and_stops_cleanly(rt):
     start = utcnow() - timedelta(hours=49)
     cid = services.intake(rt, OPERATOR, complaint_values(), now=start).complaint.id
-    services.assign(rt, cid, OPERATOR, now=start, department="network")
-    services.accept(rt, cid, NETWORK, now=start)
+    services.act(rt, cid, "assign", OPERATOR, now=start, department="network")
+    services.act(rt, cid, "accept", NETWORK, now=start)
     handle = service.start_background(rt, interval=0.05)
     try:
         deadline = time.monotonic() + 20

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from states.policy import load_policy
 from tests.conftest import NETWORK, OPERATOR, complaint_values, make_runtime
 from timers import loadgen
-from timers.lease import WorkerRefused
+from workflow.store.lease import WorkerRefused
 from timers.worker import Worker
 from workflow import services
-from workflow.schema import deadlines, events, utcnow, workers
+from workflow.store.schema import deadlines, events, utcnow, workers
 
 COMPLAINTS = str(Path(sys.executable).with_name("complaints"))
 
@@ -89,8 +89,8 @@ def test_a_running_worker_escalates_a_complaint_left_in_handling_within_a_second
         wait_for(lambda: heartbeats(rt), 30, "the worker's first heartbeat")
         started = utcnow()
         cid = services.intake(rt, OPERATOR, complaint_values(), now=started).complaint.id
-        services.assign(rt, cid, OPERATOR, now=started, department="network")
-        services.accept(rt, cid, NETWORK, now=started)
+        services.act(rt, cid, "assign", OPERATOR, now=started, department="network")
+        services.act(rt, cid, "accept", NETWORK, now=started)
         due = started + timedelta(seconds=3)
         escalated_at = wait_for(lambda: scalar(rt, select(events.c.at).where(
             events.c.complaint_id == cid, events.c.action == "escalate")), 10, "the escalation")

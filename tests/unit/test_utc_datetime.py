@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy.dialects import sqlite
 
-from workflow.schema import UTCDateTime
+from workflow.store.schema import UTCDateTime
 
 DIALECT = sqlite.dialect()
 FAST_BIND = UTCDateTime().bind_processor(DIALECT)

@@ -11,8 +11,8 @@ from werkzeug.security import generate_password_hash
 from tests.conftest import complaint_values
 from web import create_app
 from workflow import services
-from workflow.directory import actor_for, create_user
-from workflow.schema import users, utcnow
+from workflow.admin.directory import actor_for, create_user
+from workflow.store.schema import users, utcnow
 
 PASSWORD = "test-pass-2026"
 #: username -> (role, department)

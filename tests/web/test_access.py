@@ -5,7 +5,7 @@ import pytest
 
 from tests.web.conftest import USERS, actor, file, page, post, sign_in
 from workflow import services
-from workflow.schema import utcnow
+from workflow.store.schema import utcnow
 
 #: page -> roles that get it (others get 403)
 PAGES = {
@@ -64,9 +64,9 @@ def test_the_auditor_sees_a_complaint_without_any_action_and_gets_403_when_posti
 def test_the_former_department_sees_a_transferred_complaint_read_only(rt, client):
     c = file(rt)
     now = utcnow()
-    services.assign(rt, c.id, actor(rt, "op"), now=now, department="network")
-    services.accept(rt, c.id, actor(rt, "net"), now=now)
-    services.transfer(rt, c.id, actor(rt, "net"), now=now, department="marketing",
+    services.act(rt, c.id, "assign", actor(rt, "op"), now=now, department="network")
+    services.act(rt, c.id, "accept", actor(rt, "net"), now=now)
+    services.act(rt, c.id, "transfer", actor(rt, "net"), now=now, department="marketing",
                       reason="属于资费问题")
     sign_in(client, "net")
     body = page(client.get(f"/complaints/{c.id}"))
@@ -77,7 +77,7 @@ def test_the_former_department_sees_a_transferred_complaint_read_only(rt, client
 
 def test_a_handler_is_offered_only_the_actions_of_its_role_and_the_state(rt, client):
     c = file(rt)
-    services.assign(rt, c.id, actor(rt, "op"), now=utcnow(), department="network")
+    services.act(rt, c.id, "assign", actor(rt, "op"), now=utcnow(), department="network")
     sign_in(client, "net")
     body = page(client.get(f"/complaints/{c.id}"))
     assert 'id="act-accept"' in body and 'id="act-transfer"' in body

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.web.conftest import file, page, post, sign_in, token
-from workflow.schema import departments, liaisons, users
+from workflow.store.schema import departments, liaisons, users
 
 
 def test_the_admin_creates_a_user_who_can_then_sign_in(app, client):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.web.conftest import PASSWORD, file, page, post, sign_in, token
-from workflow.directory import update_user
+from workflow.admin.directory import update_user
 
 
 def test_a_user_signs_in_with_the_right_password_and_lands_on_the_queue(client):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tests.web.conftest import actor, file, page, post, sign_in
 from workflow import services
-from workflow.schema import utcnow
+from workflow.store.schema import utcnow
 
 
 def test_a_complaint_runs_from_intake_to_closure_through_the_forms(rt, client):
@@ -41,10 +41,10 @@ def test_the_page_shows_facts_clocks_and_the_diagram_with_the_state_highlighted(
 
 def test_a_stale_form_shows_the_conflict_the_fresh_state_and_keeps_what_was_typed(rt, client):
     cid = file(rt).id
-    services.assign(rt, cid, actor(rt, "op"), now=utcnow(), department="network")
-    services.accept(rt, cid, actor(rt, "net"), now=utcnow())
+    services.act(rt, cid, "assign", actor(rt, "op"), now=utcnow(), department="network")
+    services.act(rt, cid, "accept", actor(rt, "net"), now=utcnow())
     sign_in(client, "desk")
-    services.contact(rt, cid, actor(rt, "net"), now=utcnow(), comment="别人先联系了")
+    services.act(rt, cid, "contact", actor(rt, "net"), now=utcnow(), comment="别人先联系了")
     response = post(client, f"/complaints/{cid}/contact",
                     {"comment": "我写的联系记录", "version": 3})
     body = page(response)
@@ -57,7 +57,7 @@ def test_a_stale_form_shows_the_conflict_the_fresh_state_and_keeps_what_was_type
 def test_an_action_no_longer_allowed_keeps_the_typed_text_beside_the_fresh_state(rt, client):
     cid = file(rt).id
     sign_in(client, "op")
-    services.reply(rt, cid, actor(rt, "op"), now=utcnow(), comment="已直接答复")
+    services.act(rt, cid, "reply", actor(rt, "op"), now=utcnow(), comment="已直接答复")
     response = post(client, f"/complaints/{cid}/assign",
                     {"department": "network", "comment": "派给网络部看看", "version": 1})
     body = page(response)
@@ -72,7 +72,7 @@ def test_validation_errors_appear_beside_their_fields(rt, client):
     response = post(client, f"/complaints/{cid}/reply", {"comment": "  ", "version": 1})
     assert response.status_code == 422
     assert 'class="field-error" data-field="comment">必填' in page(response)
-    services.reply(rt, cid, actor(rt, "op"), now=utcnow(), comment="已答复")
+    services.act(rt, cid, "reply", actor(rt, "op"), now=utcnow(), comment="已答复")
     response = post(client, f"/complaints/{cid}/close", {"satisfaction": "", "version": 2})
     assert response.status_code == 422
     assert 'data-field="satisfaction">请选择一项' in page(response)

@@ -6,7 +6,7 @@ import re
 from sqlalchemy import func, select
 
 from tests.web.conftest import page, post, sign_in
-from workflow.schema import complaints
+from workflow.store.schema import complaints
 
 FORM = dict(channel="hotline", source="direct", mobile="13912345678", customer_name="李女士",
             cause="tariff", complainant_count="1", text="套餐资费被无故上调。")

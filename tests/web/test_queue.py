@@ -6,7 +6,7 @@ from datetime import timedelta
 from tests.web.conftest import actor, file, page, sign_in
 import web.pages.queue
 from workflow import services
-from workflow.schema import utcnow
+from workflow.store.schema import utcnow
 
 
 def test_the_queue_lists_what_the_user_can_act_on_with_the_mobile_masked(rt, client):
@@ -39,7 +39,7 @@ def test_the_queue_filters_by_state_department_severity_overdue_and_text(rt, cli
     b = file(rt, mobile="13800000012", cause="tariff").id
     c = file(rt, mobile="13800000013", media=True).id
     d = file(rt, now=utcnow() - timedelta(hours=5), mobile="13800000014").id
-    services.assign(rt, a, actor(rt, "op"), now=utcnow(), department="network")
+    services.act(rt, a, "assign", actor(rt, "op"), now=utcnow(), department="network")
     sign_in(client, "desk")
 
     def ids(query):
@@ -59,7 +59,7 @@ def test_the_queue_counts_complaints_per_state(rt, client):
     for i in range(3):
         file(rt, mobile=f"1380000002{i}")
     cid = file(rt, mobile="13800000029").id
-    services.assign(rt, cid, actor(rt, "op"), now=utcnow(), department="network")
+    services.act(rt, cid, "assign", actor(rt, "op"), now=utcnow(), department="network")
     sign_in(client, "audit")
     body = page(client.get("/"))
     assert 'data-state="received">已受理 <b>3</b>' in body

@@ -21,8 +21,8 @@ from flask import current_app, g, request
 
 from web import runtime_of
 from web.api.problems import ApiError
-from workflow import tokens
-from workflow.schema import utcnow
+from workflow.admin import tokens
+from workflow.store.schema import utcnow
 
 log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = frozenset({"api.ping", "api.openapi", "api.docs"})

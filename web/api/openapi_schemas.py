@@ -8,7 +8,7 @@ from __future__ import annotations
 from states.catalogue import CAUSES, CHANNELS, DEPARTMENTS, SATISFACTION, SOURCES
 from states.process import ACTION_FIELDS, ACTIONS, State
 from web.api.schemas import INTAKE_REQUIRED
-from workflow.actions import MAX_TEXT, NEEDS_COMMENT
+from workflow.services.actions import MAX_TEXT, NEEDS_COMMENT
 
 MAX_ID = 2**63 - 1
 NONBLANK = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S"}

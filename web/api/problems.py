@@ -1,6 +1,6 @@
 """Errors as `application/problem+json` (RFC 9457): type, title, status, detail, extensions.
 
-Domain errors from `workflow.errors` map to HTTP codes here and nowhere else in the API:
+Domain errors from `workflow.domain.errors` map to HTTP codes here and nowhere else in the API:
 ValidationError → 422 (every bad field in `errors`), NotFound → 404, Forbidden → 403,
 ActionNotAllowed → 409 (with `allowed`), Conflict → 412 when the client sent If-Match,
 409 when another request won a race the client did not guard against,
@@ -15,8 +15,7 @@ from flask import Response, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from workflow import errors as domain
-
+from workflow.domain import errors as domain
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 

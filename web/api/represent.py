@@ -11,7 +11,7 @@ from flask import request
 
 from states.catalogue import CLOCK_NAMES, DEPARTMENTS, STATE_NAMES, zh
 from web.api.blueprint import PREFIX
-from workflow.model import Complaint
+from workflow.domain.model import Complaint
 
 
 def iso(ts: datetime | None) -> str | None:
@@ -49,7 +49,7 @@ def summary(c: Complaint, next_due: datetime | None) -> dict:
 
 
 def deadline(row: dict) -> dict:
-    """One clock of a complaint (a `workflow.deadlines.rows` dict)."""
+    """One clock of a complaint (a `workflow.store.deadlines.rows` dict)."""
     return {
         "kind": row["kind"], "label_zh": zh(CLOCK_NAMES, row["kind"]), "track": row["track"],
         "cycle": row["cycle"], "duration": row["duration"], "status": row["status"],

@@ -15,11 +15,11 @@ from flask import request
 from states.catalogue import DEPARTMENTS, SATISFACTION
 from states.process import ACTION_FIELDS, State
 from web.api.problems import ApiError
-from workflow.actions import MAX_TEXT, NEEDS_COMMENT, NEEDS_REASON
-from workflow.errors import ValidationError
-from workflow.intake import FIELDS as INTAKE_FIELDS
+from workflow.services.actions import MAX_TEXT, NEEDS_COMMENT, NEEDS_REASON
+from workflow.domain.errors import ValidationError
+from workflow.services.filing import FIELDS as INTAKE_FIELDS
 
-#: Intake fields and their JSON types (the values are checked by workflow.intake).
+#: Intake fields and their JSON types (the values are checked by workflow.services.filing).
 INTAKE_TYPES: dict[str, type] = {name: str for name in INTAKE_FIELDS}
 INTAKE_TYPES.update(complainant_count=int, media=bool, leadership=bool,
                     serious_deficiency=bool)
@@ -65,7 +65,7 @@ def type_errors(body: dict, types: dict[str, type]) -> dict[str, str]:
 
 def intake_values() -> dict:
     """The intake body, or a ValidationError listing every bad field (types and values)."""
-    from workflow.intake import validate
+    from workflow.services.filing import validate
     body = json_object()
     errors = type_errors(body, INTAKE_TYPES)
     errors.update({name: "required" for name in INTAKE_REQUIRED if name not in body})

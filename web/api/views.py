@@ -13,10 +13,12 @@ from web.api import schemas
 from web.api.blueprint import api
 from web.api.problems import ApiError
 from web.api.represent import detail, event, summary
-from workflow import access, queries, services
-from workflow.actions import allowed_actions, load
-from workflow.errors import IdempotencyMismatch, NotFound
-from workflow.schema import utcnow
+from workflow.domain import access
+from workflow.store import queries
+from workflow import services
+from workflow.services.actions import allowed_actions, load
+from workflow.domain.errors import IdempotencyMismatch, NotFound
+from workflow.store.schema import utcnow
 
 log = logging.getLogger(__name__)
 ID = "<int(min=1, max=9223372036854775807):complaint_id>"

@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
 from states.process import Role
-from workflow.errors import Forbidden, NotFound
-from workflow.model import Actor
-from workflow.runtime import Runtime
-from workflow.schema import utcnow
+from workflow.domain.errors import Forbidden, NotFound
+from workflow.domain.model import Actor
+from workflow.store.runtime import Runtime
+from workflow.store.schema import utcnow
 
 
 def page_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:

@@ -10,10 +10,12 @@ from markupsafe import Markup
 from states import diagram
 from states.catalogue import ACTION_NAMES
 from states.process import ACTION_FIELDS, ACTIONS, TRANSITIONS
-from workflow import access, queries, services
-from workflow.actions import load
-from workflow.directory import active_departments, display_names
-from workflow.errors import ActionNotAllowed, Conflict, Forbidden, NotFound, ValidationError
+from workflow.domain import access
+from workflow.store import queries
+from workflow import services
+from workflow.services.actions import load
+from workflow.admin.directory import active_departments, display_names
+from workflow.domain.errors import ActionNotAllowed, Conflict, Forbidden, NotFound, ValidationError
 from web.pages.common import actor, now, page_blueprint, runtime
 from web.pages.i18n import _, name
 

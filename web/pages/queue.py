@@ -6,7 +6,7 @@ from flask_login import login_required
 
 from states.catalogue import DEPARTMENTS, STATE_NAMES
 from states.process import Role
-from workflow import queries
+from workflow.store import queries
 from web.pages.common import actor, now, page_blueprint, runtime
 
 bp = page_blueprint("queue", __name__)

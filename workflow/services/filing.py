@@ -14,11 +14,11 @@ from sqlalchemy import func, insert, select, update
 
 from states.catalogue import AUTHORITIES, CAUSES, CHANNELS, CUSTOMER_SERVICE, SOURCES
 from states.process import INTAKE_ROLES, State
-from workflow import deadlines
-from workflow.actions import MAX_TEXT, load
-from workflow.errors import Forbidden, IdempotencyMismatch, ValidationError
-from workflow.model import Actor, Complaint
-from workflow.schema import complaints as t, events
+from workflow.store import deadlines
+from workflow.services.actions import MAX_TEXT, load
+from workflow.domain.errors import Forbidden, IdempotencyMismatch, ValidationError
+from workflow.domain.model import Actor, Complaint
+from workflow.store.schema import complaints as t, events
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 FIELDS = ("mobile", "channel", "cause", "text", "source", "customer_name",

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import insert
 
-from workflow.model import Complaint
-from workflow.schema import outbox
+from workflow.domain.model import Complaint
+from workflow.store.schema import outbox
 
 _INSERT = insert(outbox)
 

@@ -16,12 +16,12 @@ from sqlalchemy import bindparam, select, update
 from states.calendar import SHANGHAI
 from states.catalogue import CLOCK_NAMES, CUSTOMER_SERVICE, zh
 from states.clocks import CYCLE, REPEATING
-from workflow import deadlines
-from workflow.actions import apply_action, load
-from workflow.errors import ActionNotAllowed, Forbidden, NotFound, ValidationError
-from workflow.model import SYSTEM
-from workflow.outbox import message, recipients_for
-from workflow.schema import deadlines as t
+from workflow.store import deadlines
+from workflow.services.actions import apply_action, load
+from workflow.domain.errors import ActionNotAllowed, Forbidden, NotFound, ValidationError
+from workflow.domain.model import SYSTEM
+from workflow.store.outbox import message, recipients_for
+from workflow.store.schema import deadlines as t
 
 log = logging.getLogger(__name__)
 

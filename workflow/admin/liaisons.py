@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 
 from states.catalogue import AUTHORITIES
-from workflow.errors import NotFound, ValidationError
-from workflow.schema import liaisons as t
+from workflow.domain.errors import NotFound, ValidationError
+from workflow.store.schema import liaisons as t
 
 PHONE = re.compile(r"^[0-9+\-() ]{5,30}$")
 

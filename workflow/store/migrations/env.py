@@ -2,8 +2,8 @@
 from alembic import context
 from sqlalchemy import pool
 
-from workflow.db import make_engine
-from workflow.schema import metadata
+from workflow.store.db import make_engine
+from workflow.store.schema import metadata
 
 config = context.config
 

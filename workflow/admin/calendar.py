@@ -22,8 +22,10 @@ from sqlalchemy import delete, func, select, update
 
 from states.calendar import SHANGHAI, BusinessCalendar
 from states.durations import parse_duration
-from workflow.deadlines import LIVE, refresh_next_due
-from workflow.schema import calendar_days, calendar_years, deadlines as t
+from workflow.admin.health import unconfirmed_clocks
+from workflow.store.calendar import calendar_from
+from workflow.store.deadlines import LIVE, refresh_next_due
+from workflow.store.schema import calendar_days, calendar_years, deadlines as t
 
 log = logging.getLogger(__name__)
 _WORK_WORDS = {"1", "true", "yes", "work", "workday", "班", "上班"}
@@ -77,13 +79,6 @@ def read_calendar_file(path: str | Path) -> dict[date, bool]:
     raise ValueError(f"{path}: use a .toml, .json or .csv file")
 
 
-def calendar_from(conn) -> BusinessCalendar:
-    """The business calendar as the database holds it (inside the caller's transaction)."""
-    days = {date.fromisoformat(r.day): r.workday for r in conn.execute(select(calendar_days))}
-    years = conn.execute(select(calendar_years.c.year)).scalars().all()
-    return BusinessCalendar(days, years)
-
-
 def load_year(uow, days: dict[date, bool], *, loaded_by: str, now: datetime) -> LoadResult:
     """Replace one year's calendar days and recompute the fallback deadlines it affects."""
     years = {d.year for d in days}
@@ -131,8 +126,7 @@ def status(conn, calendar: BusinessCalendar, today: date) -> dict:
     """Which years have confirmed data, and how many live deadlines rest on the fallback."""
     loaded = {r.year: r for r in conn.execute(select(calendar_years).order_by(calendar_years.c.year))}
     years = sorted(set(range(today.year - 1, today.year + 3)) | set(loaded))
-    unconfirmed = conn.execute(select(func.count()).select_from(t).where(
-        t.c.confirmed.is_(False), t.c.status.in_(LIVE))).scalar()
+    unconfirmed = unconfirmed_clocks(conn)
     return {
         "years": [{"year": y, "source": ("loaded" if y in loaded else
                                          "package" if calendar.covers(y) else "fallback"),

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, insert, or_, select, update
 
 from states.process import Role
-from workflow.errors import NotFound, ValidationError
-from workflow.fastsql import Prepared
-from workflow.model import Actor
-from workflow.schema import api_tokens, users
+from workflow.domain.errors import NotFound, ValidationError
+from workflow.store.fastsql import Prepared
+from workflow.domain.model import Actor
+from workflow.store.schema import api_tokens, users
 
 log = logging.getLogger(__name__)
 PREFIX = "cpt_"
@@ -69,7 +69,7 @@ def list_tokens(conn) -> list:
         .order_by(api_tokens.c.id.desc())).all()
 
 
-# Every API request runs this: one statement, compiled once (see workflow.fastsql).
+# Every API request runs this: one statement, compiled once (see workflow.store.fastsql).
 _RESOLVE = Prepared(
     select(api_tokens.c.id, api_tokens.c.last_used_at, users.c.username, users.c.role,
            users.c.department, users.c.display_name)

@@ -8,9 +8,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from states.catalogue import DEPARTMENTS
 from states.process import Role
-from workflow.errors import NotFound, ValidationError
-from workflow.model import Actor
-from workflow.schema import departments, users
+from workflow.domain.errors import NotFound, ValidationError
+from workflow.domain.model import Actor
+from workflow.store.schema import departments, users
 
 
 def ensure_departments(conn) -> int:

@@ -13,11 +13,11 @@ from sqlalchemy.exc import DBAPIError
 from states.calendar import BusinessCalendar
 from states.policy import Policy, load_policy
 from states.process import PROCESS, Process
-from workflow import db
-from workflow.calendar_admin import calendar_from
-from workflow.db import make_engine
+from workflow.store import db
+from workflow.store.calendar import calendar_from
+from workflow.store.db import make_engine
 from workflow.settings import Settings
-from workflow.writelock import WriterLock
+from workflow.store.writelock import WriterLock
 
 log = logging.getLogger(__name__)
 #: How often a long-running process re-reads administrator-loaded calendar days.
@@ -29,7 +29,7 @@ class UnitOfWork:
 
     `autocommit` (PostgreSQL; ignored on SQLite) runs each statement as its own
     transaction, saving the BEGIN and COMMIT round trips, for work whose only write is a
-    single statement (`workflow.actions.one_statement`): it is atomic by itself, and the
+    single statement (`workflow.services.actions.one_statement`): it is atomic by itself, and the
     reads before it are checked by its version condition.
     """
 
@@ -43,7 +43,7 @@ class UnitOfWork:
 
     def __enter__(self) -> "UnitOfWork":
         # SQLite has one writer: threads and processes queue for it on a lock that hands
-        # over at once (see workflow.writelock), not in SQLite's sleeping busy handler.
+        # over at once (see workflow.store.writelock), not in SQLite's sleeping busy handler.
         # PostgreSQL needs none of this.
         self._lock = self.runtime.sqlite_writer if self.write else None
         if self._lock:

@@ -1,7 +1,7 @@
 """An action's writes as one statement on PostgreSQL.
 
-On SQLite an action's writes are separate statements (`workflow.actions`, then
-`workflow.deadlines.apply`), each a call into the library in the same process. On
+On SQLite an action's writes are separate statements (`workflow.services.actions`, then
+`workflow.store.deadlines.apply`), each a call into the library in the same process. On
 PostgreSQL each statement is a round trip and costs the server about as much again
 as the work it does, so for the actions whose clock rule needs nothing read first
 (everything but `resume` and `escalate`, see `covers`) the versioned complaint update,
@@ -36,9 +36,9 @@ import functools
 from sqlalchemy import bindparam, column, text
 
 from states.clocks import ClockRule
-from workflow.deadlines import DUE, OPEN, UPSERT_COLUMNS
-from workflow.fastsql import Prepared
-from workflow.schema import complaints, deadlines, events
+from workflow.store.deadlines import DUE, OPEN, UPSERT_COLUMNS
+from workflow.store.fastsql import Prepared
+from workflow.store.schema import complaints, deadlines, events
 
 _ALL = ", ".join(c.name for c in deadlines.columns)
 
@@ -151,7 +151,7 @@ def write(conn, params: dict, event: dict, rule: ClockRule | None, starts: list[
 
     `params`: the complaint columns to set plus `_id` and `_version`, as the
     statement-by-statement path binds them; `event`: the history row; `starts`: the clock
-    rows to (re)start (`workflow.deadlines.plan`)."""
+    rows to (re)start (`workflow.store.deadlines.plan`)."""
     rule = rule or ClockRule()
     changed = tuple(c for c in params if c not in ("state", "updated_at", "_id", "_version"))
     values = dict(params)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy import or_, true
 
 from states.process import Role
-from workflow.model import Actor, Complaint
-from workflow.schema import complaints as t
+from workflow.domain.model import Actor, Complaint
+from workflow.store.schema import complaints as t
 
 SEE_ALL = frozenset({Role.system, Role.major_desk, Role.auditor, Role.admin})
 ACT_ANYWHERE = frozenset({Role.system, Role.major_desk})

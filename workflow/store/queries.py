@@ -6,11 +6,13 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, or_, select, union
 
-from workflow import access, deadlines
-from workflow.actions import allowed_actions, load
-from workflow.errors import NotFound
-from workflow.model import Actor, Complaint
-from workflow.schema import complaints as t, deadlines as d, events as e
+from workflow.domain import access
+
+from workflow.store import deadlines
+from workflow.services.actions import allowed_actions, load
+from workflow.domain.errors import NotFound
+from workflow.domain.model import Actor, Complaint
+from workflow.store.schema import complaints as t, deadlines as d, events as e
 
 PAGE_SIZE = 50
 

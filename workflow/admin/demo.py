@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from states.catalogue import AUTHORITIES, CAUSES, CHANNELS
 from workflow import services
-from workflow.directory import actor_for, create_user, ensure_departments
-from workflow.errors import DomainError
-from workflow.schema import complaints, users
+from workflow.admin.directory import actor_for, create_user, ensure_departments
+from workflow.domain.errors import DomainError
+from workflow.store.schema import complaints, users
 
 log = logging.getLogger(__name__)
 DEMO_PASSWORD = "demo-pass-2026"
@@ -118,29 +118,29 @@ def _drive(rt, complaint, target, escalate, rng, actors, t, now):
     if target == "received":
         return
     department = complaint.department
-    services.assign(rt, cid, operator, now=step(), department=department)
+    services.act(rt, cid, "assign", operator, now=step(), department=department)
     if escalate and target == "assigned":
-        services.escalate(rt, cid, desk, now=step(), reason="客户情绪激动,多次来电,需重大投诉组跟进")
+        services.act(rt, cid, "escalate", desk, now=step(), reason="客户情绪激动,多次来电,需重大投诉组跟进")
     if target == "assigned":
         return
     handler = desk if department == "customer_service" else actors[department]
-    services.accept(rt, cid, handler, now=step())
+    services.act(rt, cid, "accept", handler, now=step())
     if escalate:
-        services.escalate(rt, cid, desk, now=step(), reason="处理超时风险大,转重大投诉组督办")
+        services.act(rt, cid, "escalate", desk, now=step(), reason="处理超时风险大,转重大投诉组督办")
         handler = desk
-        services.accept(rt, cid, desk, now=step())
-    services.contact(rt, cid, handler, now=step(), comment="已致电客户了解情况,客户同意等待处理结果。")
+        services.act(rt, cid, "accept", desk, now=step())
+    services.act(rt, cid, "contact", handler, now=step(), comment="已致电客户了解情况,客户同意等待处理结果。")
     if target == "handling":
         if rng.random() < 0.2:
-            services.pause(rt, cid, handler, now=step(), reason="等待客户提供话费清单")
+            services.act(rt, cid, "pause", handler, now=step(), reason="等待客户提供话费清单")
         return
-    services.reply(rt, cid, handler, now=step(), comment=rng.choice(ANSWERS))
+    services.act(rt, cid, "reply", handler, now=step(), comment=rng.choice(ANSWERS))
     if target == "replied":
         return
     if target == "reopened":
-        services.reopen(rt, cid, operator, now=step(), reason="客户回访表示问题未解决")
+        services.act(rt, cid, "reopen", operator, now=step(), reason="客户回访表示问题未解决")
         return
-    services.close(rt, cid, operator, now=step(),
+    services.act(rt, cid, "close", operator, now=step(),
                    satisfaction=rng.choice(["satisfied"] * 4 + ["unsatisfied", "unreachable"]))
 
 

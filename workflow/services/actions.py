@@ -6,7 +6,7 @@ version check, appends the history event and applies the clock rule, all in the
 caller's transaction. It does not commit: `workflow.services.act` does, and the timer
 worker commits together with marking its deadline fired. On PostgreSQL the writes of
 every action whose clock rule needs no read first go to the server as one statement
-(`workflow.pgwrite`); SQLite, and PostgreSQL for `resume` and `escalate`, run them one
+(`workflow.store.pgwrite`); SQLite, and PostgreSQL for `resume` and `escalate`, run them one
 by one.
 """
 from __future__ import annotations
@@ -19,12 +19,13 @@ from sqlalchemy import bindparam, insert, select, update
 from states.catalogue import CUSTOMER_SERVICE, SATISFACTION
 from states.clocks import RULES
 from states.process import ACTIONS
-from workflow import access, deadlines, pgwrite
-from workflow.errors import (ActionNotAllowed, Conflict, Forbidden, NotFound,
+from workflow.domain import access
+from workflow.store import deadlines, pgwrite
+from workflow.domain.errors import (ActionNotAllowed, Conflict, Forbidden, NotFound,
                              ValidationError)
-from workflow.fastsql import Prepared
-from workflow.model import Actor, Complaint
-from workflow.schema import complaints as t, departments, events
+from workflow.store.fastsql import Prepared
+from workflow.domain.model import Actor, Complaint
+from workflow.store.schema import complaints as t, departments, events
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def _escalate(complaint, actor, data):
 
 def one_statement(dialect_name: str, action: str) -> bool:
     """Whether the action's writes go to the database as a single statement
-    (`workflow.pgwrite`), so its unit of work may run in autocommit."""
+    (`workflow.store.pgwrite`), so its unit of work may run in autocommit."""
     return dialect_name == "postgresql" and action in ACTIONS and pgwrite.covers(RULES.get(action))
 
 
@@ -160,7 +161,7 @@ def apply_and_read_clocks(uow, complaint_id, action: str, actor: Actor, *, now: 
                           reason: str | None = None,
                           data: dict | None = None) -> tuple[Complaint, list[dict]]:
     """`apply_action`, also returning the complaint's clocks after it (`deadlines.rows`);
-    on PostgreSQL they come back with the writes (see workflow.pgwrite)."""
+    on PostgreSQL they come back with the writes (see workflow.store.pgwrite)."""
     return _apply(uow, complaint_id, action, actor, now, expected_version, comment, department,
                   satisfaction, reason, data, want_clocks=True)
 
@@ -208,7 +209,7 @@ def _apply(uow, complaint_id, action, actor, now, expected_version, comment, dep
                  to_state=complaint.state.value, comment=comment or "", data=data)
     rule = RULES.get(action)
     if one_statement(uow.conn.dialect.name, action):
-        # One round trip for all of it (see workflow.pgwrite).
+        # One round trip for all of it (see workflow.store.pgwrite).
         starts = deadlines.plan(uow, complaint, rule.start, now) if rule else []
         clocks = pgwrite.write(uow.conn, params, event, rule, starts, now, answer=want_clocks)
         if clocks is None:

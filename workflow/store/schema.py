@@ -133,7 +133,7 @@ complaints = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # The nearest due time of the complaint's running clocks (NULL when none runs),
-    # kept by workflow.deadlines so the work queue sorts and filters on an index.
+    # kept by workflow.store.deadlines so the work queue sorts and filters on an index.
     Column("next_due_at", UTCDateTime),
     Index("ix_complaints_repeat_lookup", "mobile", "cause", "created_at"),
     Index("ix_complaints_department_state", "department", "state"),

@@ -1,7 +1,9 @@
-"""Health of the timer workers: heartbeat, lag and what is due.
+"""Health of the timer workers and the clocks: heartbeats, lag, what is due, and the
+running clocks computed without a loaded holiday calendar.
 
-The timer worker writes the `workers` rows; `complaints worker --status` and the web
-dashboard read them through `report` (here, because the web may not import `timers`).
+The timer worker writes the `workers` rows; `complaints worker --status`, `complaints
+calendar status` and the administrator's status page read them here (the web may not
+import `timers`).
 """
 from __future__ import annotations
 
@@ -10,9 +12,22 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from states.calendar import SHANGHAI
-from workflow.schema import deadlines as t, workers
+from workflow.store.deadlines import LIVE
+from workflow.store.schema import deadlines as t, workers
 
 STALE_AFTER = 30.0   # seconds without a heartbeat before a worker counts as down
+
+
+def worker_rows(conn) -> list:
+    """Every timer worker that ever reported, newest heartbeat first."""
+    return conn.execute(select(workers).order_by(workers.c.heartbeat_at.desc())).all()
+
+
+def unconfirmed_clocks(conn) -> int:
+    """How many live clocks (running or paused) were computed on the Monday-Friday
+    fallback, without confirmed calendar data for a year they span."""
+    return conn.execute(select(func.count()).select_from(t).where(
+        t.c.confirmed.is_(False), t.c.status.in_(LIVE))).scalar()
 
 
 def report(conn, now: datetime) -> dict:

@@ -13,9 +13,9 @@ from types import SimpleNamespace
 from sqlalchemy import and_, bindparam, func, literal_column, select, text, update
 
 from states.clocks import CYCLE, RULES
-from workflow.fastsql import Prepared
-from workflow.model import Complaint
-from workflow.schema import complaints, deadlines as t
+from workflow.store.fastsql import Prepared
+from workflow.domain.model import Complaint
+from workflow.store.schema import complaints, deadlines as t
 
 LIVE = ("active", "paused")
 #: A fired clock whose step was never done stays open (overdue) until its step stops it.

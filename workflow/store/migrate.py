@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config pointing at this package's migrations."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("workflow") / "migrations"))
+    cfg.set_main_option("script_location", str(resources.files("workflow.store") / "migrations"))
     if url:
         cfg.set_main_option("sqlalchemy.url", url)
     return cfg
