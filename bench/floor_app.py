@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, request
 
-from workflow.services import actions
+from workflow.store import complaints as actions
 
 from workflow.store import deadlines
 

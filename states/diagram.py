@@ -7,7 +7,8 @@ from __future__ import annotations
 from html import escape
 
 from states.catalogue import ACTION_NAMES, STATE_NAMES
-from states.process import ACTION_FIELDS, INTAKE_ROLES, TRANSITIONS, State
+from states.fields import ACTION_FIELDS
+from states.process import INTAKE_ROLES, TRANSITIONS, State
 
 
 def definition() -> dict:

@@ -72,20 +72,6 @@ TRANSITIONS: list[dict] = [
 #: Every action a complaint can take after intake, in the order forms are shown.
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
 
-#: What each action asks for besides a comment.
-ACTION_FIELDS: dict[str, tuple[str, ...]] = {
-    "assign": ("department",),
-    "accept": (),
-    "transfer": ("department", "reason"),
-    "contact": (),
-    "pause": ("reason",),
-    "resume": (),
-    "reply": (),
-    "close": ("satisfaction",),
-    "reopen": ("reason",),
-    "escalate": ("reason",),
-}
-
 #: Roles that may file a complaint.
 INTAKE_ROLES = frozenset({R.operator, R.major_desk, R.system})
 
@@ -138,11 +124,17 @@ class Process:
             transitions=[{k: v for k, v in t.items() if k != "roles"} for t in transitions],
         )
         self.steps: dict[tuple[State, str], list[Step]] = {}
+        self._roles: dict[str, frozenset[Role]] = {}
         for t in transitions:
             for source in t["source"]:
                 step = Step(t["trigger"], source, t["dest"], frozenset(t["roles"]),
                             _names(t.get("conditions")), _names(t.get("unless")))
                 self.steps.setdefault((source, t["trigger"]), []).append(step)
+            self._roles[t["trigger"]] = self._roles.get(t["trigger"], frozenset()) | set(t["roles"])
+
+    def roles_for(self, action: str) -> frozenset[Role]:
+        """Every role that may fire `action` from some state (empty for an unknown one)."""
+        return self._roles.get(action, frozenset())
 
     def step_for(self, model, action: str) -> Step | None:
         """The table row that `action` would take from the model's state, if any."""

@@ -112,19 +112,19 @@ def test_two_transactions_that_both_read_the_complaint_cannot_both_write_it(
         pg_database_url, monkeypatch):
     # Both transactions load version 3 before either writes (the barrier sits after the
     # load), and neither names a version: the versioned UPDATE alone must stop the second.
-    from workflow.services import actions
+    from workflow.store import complaints as store
     _fresh_pg(pg_database_url)
     rt = make_runtime(pg_database_url)
     cid = handling_complaint(rt)
     before = event_count(rt, cid)
-    loaded, real_load = threading.Barrier(2), actions.load
+    loaded, real_load = threading.Barrier(2), store.load
 
     def load_then_wait(uow, complaint_id):
         complaint = real_load(uow, complaint_id)
         loaded.wait(timeout=30)
         return complaint
 
-    monkeypatch.setattr(actions, "load", load_then_wait)
+    monkeypatch.setattr(store, "load", load_then_wait)
     start, outcomes = threading.Barrier(2), []
     run_together(lambda: outcomes.append(
         race(rt, cid, None, start, NETWORK, "contact", comment="已电话联系客户"))

@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, complaint_values
-from workflow.services import actions
-from workflow.store import deadlines, pgwrite
+from workflow.store import complaints as store, deadlines, pgwrite
 from workflow import services
 from workflow.domain.errors import (ActionNotAllowed, Forbidden, NotFound, ValidationError)
 from workflow.store.schema import complaints, deadlines as clocks, events
@@ -61,7 +60,7 @@ def test_a_crash_while_writing_the_history_event_leaves_the_database_unchanged(
     def crash(conn, params):
         raise RuntimeError("history store gone")
 
-    monkeypatch.setattr(actions._INSERT_EVENT, "execute", crash)
+    monkeypatch.setattr(store._INSERT_EVENT, "execute", crash)
     with pytest.raises(RuntimeError):
         services.act(rt, handling, "escalate", DESK, now=now + timedelta(hours=1), reason="客户投诉到媒体")
     assert everything(rt) == before

@@ -16,7 +16,8 @@ from tests.conftest import (AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, _fresh_
                             complaint_values, make_runtime)
 from workflow.store import deadlines as deadlines_module, pgwrite
 from workflow import services
-from workflow.services.actions import allowed_actions, load
+from workflow.services.actions import allowed_actions
+from workflow.store.complaints import load
 from workflow.domain.errors import Conflict
 from workflow.store.schema import complaints, deadlines, events
 

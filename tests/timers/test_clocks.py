@@ -10,7 +10,7 @@ from states.policy import load_policy, parse_policy
 from tests.conftest import DESK, NETWORK, OPERATOR, complaint_values, make_runtime
 from tests.timers.helpers import FakeClock, clock, history, in_handling, notes, sweep_at
 from workflow import services
-from workflow.services.actions import load
+from workflow.store.complaints import load
 from workflow.store.schema import deadlines
 
 H = timedelta(hours=1)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from tests.conftest import OPERATOR, complaint_values
 from timers import notify
 from workflow import services
-from workflow.store.outbox import notify as queue_notification
-from workflow.services.actions import load
+from workflow.store import outbox as queue
+from workflow.store.complaints import load
 from workflow.store.schema import outbox
 
 
@@ -48,8 +48,8 @@ def smtp_server():
 def _queue_one(rt, now) -> int:
     cid = services.intake(rt, OPERATOR, complaint_values(), now=now).complaint.id
     with rt.uow() as uow:
-        queue_notification(uow, load(uow, cid), "deadline_warning",
-                           "【即将超时】投诉 答复客户期限", "请尽快处理。", now=now)
+        queue.write(uow, [queue.message(load(uow, cid), "deadline_warning",
+                                        "【即将超时】投诉 答复客户期限", "请尽快处理。", now=now)])
         uow.commit()
     return cid
 

@@ -7,7 +7,8 @@ import threading
 import pytest
 from transitions import MachineError
 
-from states.process import ACTIONS, ACTION_FIELDS, PROCESS, TRANSITIONS, ProcessGuards, Role, State
+from states.fields import ACTION_FIELDS
+from states.process import ACTIONS, PROCESS, TRANSITIONS, ProcessGuards, Role, State
 
 S, R = State, Role
 ACTIVE = {S.received, S.assigned, S.handling, S.reopened}

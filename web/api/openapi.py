@@ -9,7 +9,7 @@ from states.catalogue import DEPARTMENTS
 from states.process import ACTIONS, State
 from web.api.openapi_schemas import MAX_ID, action_body, closed_object, component_schemas, ref
 from web.api.problems import MEDIA_TYPE, PROBLEMS
-from web.api.schemas import MAX_PER_PAGE
+from states.fields import MAX_PER_PAGE
 
 
 def _problem_response(*codes: str) -> dict:

@@ -6,9 +6,10 @@ each action's fields come from `states`, so the shapes cannot drift from the pro
 from __future__ import annotations
 
 from states.catalogue import CAUSES, CHANNELS, DEPARTMENTS, SATISFACTION, SOURCES
-from states.process import ACTION_FIELDS, ACTIONS, State
+from states.fields import ACTION_FIELDS, MAX_TEXT
+from states.process import ACTIONS, State
 from web.api.schemas import INTAKE_REQUIRED
-from workflow.services.actions import MAX_TEXT, NEEDS_COMMENT
+from web.api.schemas import NEEDS_COMMENT
 
 MAX_ID = 2**63 - 1
 NONBLANK = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S"}

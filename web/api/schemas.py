@@ -13,21 +13,20 @@ from datetime import datetime, timezone
 from flask import request
 
 from states.catalogue import DEPARTMENTS, SATISFACTION
-from states.process import ACTION_FIELDS, State
+from states.fields import ACTION_FIELDS, INTAKE_FIELDS, INTAKE_REQUIRED, MAX_PER_PAGE, MAX_TEXT, ACTION_SPECS
+from states.process import State
 from web.api.problems import ApiError
-from workflow.services.actions import MAX_TEXT, NEEDS_COMMENT, NEEDS_REASON
-from workflow.domain.errors import ValidationError
-from workflow.services.filing import FIELDS as INTAKE_FIELDS
+from workflow.domain.errors import FieldError, ValidationError
 
 #: Intake fields and their JSON types (the values are checked by workflow.services.filing).
 INTAKE_TYPES: dict[str, type] = {name: str for name in INTAKE_FIELDS}
 INTAKE_TYPES.update(complainant_count=int, media=bool, leadership=bool,
                     serious_deficiency=bool)
-INTAKE_REQUIRED = ("mobile", "channel", "cause", "text")
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
 ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$|^(\d{1,9})$')     # "3", W/"3", or a bare 3
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-MAX_PER_PAGE = 200
+NEEDS_COMMENT = frozenset(a for a, fs in ACTION_SPECS.items() for f in fs if f.name == "comment" and f.required)
+NEEDS_REASON = frozenset(a for a, fs in ACTION_SPECS.items() for f in fs if f.name == "reason" and f.required)
 
 
 def _reject_constant(name):
@@ -57,18 +56,18 @@ def type_errors(body: dict, types: dict[str, type]) -> dict[str, str]:
     for name, value in body.items():
         expected = types.get(name)
         if expected is None:
-            errors[name] = "unknown field"
+            errors[name] = FieldError("unknown_field")
         elif type(value) is not expected:
-            errors[name] = f"must be {_TYPE_NAMES[expected]}"
+            errors[name] = FieldError("wrong_type", expected=_TYPE_NAMES[expected])
     return errors
 
 
 def intake_values() -> dict:
     """The intake body, or a ValidationError listing every bad field (types and values)."""
-    from workflow.services.filing import validate
+    from workflow.domain.intake import validate
     body = json_object()
     errors = type_errors(body, INTAKE_TYPES)
-    errors.update({name: "required" for name in INTAKE_REQUIRED if name not in body})
+    errors.update({name: FieldError("required") for name in INTAKE_REQUIRED if name not in body})
     try:
         validate({k: v for k, v in body.items() if k not in errors})
     except ValidationError as exc:
@@ -85,15 +84,15 @@ def action_fields(action: str) -> dict:
     errors = type_errors(body, {name: str for name in allowed})
     for name in ("comment", "reason"):
         if isinstance(body.get(name), str) and len(body[name]) > MAX_TEXT:
-            errors.setdefault(name, f"at most {MAX_TEXT} characters")
+            errors.setdefault(name, FieldError("too_long", max=MAX_TEXT))
     if action in NEEDS_COMMENT and not str(body.get("comment") or "").strip():
-        errors.setdefault("comment", "required")
+        errors.setdefault("comment", FieldError("required"))
     if action in NEEDS_REASON and not str(body.get("reason") or "").strip():
-        errors.setdefault("reason", "required")
+        errors.setdefault("reason", FieldError("required"))
     for name, table in (("department", DEPARTMENTS), ("satisfaction", SATISFACTION)):
         value = body.get(name)
         if name in allowed and not (isinstance(value, str) and value in table):
-            errors.setdefault(name, f"one of {', '.join(table)}")
+            errors.setdefault(name, FieldError("one_of", choices=", ".join(table)))
     if errors:
         raise ValidationError(errors)
     return body
@@ -122,8 +121,8 @@ def idempotency_key() -> str | None:
 
 def _param_errors(allowed) -> dict[str, str]:
     args = request.args
-    errors = {name: "unknown query parameter" for name in args if name not in allowed}
-    errors.update({name: "given more than once" for name in args
+    errors = {name: FieldError("unknown_parameter") for name in args if name not in allowed}
+    errors.update({name: FieldError("repeated_parameter") for name in args
                    if name in allowed and len(args.getlist(name)) > 1})
     return errors
 
@@ -143,39 +142,39 @@ def list_filters(allowed: set[str]) -> tuple[dict, int, int, dict]:
     state = args.get("state")
     if state is not None:
         if state not in State.__members__:
-            errors["state"] = f"one of {', '.join(State.__members__)}"
+            errors["state"] = FieldError("one_of", choices=", ".join(State.__members__))
         filters["state"] = state
     department = args.get("department")
     if department is not None:
         if department not in DEPARTMENTS:
-            errors["department"] = f"one of {', '.join(DEPARTMENTS)}"
+            errors["department"] = FieldError("one_of", choices=", ".join(DEPARTMENTS))
         filters["department"] = department
     severity = args.get("severity")
     if severity is not None:
         if severity not in ("normal", "major"):
-            errors["severity"] = "normal or major"
+            errors["severity"] = FieldError("one_of", choices="normal, major")
         filters["severity"] = severity
     overdue = args.get("overdue")
     if overdue is not None:
         if overdue not in ("true", "false"):
-            errors["overdue"] = "true or false"
+            errors["overdue"] = FieldError("boolean")
         filters["overdue"] = overdue == "true"
     if "updated_since" in args:
         try:
             filters["updated_since"] = parse_time(args["updated_since"])
         except ValueError as exc:
-            errors["updated_since"] = str(exc)
+            errors["updated_since"] = FieldError("date_time")
     after_id, per_page = 0, 50
     if "cursor" in args:
         cursor = args["cursor"]
         if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
-            errors["cursor"] = "use the next_cursor of the previous page"
+            errors["cursor"] = FieldError("cursor")
         else:
             after_id = int(cursor)
     if "per_page" in args:
         text = args["per_page"]
         if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_PER_PAGE):
-            errors["per_page"] = f"a whole number from 1 to {MAX_PER_PAGE}"
+            errors["per_page"] = FieldError("whole_number", min=1, max=MAX_PER_PAGE)
         else:
             per_page = int(text)
     if errors:

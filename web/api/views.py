@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from flask import Response, current_app, g, jsonify, url_for
 
 from states import diagram
-from states.process import ACTION_FIELDS
+from states.fields import ACTION_FIELDS
 from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import api
@@ -16,7 +16,9 @@ from web.api.represent import detail, event, summary
 from workflow.domain import access
 from workflow.store import queries
 from workflow import services
-from workflow.services.actions import allowed_actions, load
+from workflow.services.actions import allowed_actions
+from workflow.store import deadlines
+from workflow.store.complaints import load
 from workflow.domain.errors import IdempotencyMismatch, NotFound
 from workflow.store.schema import utcnow
 
@@ -44,7 +46,7 @@ def _visible(uow, complaint_id: int, actor):
 
 
 def _detail_of(uow, complaint, actor) -> dict:
-    return detail(complaint, queries.deadline_rows(uow.conn, complaint.id),
+    return detail(complaint, deadlines.rows(uow.conn, complaint.id),
                   allowed_actions(uow, complaint, actor))
 
 

@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from states.catalogue import DEPARTMENTS
 from states.process import Role
-from workflow.domain.errors import NotFound, ValidationError
+from workflow.domain.errors import FieldError, NotFound, ValidationError
 from workflow.domain.model import Actor
 from workflow.store.schema import departments, users
 
@@ -27,11 +27,11 @@ def _account_errors(conn, role: str, department: str, password: str | None) -> d
     """What is wrong with a user's role, department and new password (empty when nothing)."""
     errors = {}
     if role not in Role.__members__ or role == Role.system.value:
-        errors["role"] = f"one of {', '.join(r.value for r in Role if r is not Role.system)}"
+        errors["role"] = FieldError("one_of", choices=", ".join(r.value for r in Role if r is not Role.system))
     if conn.execute(select(departments.c.code).where(departments.c.code == department)).first() is None:
-        errors["department"] = f"unknown department {department!r}"
+        errors["department"] = FieldError("unknown_department", value=department)
     if password is not None and len(password) < 8:
-        errors["password"] = "at least 8 characters"
+        errors["password"] = FieldError("password_too_short", min=8)
     return errors
 
 
@@ -40,9 +40,9 @@ def create_user(conn, username: str, display_name: str, role: str, department: s
     """Create a user; raise ValidationError listing every bad field."""
     errors = {}
     if not username or len(username) > 60 or not username.replace("_", "").replace(".", "").isalnum():
-        errors["username"] = "1-60 letters, digits, '.' or '_'"
+        errors["username"] = FieldError("username_format")
     elif conn.execute(select(users.c.id).where(users.c.username == username)).first():
-        errors["username"] = f"{username!r} already exists"
+        errors["username"] = FieldError("already_exists", value=username)
     errors.update(_account_errors(conn, role, department, password))
     if errors:
         raise ValidationError(errors)
@@ -98,7 +98,7 @@ def update_user(conn, username: str, *, display_name: str, role: str, department
         raise NotFound("user", username)
     errors.update(_account_errors(conn, role, department, password))
     if len(display_name or "") > 100:
-        errors["display_name"] = "at most 100 characters"
+        errors["display_name"] = FieldError("too_long", max=100)
     if errors:
         raise ValidationError(errors)
     values = dict(display_name=display_name or username, role=role, department=department,
@@ -119,11 +119,11 @@ def save_department(conn, code: str, *, name_zh: str, name_en: str, active: bool
     """Create or change a department (its code never changes once created)."""
     errors = {}
     if not code or len(code) > 40 or not code.replace("_", "").isalnum() or not code.islower():
-        errors["code"] = "1-40 lower-case letters, digits or '_'"
+        errors["code"] = FieldError("code_format")
     if not name_zh.strip() or len(name_zh) > 100:
-        errors["name_zh"] = "required, at most 100 characters"
+        errors["name_zh"] = FieldError("name_required", max=100)
     if not name_en.strip() or len(name_en) > 100:
-        errors["name_en"] = "required, at most 100 characters"
+        errors["name_en"] = FieldError("name_required", max=100)
     if errors:
         raise ValidationError(errors)
     values = dict(name_zh=name_zh.strip(), name_en=name_en.strip(), active=active)

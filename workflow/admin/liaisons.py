@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 
 from states.catalogue import AUTHORITIES
-from workflow.domain.errors import NotFound, ValidationError
+from workflow.domain.errors import FieldError, NotFound, ValidationError
 from workflow.store.schema import liaisons as t
 
 PHONE = re.compile(r"^[0-9+\-() ]{5,30}$")
@@ -28,15 +28,15 @@ def _clean(values: dict) -> dict:
     for key in ("authority", "name", "phone", "email", "note"):
         clean[key] = str(values.get(key) or "").strip()
     if clean["authority"] not in AUTHORITIES:
-        errors["authority"] = f"unknown authority {clean['authority']!r}"
+        errors["authority"] = FieldError("unknown_choice", field="authority", value=clean["authority"])
     if not clean["name"] or len(clean["name"]) > 100:
-        errors["name"] = "required, at most 100 characters"
+        errors["name"] = FieldError("name_required", max=100)
     if not PHONE.match(clean["phone"]):
-        errors["phone"] = "a phone number (digits, spaces, + - ( ))"
+        errors["phone"] = FieldError("phone_format")
     if clean["email"] and ("@" not in clean["email"] or len(clean["email"]) > 200):
-        errors["email"] = "an e-mail address"
+        errors["email"] = FieldError("email_format")
     if len(clean["note"]) > 200:
-        errors["note"] = "at most 200 characters"
+        errors["note"] = FieldError("too_long", max=200)
     if errors:
         raise ValidationError(errors)
     return clean

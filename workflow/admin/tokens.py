@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, insert, or_, select, update
 
 from states.process import Role
-from workflow.domain.errors import NotFound, ValidationError
+from workflow.domain.errors import FieldError, NotFound, ValidationError
 from workflow.store.fastsql import Prepared
 from workflow.domain.model import Actor
 from workflow.store.schema import api_tokens, users
@@ -34,11 +34,11 @@ def create(conn, username: str, name: str, *, now: datetime) -> tuple[int, str]:
     """Create a token for an active user; return (id, plain token), shown this once."""
     errors = {}
     if not name or not name.strip() or len(name) > 100:
-        errors["name"] = "1-100 characters"
+        errors["name"] = FieldError("length_between", min=1, max=100)
     user = conn.execute(select(users.c.id).where(users.c.username == username,
                                                  users.c.active)).first()
     if user is None:
-        errors["username"] = f"no active user {username!r}"
+        errors["username"] = FieldError("no_active_user", value=username)
     if errors:
         raise ValidationError(errors)
     plain = PREFIX + secrets.token_urlsafe(32)

@@ -1,54 +1,51 @@
 """Who may see and who may act on a complaint, beyond the roles in the transition table.
 
+The rules are data: for each role, which of a complaint's department columns must be
+the actor's own department (`ALL`: every complaint; an empty tuple: none). The Python
+checks below and the SQL filters of the work queue and the API list
+(`workflow.store.queries`) are both built from these two tables.
+
 First-contact responsibility: the originating department always sees its complaints.
 A department handler acts only on complaints assigned to its department.
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, true
-
 from states.process import Role
 from workflow.domain.model import Actor, Complaint
-from workflow.store.schema import complaints as t
 
-SEE_ALL = frozenset({Role.system, Role.major_desk, Role.auditor, Role.admin})
-ACT_ANYWHERE = frozenset({Role.system, Role.major_desk})
+#: Every complaint.
+ALL = None
+_ANY_OF_ITS = ("originating_department", "department", "routed_department")
+
+#: Which complaints a role sees: those where one of these columns is the actor's department.
+SEES: dict[Role, tuple[str, ...] | None] = {
+    Role.system: ALL, Role.major_desk: ALL, Role.auditor: ALL, Role.admin: ALL,
+    Role.operator: _ANY_OF_ITS, Role.handler: _ANY_OF_ITS,
+}
+#: Which complaints a role's department lets it act on (the role table decides what).
+#: Always a part of what the role sees.
+ACTS: dict[Role, tuple[str, ...] | None] = {
+    Role.system: ALL, Role.major_desk: ALL, Role.auditor: (), Role.admin: (),
+    Role.operator: ("originating_department", "department"), Role.handler: ("department",),
+}
+
+
+def _holds(rule: tuple[str, ...] | None, actor: Actor, complaint: Complaint) -> bool:
+    if rule is ALL:
+        return True
+    return any(getattr(complaint, column) == actor.department for column in rule)
 
 
 def may_see(actor: Actor, complaint: Complaint) -> bool:
     """Whether the actor may see the complaint at all (else it is "not found" to them)."""
-    if actor.role in SEE_ALL:
-        return True
-    return actor.department in (complaint.originating_department, complaint.department,
-                                complaint.routed_department)
+    return _holds(SEES[actor.role], actor, complaint)
 
 
 def may_act(actor: Actor, complaint: Complaint) -> bool:
     """Whether the actor's department lets them act on it (the role table decides what)."""
-    if actor.role in ACT_ANYWHERE:
-        return True
-    if actor.role is Role.operator:
-        return actor.department in (complaint.originating_department, complaint.department)
-    if actor.role is Role.handler:
-        return actor.department == complaint.department
-    return False
+    return _holds(ACTS[actor.role], actor, complaint)
 
 
-def visible_clause(actor: Actor):
-    """The SQL condition selecting the complaints the actor may see."""
-    if actor.role in SEE_ALL:
-        return true()
-    d = actor.department
-    return or_(t.c.originating_department == d, t.c.department == d, t.c.routed_department == d)
-
-
-def actionable_clause(actor: Actor):
-    """The SQL condition selecting complaints whose department lets the actor act."""
-    if actor.role in ACT_ANYWHERE:
-        return true()
-    d = actor.department
-    if actor.role is Role.operator:
-        return or_(t.c.originating_department == d, t.c.department == d)
-    if actor.role is Role.handler:
-        return t.c.department == d
-    return ~true()
+def sees_all(actor: Actor) -> bool:
+    """Whether the actor sees every complaint."""
+    return SEES[actor.role] is ALL

@@ -17,7 +17,8 @@ from states.calendar import SHANGHAI
 from states.catalogue import CLOCK_NAMES, CUSTOMER_SERVICE, zh
 from states.clocks import CYCLE, REPEATING
 from workflow.store import deadlines
-from workflow.services.actions import apply_action, load
+from workflow.services.actions import apply_action
+from workflow.store.complaints import load
 from workflow.domain.errors import ActionNotAllowed, Forbidden, NotFound, ValidationError
 from workflow.domain.model import SYSTEM
 from workflow.store.outbox import message, recipients_for

@@ -32,9 +32,3 @@ def write(uow, rows: list[dict]) -> None:
     """Queue outbox rows in the unit of work's transaction (one statement for many)."""
     if rows:
         uow.conn.execute(_INSERT, rows)
-
-
-def notify(uow, complaint: Complaint, kind: str, subject: str, body: str, *,
-           now: datetime, recipients: list[str] | None = None) -> None:
-    """Queue one notification about `complaint` in the unit of work's transaction."""
-    write(uow, [message(complaint, kind, subject, body, now=now, recipients=recipients)])

@@ -29,7 +29,7 @@ class UnitOfWork:
 
     `autocommit` (PostgreSQL; ignored on SQLite) runs each statement as its own
     transaction, saving the BEGIN and COMMIT round trips, for work whose only write is a
-    single statement (`workflow.services.actions.one_statement`): it is atomic by itself, and the
+    single statement (`workflow.store.complaints.one_statement`): it is atomic by itself, and the
     reads before it are checked by its version condition.
     """
 

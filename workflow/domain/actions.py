@@ -1,0 +1,176 @@
+"""Deciding one action on one complaint: who may, whether the state allows it, whether
+its fields are right, and what it changes. Pure Python on `states/`: no database.
+
+`decide` answers in a fixed order, the same for pages, the API, the CLI and the timer:
+unknown action or a complaint the actor may not see → `NotFound` (404); a stale version
+→ `Conflict` (someone acted first: reload); a role that may never fire the action, or an
+actor whose department may not act on this complaint → `Forbidden` (403); an action the current state (for this
+role) does not allow → `ActionNotAllowed` (409); bad fields or a policy limit →
+`ValidationError` (422). Otherwise it fires the action on the shared machine and
+returns the `Change` that the store writes.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from states.catalogue import CUSTOMER_SERVICE
+from states.clocks import RULES, ClockRule
+from states.fields import action_fields
+from states.process import ACTIONS, Process, State
+from workflow.domain import access
+from workflow.domain.errors import (ActionNotAllowed, Conflict, FieldError, Forbidden,
+                                    NotFound, ValidationError)
+from workflow.domain.model import Actor, Complaint
+
+#: The complaint columns an action may change (besides state, version and updated_at).
+MUTABLE = ("state", "department", "escalation_level", "major_reasons", "reopen_count",
+           "cycle", "satisfaction", "paused_at", "pause_count", "paused_seconds")
+
+
+@dataclass
+class Change:
+    """What one action does: the complaint after it, the changed columns, the event."""
+
+    complaint: Complaint
+    from_state: State
+    version: int                    # the version it was decided on
+    columns: dict                   # changed columns -> new values (state, updated_at too)
+    event: dict                     # the history event (complaint_id, at, actor, ...)
+    rule: ClockRule | None          # what it does to the clocks
+
+
+def policy_limit(policy, complaint: Complaint, action: str) -> tuple[str, FieldError] | None:
+    """(field, error) when the policy's limits refuse `action` on this complaint now."""
+    if action == "escalate" and complaint.escalation_level >= policy.max_escalation_level:
+        return "escalation_level", FieldError("escalation_at_max",
+                                              level=policy.max_escalation_level)
+    if action == "pause":
+        if complaint.pause_count >= policy.max_pauses:
+            return "reason", FieldError("pause_count_used", max=policy.max_pauses)
+        if complaint.paused_seconds >= policy.max_pause_total.seconds:
+            return "reason", FieldError("pause_total_used", total=policy.max_pause_total.text)
+    return None
+
+
+def allowed_actions(process: Process, policy, complaint: Complaint, actor: Actor) -> list[str]:
+    """The actions this actor may fire on this complaint now.
+
+    Left out too: an action the policy's limits refuse whatever its fields (escalate at
+    the highest level, pause once the waits are used up). The machine allows those, but
+    pages would offer a form that can only fail."""
+    if not access.may_act(actor, complaint):
+        return []
+    return [action for action in process.allowed(complaint, actor.role)
+            if policy_limit(policy, complaint, action) is None]
+
+
+def check_fields(policy, complaint: Complaint, action: str, values: dict,
+                 department_active: Callable[[str], bool]) -> None:
+    """Raise ValidationError listing every field of `values` that `action` refuses.
+
+    `values` maps field names to the values given (None: not given); the fields and
+    their limits come from `states.fields.ACTION_SPECS`. Fields the action does not
+    take are not checked here (the API refuses them at its boundary)."""
+    errors: dict[str, FieldError] = {}
+    specs = {f.name: f for f in action_fields(action)}
+    for spec in specs.values():
+        value = values.get(spec.name)
+        if spec.kind == "text":
+            if spec.required and not (value or "").strip():
+                errors[spec.name] = FieldError("required")
+            elif value and spec.max_length and len(value) > spec.max_length:
+                errors[spec.name] = FieldError("too_long", max=spec.max_length)
+        elif spec.kind == "department":
+            if not value:
+                errors[spec.name] = FieldError("required")
+            elif not department_active(value):
+                errors[spec.name] = FieldError("unknown_department", value=value)
+            elif action == "transfer" and value == complaint.department:
+                errors[spec.name] = FieldError("same_department")
+        elif spec.kind == "choice" and value not in spec.choices:
+            errors[spec.name] = FieldError("one_of", choices=", ".join(spec.choices))
+    limit = policy_limit(policy, complaint, action)
+    if limit:
+        errors[limit[0]] = limit[1]
+    if errors:
+        raise ValidationError(errors)
+
+
+def decide(process: Process, policy, complaint: Complaint, action: str, actor: Actor, *,
+           now: datetime, values: dict, data: dict | None = None,
+           expected_version: int | None = None,
+           department_active: Callable[[str], bool] = lambda code: True) -> Change:
+    """Check `action` on the complaint and apply it to the object; return the Change.
+
+    `values` are the action's fields (comment, department, satisfaction, reason)."""
+    if action not in ACTIONS:
+        raise NotFound("action", action)
+    if not access.may_see(actor, complaint):
+        raise NotFound("complaint", complaint.id)
+    if expected_version is not None and expected_version != complaint.version:
+        raise Conflict(complaint.id, expected_version, complaint.version)
+    if actor.role not in process.roles_for(action) or not access.may_act(actor, complaint):
+        raise Forbidden(actor.username, actor.role.value, action, complaint.number)
+    step = process.step_for(complaint, action)
+    if step is None or actor.role not in step.roles:
+        raise ActionNotAllowed(action, complaint.state.value,
+                               allowed_actions(process, policy, complaint, actor))
+    check_fields(policy, complaint, action, values, department_active)
+
+    from_state, version = complaint.state, complaint.version
+    before = {c: getattr(complaint, c) for c in MUTABLE}
+    data = dict(data or {})
+    process.fire(complaint, action)
+    data.update(_apply_effects(complaint, action, actor, now, values, data))
+    if (action == "reopen" and complaint.escalation_level == 0
+            and complaint.reopen_count >= policy.repeat_count):
+        _escalate(complaint, actor, {"criterion": "repeated"})
+        data["became_major"] = "repeated"
+    # Only the columns this action changed: fewer values to convert and bind.
+    columns = {c: getattr(complaint, c) for c, v in before.items() if getattr(complaint, c) != v}
+    columns.update(state=complaint.state.value, updated_at=now)
+    for key in ("department", "satisfaction", "reason"):
+        if values.get(key):
+            data[key] = values[key]
+    if action == "escalate":
+        data["level"] = complaint.escalation_level
+    event = dict(complaint_id=complaint.id, at=now, actor=actor.username,
+                 actor_role=actor.role.value, action=action, from_state=from_state.value,
+                 to_state=complaint.state.value, comment=values.get("comment") or "", data=data)
+    return Change(complaint, from_state, version, columns, event, RULES.get(action))
+
+
+def _apply_effects(complaint: Complaint, action: str, actor: Actor, now: datetime,
+                   values: dict, data: dict) -> dict:
+    extra = {}
+    if action in ("assign", "transfer"):
+        extra["from_department"] = complaint.department
+        complaint.department = values["department"]
+    elif action == "close":
+        complaint.satisfaction = values["satisfaction"]
+    elif action == "reopen":
+        complaint.reopen_count += 1
+        complaint.cycle += 1
+        complaint.satisfaction = None
+    elif action == "pause":
+        complaint.paused_at = now
+        complaint.pause_count += 1
+    elif action == "resume" or (action == "reply" and complaint.paused_at is not None):
+        # A reply ends a wait on the customer too: the clocks it stops are not resumed.
+        complaint.paused_seconds += int((now - complaint.paused_at).total_seconds())
+        complaint.paused_at = None
+    elif action == "escalate":
+        _escalate(complaint, actor, data)
+    return extra
+
+
+def _escalate(complaint: Complaint, actor: Actor, data: dict) -> None:
+    """Onto the major-complaint track (to the CSC's desk), or one level higher."""
+    if complaint.escalation_level == 0:
+        complaint.department = CUSTOMER_SERVICE
+    complaint.escalation_level += 1
+    why = data.get("criterion") or ("timer" if actor.username == "system" else "manual")
+    if why not in complaint.major_reasons:
+        complaint.major_reasons = [*complaint.major_reasons, why]
