@@ -275,7 +275,6 @@ def check_policy(path) -> None:
 @click.option("--batch", default=500, show_default=True, help="Deadlines claimed per transaction.")
 def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
     """Run the timer worker: fire due deadlines and send notifications (COMPLAINTS_SMTP_URL)."""
-    import os
 
     from timers import notify, service
     from workflow.store.lease import WorkerRefused
@@ -286,7 +285,7 @@ def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
         click.echo(health.render(rt, now=utcnow()))
         rt.engine.dispose()
         return
-    smtp_url = os.environ.get("COMPLAINTS_SMTP_URL")
+    smtp_url = Settings.from_env().smtp_url
     try:
         if once:
             timer_worker = Worker(rt, batch=batch).start()

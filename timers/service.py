@@ -9,7 +9,6 @@ Both refuse to start on a SQLite database that already has a worker
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from timers.scheduler import build_scheduler
 from timers.worker import Worker
 from workflow.store.runtime import Runtime
 from workflow.store.schema import utcnow
+from workflow.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Background:
 def _jobs(runtime, now, smtp_url, batch):
     worker = Worker(runtime, now=now, batch=batch).start()
     sender = notify.make_sender(smtp_url if smtp_url is not None
-                                else os.environ.get("COMPLAINTS_SMTP_URL"))
+                                else Settings.from_env().smtp_url)
 
     def send() -> None:
         notify.deliver(runtime, sender, now=now)

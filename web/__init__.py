@@ -27,6 +27,8 @@ def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Fl
         POLICY_PATH=settings.policy_path,
         SECRET_KEY=settings.secret_key,
         DEMO=settings.demo,
+        SECURE_COOKIES=settings.secure_cookies,
+        API_RATE_LIMIT=settings.api_rate_limit,
         MAX_CONTENT_LENGTH=256 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

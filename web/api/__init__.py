@@ -6,7 +6,6 @@ Flask-WTF's CSRFProtect is enabled app-wide, exempt it with `csrf.exempt(api_blu
 """
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
 
 from flask import Flask, current_app, g, request
@@ -14,9 +13,9 @@ from flask import Flask, current_app, g, request
 from web import runtime_of
 from web.api import auth, docs, problems, views  # noqa: F401  (views/docs attach routes)
 from web.api.blueprint import PREFIX, api as api_blueprint
+from workflow.settings import DEFAULT_API_RATE_LIMIT
 
 __all__ = ["api_blueprint", "init_app"]
-DEFAULT_RATE_LIMIT = "600/60"
 
 problems.register(api_blueprint)
 
@@ -42,8 +41,7 @@ api_blueprint.before_request(auth.authenticate)
 
 def init_app(app: Flask) -> None:
     """Register the API blueprint, its rate limiter and problem+json routing errors."""
-    app.config.setdefault("API_RATE_LIMIT",
-                          os.environ.get("COMPLAINTS_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
+    app.config.setdefault("API_RATE_LIMIT", DEFAULT_API_RATE_LIMIT)
     app.extensions["api_rate_limiter"] = auth.RateLimiter.parse(app.config["API_RATE_LIMIT"])
     app.register_blueprint(api_blueprint)
     csrf = app.extensions.get("csrf")     # Flask-WTF's CSRFProtect, if already set up

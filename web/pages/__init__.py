@@ -8,7 +8,6 @@ a separate blueprint with bearer tokens and is not touched here.
 from __future__ import annotations
 
 import logging
-import os
 
 from flask import Flask
 from flask_babel import Babel
@@ -31,7 +30,7 @@ def init_pages(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)   # valid for the whole session
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    if os.environ.get("COMPLAINTS_SECURE_COOKIES", "").lower() in ("1", "true", "yes"):
+    if app.config.get("SECURE_COOKIES"):
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     csrf.init_app(app)
     auth.login_manager.init_app(app)
