@@ -42,7 +42,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from states.policy import load_policy  # noqa: E402
 from workflow.store import migrate
-from workflow import services, tokens  # noqa: E402
+from workflow import services  # noqa: E402
+from workflow.admin import tokens  # noqa: E402
 from workflow.store.db import make_engine  # noqa: E402
 from workflow.admin.directory import actor_for, create_user, ensure_departments  # noqa: E402
 from workflow.store.runtime import Runtime  # noqa: E402
