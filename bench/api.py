@@ -41,11 +41,11 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from states.policy import load_policy  # noqa: E402
-from workflow.store import migrate
 from workflow import services  # noqa: E402
 from workflow.admin import tokens  # noqa: E402
-from workflow.store.db import make_engine  # noqa: E402
 from workflow.admin.directory import actor_for, create_user, ensure_departments  # noqa: E402
+from workflow.store import migrate  # noqa: E402
+from workflow.store.db import make_engine  # noqa: E402
 from workflow.store.runtime import Runtime  # noqa: E402
 from workflow.store.schema import utcnow  # noqa: E402
 
@@ -196,7 +196,7 @@ def temp_postgres(prefix: str):
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:   # noqa: BLE001 - any failure to reach PG means "skip"
+    except Exception as exc:
         print(f"PostgreSQL skipped: {PG_ADMIN} unreachable ({exc.__class__.__name__})")
         yield None
         return

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api import load, prepare, start_gunicorn, summarize, temp_postgres  # noqa: E402
+from bench.api import load, prepare, start_gunicorn, summarize, temp_postgres
 
 APP = "bench.floor_app:make_app()"
 

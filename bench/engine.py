@@ -35,11 +35,11 @@ from transitions import Machine
 
 from states.policy import load_policy
 from states.process import PROCESS, TRANSITIONS, Role, State
-from workflow.store import migrate
 from workflow import services
-from workflow.store.db import make_engine
 from workflow.admin.directory import ensure_departments
 from workflow.domain.model import Actor
+from workflow.store import migrate
+from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
 
 NOW = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)

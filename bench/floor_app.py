@@ -29,13 +29,11 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, request
 
-from workflow.store import complaints as actions
-
-from workflow.store import deadlines
-
-from workflow.admin import tokens
-from workflow.store.schema import utcnow
 from web import create_app, runtime_of
+from workflow.admin import tokens
+from workflow.store import complaints as actions
+from workflow.store import deadlines
+from workflow.store.schema import utcnow
 
 floor = Blueprint("bench_floor", __name__)
 

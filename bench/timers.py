@@ -23,21 +23,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore  # noqa: E402
-from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import func, select, text
 
-from states.policy import load_policy  # noqa: E402
-from timers import loadgen, notify  # noqa: E402
-from timers.scheduler import build_scheduler  # noqa: E402
-from timers.worker import Worker  # noqa: E402
+from states.policy import load_policy
+from timers import loadgen, notify
+from timers.scheduler import build_scheduler
+from timers.worker import Worker
+from workflow import services
+from workflow.admin.directory import ensure_departments
+from workflow.domain.model import SYSTEM
 from workflow.store import migrate
-from workflow import services  # noqa: E402
-from workflow.store.db import make_engine  # noqa: E402
-from workflow.admin.directory import ensure_departments  # noqa: E402
-from workflow.domain.model import SYSTEM  # noqa: E402
-from workflow.store.runtime import Runtime  # noqa: E402
-from workflow.store.schema import events, utcnow  # noqa: E402
+from workflow.store.db import make_engine
+from workflow.store.runtime import Runtime
+from workflow.store.schema import events, utcnow
 
 
 def rss_mb(field: str = "VmRSS") -> float:

@@ -34,15 +34,15 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
-from sqlalchemy import update  # noqa: E402
+from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 
 from states.catalogue import CAUSES, CHANNELS
 from states.policy import load_policy
 from web import create_app
+from workflow.admin.directory import create_user, ensure_departments
 from workflow.store import migrate
 from workflow.store.db import make_engine
-from workflow.admin.directory import create_user, ensure_departments
 from workflow.store.runtime import Runtime
 from workflow.store.schema import users
 
@@ -105,7 +105,8 @@ def seed(path: Path, rows: int, seed_value: int = 2004) -> None:
         major = rng.random() < 0.05
         rows_of_clocks = clocks(state, start)
         live = [due for _, status, _, due in rows_of_clocks if status == "active"]
-        complaints.append((cid, state, len(PATH[state]), f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
+        mobile = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+        complaints.append((cid, state, len(PATH[state]), mobile,
                            rng.choice("王李张刘陈杨黄赵") + "先生", rng.choice(channels), cause,
                            f"客户反映{CAUSES[cause][0]}问题,要求尽快处理。编号{cid}",
                            dept, "customer_service" if major else dept, 1 if major else 0,

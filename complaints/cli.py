@@ -13,13 +13,13 @@ import click
 
 from states.calendar import SHANGHAI
 from states.policy import PolicyError, load_policy
-from workflow.store import migrate, queries
 from workflow import services
 from workflow.admin.directory import actor_for, create_user, ensure_departments
 from workflow.domain.errors import DomainError
+from workflow.settings import Settings
+from workflow.store import migrate, queries
 from workflow.store.runtime import Runtime
 from workflow.store.schema import utcnow
-from workflow.settings import Settings
 
 
 def _runtime() -> Runtime:
@@ -233,9 +233,9 @@ def serve(host: str, port: int, with_worker: bool) -> None:
     """Serve the web application with the development server (threaded); no migration."""
     from werkzeug.serving import run_simple
 
-    from workflow.store.lease import WorkerRefused
     from timers.service import start_background
     from web import create_app
+    from workflow.store.lease import WorkerRefused
     rt = _runtime()
     try:
         app = create_app(runtime=rt)
@@ -277,9 +277,9 @@ def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
     """Run the timer worker: fire due deadlines and send notifications (COMPLAINTS_SMTP_URL)."""
 
     from timers import notify, service
-    from workflow.store.lease import WorkerRefused
     from timers.worker import Worker
     from workflow.admin import health
+    from workflow.store.lease import WorkerRefused
     rt = _runtime()
     if show_status:
         click.echo(health.render(rt, now=utcnow()))

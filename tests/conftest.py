@@ -17,10 +17,10 @@ from sqlalchemy.engine import make_url
 
 from states.policy import load_policy
 from states.process import Role
-from workflow.store import migrate
-from workflow.store.db import make_engine
 from workflow.admin.directory import ensure_departments
 from workflow.domain.model import Actor
+from workflow.store import migrate
+from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
 from workflow.store.schema import metadata
 

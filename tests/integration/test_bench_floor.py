@@ -10,11 +10,12 @@ from __future__ import annotations
 import pytest
 
 from bench.floor_app import make_app
-from tests.apisupport import bearer, make_app as make_api_app, make_users_and_tokens
+from tests.apisupport import bearer, make_users_and_tokens
+from tests.apisupport import make_app as make_api_app
 from tests.conftest import complaint_values
-from workflow.store import queries
 from workflow import services
 from workflow.admin.directory import actor_for
+from workflow.store import queries
 from workflow.store.schema import utcnow
 
 

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import DESK, NETWORK, OPERATOR, complaint_values
-from workflow.store import queries
 from workflow import services
-from workflow.services.actions import allowed_actions
 from workflow.domain.errors import ValidationError
+from workflow.services.actions import allowed_actions
+from workflow.store import queries
 from workflow.store.schema import deadlines
 
 

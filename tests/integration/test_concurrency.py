@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from states.policy import load_policy
 from tests.conftest import DESK, NETWORK, OPERATOR, _fresh_pg, complaint_values, make_runtime
 from workflow import services
-from workflow.store.db import make_engine
 from workflow.domain.errors import Conflict
+from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
 from workflow.store.schema import events
 

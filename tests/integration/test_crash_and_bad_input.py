@@ -7,10 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, complaint_values
-from workflow.store import complaints as store, deadlines, pgwrite
 from workflow import services
-from workflow.domain.errors import (ActionNotAllowed, Forbidden, NotFound, ValidationError)
-from workflow.store.schema import complaints, deadlines as clocks, events
+from workflow.domain.errors import ActionNotAllowed, Forbidden, NotFound, ValidationError
+from workflow.store import complaints as store
+from workflow.store import deadlines, pgwrite
+from workflow.store.schema import complaints, events
+from workflow.store.schema import deadlines as clocks
 
 
 def everything(rt):

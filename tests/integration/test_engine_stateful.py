@@ -10,17 +10,24 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from hypothesis import HealthCheck, settings, strategies as st
-from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, invariant, rule,
-                                 run_state_machine_as_test)
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 
 from states.process import ACTIONS, PROCESS, State
 from tests.conftest import AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, complaint_values
 from workflow import services
-from workflow.services.actions import allowed_actions
 from workflow.domain.errors import ActionNotAllowed, Conflict, DomainError, NotFound
 from workflow.domain.model import SYSTEM, Complaint
+from workflow.services.actions import allowed_actions
 from workflow.store.schema import complaints, deadlines, events
 
 ACTORS = [OPERATOR, NETWORK, MARKETING, DESK, AUDITOR, SYSTEM]

@@ -9,10 +9,10 @@ from sqlalchemy import event, text
 
 from tests.apisupport import bearer, make_app, make_users_and_tokens
 from tests.conftest import NETWORK, OPERATOR, complaint_values
-from workflow.store import db, queries
 from workflow import services
 from workflow.admin import tokens
 from workflow.services.actions import allowed_actions
+from workflow.store import db, queries
 from workflow.store.schema import utcnow
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from states.process import Role
 from tests.conftest import DESK, MARKETING, NETWORK, OPERATOR, complaint_values
-from workflow.store import queries
 from workflow import services
 from workflow.domain.errors import IdempotencyMismatch
 from workflow.domain.model import Actor
+from workflow.store import queries
 from workflow.store.schema import complaints, deadlines, events
 
 HALL = Actor("zhaomin", Role.operator, "marketing", "赵敏 (营业厅)")

@@ -12,13 +12,22 @@ from sqlalchemy import select, update
 
 from states.clocks import RULES
 from tests.apisupport import bearer, make_app, make_users_and_tokens
-from tests.conftest import (AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, _fresh_pg,
-                            complaint_values, make_runtime)
-from workflow.store import deadlines as deadlines_module, pgwrite
+from tests.conftest import (
+    AUDITOR,
+    DESK,
+    MARKETING,
+    NETWORK,
+    OPERATOR,
+    _fresh_pg,
+    complaint_values,
+    make_runtime,
+)
 from workflow import services
-from workflow.services.actions import allowed_actions
-from workflow.store.complaints import load
 from workflow.domain.errors import Conflict
+from workflow.services.actions import allowed_actions
+from workflow.store import deadlines as deadlines_module
+from workflow.store import pgwrite
+from workflow.store.complaints import load
 from workflow.store.schema import complaints, deadlines, events
 
 ACTORS = (OPERATOR, NETWORK, MARKETING, DESK, AUDITOR)

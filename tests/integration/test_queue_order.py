@@ -6,8 +6,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from tests.conftest import NETWORK, OPERATOR, complaint_values
-from workflow.store import queries
 from workflow import services
+from workflow.store import queries
 from workflow.store.schema import complaints, deadlines
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import NETWORK, OPERATOR, complaint_values, make_runtime
 from workflow import services
+from workflow.domain.errors import NotFound
 from workflow.store.schema import events, utcnow
 from workflow.store.writelock import WriterLock
 
@@ -68,12 +69,11 @@ def _append_pairs(database: str, log: str, who: str, rounds: int, barrier) -> No
     lock = WriterLock(database)
     barrier.wait(timeout=30)
     for _ in range(rounds):
-        with lock:
-            with open(log, "a") as f:
-                f.write(f"{who}<")
-                f.flush()
-                time.sleep(0.0005)     # widen the window an unlocked writer would use
-                f.write(f">{who}")
+        with lock, open(log, "a") as f:
+            f.write(f"{who}<")
+            f.flush()
+            time.sleep(0.0005)     # widen the window an unlocked writer would use
+            f.write(f">{who}")
 
 
 def test_processes_holding_the_lock_never_overlap(tmp_path):
@@ -134,7 +134,7 @@ def test_a_unit_of_work_that_writes_holds_the_file_lock_until_it_ends(sqlite_url
         assert not held_elsewhere(path)       # readers never queue
     services.intake(rt, OPERATOR, complaint_values(), now=now)
     assert not held_elsewhere(path)
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         services.act(rt, 10**9, "contact", NETWORK, now=now, comment="x")
     assert not held_elsewhere(path)           # released on errors too
     rt.engine.dispose()

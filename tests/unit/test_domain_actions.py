@@ -12,8 +12,14 @@ from states.policy import load_policy
 from states.process import PROCESS, Role, State
 from workflow.domain import access
 from workflow.domain.actions import allowed_actions, check_fields, decide, policy_limit
-from workflow.domain.errors import (ActionNotAllowed, Conflict, FieldError, Forbidden,
-                                    NotFound, ValidationError)
+from workflow.domain.errors import (
+    ActionNotAllowed,
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationError,
+)
 from workflow.domain.model import SYSTEM, Actor, Complaint
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)

@@ -36,7 +36,8 @@ DEMO_USERS = [
 ]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "建华", "志强"]
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+         "秀英", "建华", "志强"]
 TEXTS = {
     "network_quality": ["家里客厅信号只有一格,通话经常断线,已经持续一周。",
                         "晚上八点后4G网速很慢,视频完全打不开。"],
@@ -84,7 +85,7 @@ def populate(rt, *, count: int = 300, seed: int = 2004, now: datetime) -> int:
         actors = {u[0]: actor_for(uow.conn, u[0]) for u in DEMO_USERS}
     operator = actors["operator"]
     made = 0
-    for i in range(count):
+    for _ in range(count):
         cause = rng.choice(list(CAUSES))
         start = now - timedelta(minutes=rng.randrange(10, 60 * 24 * 9))
         values = dict(

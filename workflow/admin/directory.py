@@ -27,7 +27,8 @@ def _account_errors(conn, role: str, department: str, password: str | None) -> d
     """What is wrong with a user's role, department and new password (empty when nothing)."""
     errors = {}
     if role not in Role.__members__ or role == Role.system.value:
-        errors["role"] = FieldError("one_of", choices=", ".join(r.value for r in Role if r is not Role.system))
+        roles = ", ".join(r.value for r in Role if r is not Role.system)
+        errors["role"] = FieldError("one_of", choices=roles)
     if conn.execute(select(departments.c.code).where(departments.c.code == department)).first() is None:
         errors["department"] = FieldError("unknown_department", value=department)
     if password is not None and len(password) < 8:

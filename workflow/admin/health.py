@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from states.calendar import SHANGHAI
 from workflow.store.deadlines import LIVE
-from workflow.store.schema import deadlines as t, workers
+from workflow.store.schema import deadlines as t
+from workflow.store.schema import workers
 
 STALE_AFTER = 30.0   # seconds without a heartbeat before a worker counts as down
 

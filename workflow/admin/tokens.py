@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, insert, or_, select, update
 
 from states.process import Role
 from workflow.domain.errors import FieldError, NotFound, ValidationError
-from workflow.store.fastsql import Prepared
 from workflow.domain.model import Actor
+from workflow.store.fastsql import Prepared
 from workflow.store.schema import api_tokens, users
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ its fields are right, and what it changes. Pure Python on `states/`: no database
 `decide` answers in a fixed order, the same for pages, the API, the CLI and the timer:
 unknown action or a complaint the actor may not see → `NotFound` (404); a stale version
 → `Conflict` (someone acted first: reload); a role that may never fire the action, or an
-actor whose department may not act on this complaint → `Forbidden` (403); an action the current state (for this
-role) does not allow → `ActionNotAllowed` (409); bad fields or a policy limit →
+actor whose department may not act on this complaint → `Forbidden` (403); an action the
+current state (for this role) does not allow → `ActionNotAllowed` (409); bad fields or a policy limit →
 `ValidationError` (422). Otherwise it fires the action on the shared machine and
 returns the `Change` that the store writes.
 """
@@ -20,8 +20,14 @@ from states.clocks import RULES, ClockRule
 from states.fields import action_fields
 from states.process import ACTIONS, Process, State
 from workflow.domain import access
-from workflow.domain.errors import (ActionNotAllowed, Conflict, FieldError, Forbidden,
-                                    NotFound, ValidationError)
+from workflow.domain.errors import (
+    ActionNotAllowed,
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationError,
+)
 from workflow.domain.model import Actor, Complaint
 
 #: The complaint columns an action may change (besides state, version and updated_at).

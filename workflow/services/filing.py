@@ -16,7 +16,8 @@ from states.process import INTAKE_ROLES, State
 from workflow.domain import intake as rules
 from workflow.domain.errors import FieldError, IdempotencyMismatch, IntakeForbidden, ValidationError
 from workflow.domain.model import Actor, Complaint
-from workflow.store import complaints as store, deadlines
+from workflow.store import complaints as store
+from workflow.store import deadlines
 from workflow.store.runtime import Runtime
 
 

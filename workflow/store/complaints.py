@@ -21,7 +21,8 @@ from workflow.domain.errors import Conflict, NotFound
 from workflow.domain.model import Complaint
 from workflow.store import deadlines, pgwrite
 from workflow.store.fastsql import Prepared
-from workflow.store.schema import complaints as t, departments, events
+from workflow.store.schema import complaints as t
+from workflow.store.schema import departments, events
 
 _SELECT = Prepared(select(t).where(t.c.id == bindparam("id")))
 _UPDATE = Prepared(update(t).where(t.c.id == bindparam("_id"),

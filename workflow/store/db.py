@@ -86,7 +86,7 @@ def driver_transactional(driver) -> None:
     pool replaces it."""
     try:
         driver.autocommit = False
-    except Exception as exc:   # noqa: BLE001 - broken or closed: nothing to give back
+    except Exception as exc:
         log.warning("could not leave autocommit: %s", exc)
 
 

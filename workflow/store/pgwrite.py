@@ -82,7 +82,7 @@ def _next_due(rule: ClockRule, started: tuple[str, ...]) -> str:
     return f"LEAST({old}, {', '.join(f':start_due_{n}' for n in range(len(started)))})"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def statement(changed: tuple[str, ...], rule: ClockRule, started: tuple[str, ...],
               answer: bool = True) -> Prepared:
     """The one statement for an action that sets `changed` complaint columns (besides

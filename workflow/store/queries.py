@@ -12,7 +12,9 @@ from workflow.domain.actions import allowed_actions
 from workflow.domain.errors import NotFound
 from workflow.domain.model import Actor, Complaint
 from workflow.store.complaints import load
-from workflow.store.schema import complaints as t, deadlines as d, events as e
+from workflow.store.schema import complaints as t
+from workflow.store.schema import deadlines as d
+from workflow.store.schema import events as e
 
 
 def _clause(rule, actor: Actor):
@@ -49,8 +51,9 @@ def get_complaint(uow, complaint_id, actor: Actor) -> ComplaintView:
     complaint = load(uow, complaint_id)
     if not access.may_see(actor, complaint):
         raise NotFound("complaint", complaint_id)
+    allowed = allowed_actions(uow.process, uow.policy, complaint, actor)
     return ComplaintView(complaint, deadlines_of(uow, complaint.id),
-                         history_of(uow, complaint.id), allowed_actions(uow.process, uow.policy, complaint, actor))
+                         history_of(uow, complaint.id), allowed)
 
 
 _DEADLINES_OF = (select(d).where(d.c.complaint_id == bindparam("cid"))

@@ -13,10 +13,10 @@ from sqlalchemy.exc import DBAPIError
 from states.calendar import BusinessCalendar
 from states.policy import Policy, load_policy
 from states.process import PROCESS, Process
+from workflow.settings import Settings
 from workflow.store import db
 from workflow.store.calendar import calendar_from
 from workflow.store.db import make_engine
-from workflow.settings import Settings
 from workflow.store.writelock import WriterLock
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,23 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index,
-                        Integer, MetaData, String, Table, Text, TypeDecorator, UniqueConstraint,
-                        text)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",
