@@ -2,7 +2,7 @@
 
 `init_pages(app)` wires everything the pages need onto an app built by `create_app`:
 sign-in (Flask-Login), CSRF checks on every page blueprint (Flask-WTF), the zh/en
-switch (Flask-Babel), template helpers and the blueprints themselves. The JSON API is
+switch (web.pages.i18n), template helpers and the blueprints themselves. The JSON API is
 a separate blueprint with bearer tokens and is not touched here.
 """
 from __future__ import annotations
@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from web.pages import admin, auth, complaint, intake, queue
-from web.pages.i18n import select_locale
 from web.pages.render import install_template_helpers
 
 log = logging.getLogger(__name__)
@@ -34,8 +32,6 @@ def init_pages(app: Flask) -> None:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     csrf.init_app(app)
     auth.login_manager.init_app(app)
-    Babel(app, locale_selector=select_locale, configure_jinja=False,
-          default_locale="zh", default_timezone="Asia/Shanghai")
     install_template_helpers(app)
     for module in (auth, queue, intake, complaint, admin):
         app.register_blueprint(module.bp)

@@ -8,7 +8,6 @@ domain codes (states, departments, causes...) come from `states.catalogue`.
 from __future__ import annotations
 
 from flask import has_request_context, session
-from flask_babel import get_locale
 
 from web.pages.english import EN
 
@@ -16,14 +15,14 @@ LANGUAGES = ("zh", "en")
 
 
 def select_locale() -> str:
-    """The Flask-Babel locale: the user's switch, Chinese by default."""
+    """The user's language: their switch (`POST /lang/<code>`), Chinese by default."""
     lang = session.get("lang") if has_request_context() else None
     return lang if lang in LANGUAGES else "zh"
 
 
 def is_english() -> bool:
     """True when this request is shown in English."""
-    return has_request_context() and str(get_locale()) == "en"
+    return has_request_context() and select_locale() == "en"
 
 
 def _(text: str, **values) -> str:

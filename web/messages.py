@@ -1,0 +1,107 @@
+"""Domain errors in the user's language: one table of Chinese texts, keyed by the codes
+of `workflow.domain.errors` (the English is the domain's own text).
+
+Pure Python, no Flask: the pages, the API and the command line render errors here.
+Parameters that are codes (actions, states, kinds of thing, durations) are shown by
+their Chinese names. `tests/web/test_messages.py` checks that every code has its text.
+"""
+from __future__ import annotations
+
+import re
+
+from states.catalogue import ACTION_NAMES, STATE_NAMES
+from states.durations import parse_duration
+from workflow.domain.errors import DomainError, FieldError
+
+#: Chinese text of every field error code (`FIELD_ENGLISH`).
+FIELD_ZH: dict[str, str] = {
+    "required": "必填",
+    "too_long": "最多 {max} 个字",
+    "mobile_format": "须为 11 位手机号码，以 13–19 开头，例如 13812345678",
+    "unknown_choice": "请选择列表中的一项",
+    "one_of": "请选择一项",
+    "unknown_department": "无效或已停用的部门，请重新选择",
+    "same_department": "已由该部门处理，请选择其他部门",
+    "whole_number": "须为 {min} 至 {max} 之间的整数",
+    "boolean": "须为“是”或“否”",
+    "wrong_type": "格式不正确",
+    "unknown_field": "不接受此项",
+    "unknown_parameter": "不接受此查询条件",
+    "repeated_parameter": "查询条件重复",
+    "date_time": "须为带时区的时间，例如 2026-11-30T01:00:00Z",
+    "cursor": "请使用上一页给出的翻页位置",
+    "escalation_at_max": "已处于最高升级级别（{level} 级），不能再升级",
+    "pause_count_used": "暂停计时次数已达上限（最多 {max} 次）",
+    "pause_total_used": "暂停计时总时长已达上限（共 {total_zh}）",
+    "password_too_short": "至少 {min} 个字符",
+    "username_format": "须为 1–60 个字母、数字、“.”或“_”",
+    "already_exists": "已存在，请换一个",
+    "code_format": "须为 1–40 个小写字母、数字或“_”",
+    "name_required": "必填，最多 {max} 个字",
+    "phone_format": "请填写电话号码（数字、空格及 + - ( )）",
+    "email_format": "请填写有效的邮箱地址",
+    "length_between": "须为 {min}–{max} 个字",
+    "no_active_user": "没有名为“{value}”的在用账号",
+}
+
+#: Chinese text of every domain error code (`ENGLISH`).
+ZH: dict[str, str] = {
+    "validation_error": "有 {count} 项填写有误，请按提示修改",
+    "not_found": "{kind_zh}不存在，或您无权查看",
+    "forbidden": "您无权对投诉 {number} 执行“{action_zh}”",
+    "intake_forbidden": "您的角色不能受理投诉",
+    "action_not_allowed": "投诉当前为“{state_zh}”，不能执行“{action_zh}”",
+    "conflict": "其他人已先处理了这张工单，请刷新后重试",
+    "idempotency_mismatch": "该表单已经提交过，请勿重复提交",
+}
+
+#: What a NotFound's `kind` is called.
+KINDS_ZH = {"complaint": "投诉", "action": "操作", "user": "用户", "department": "部门",
+            "liaison": "越级投诉接口人", "api token": "API 令牌", "cause": "投诉原因"}
+
+
+def duration_zh(text: str) -> str:
+    """A policy duration ("7 days", "48h", "5 workdays") in Chinese, in the unit the
+    policy wrote it in: 7天, 48小时, 5个工作日."""
+    duration = parse_duration(text)
+    number, unit = re.match(r"\s*([\d.]+)\s*([a-z])", text.strip().lower()).groups()
+    if duration.is_workdays:
+        return f"{duration.workdays}个工作日"
+    return number + {"s": "秒", "m": "分钟", "h": "小时", "d": "天"}[unit]
+
+
+def _zh_params(params: dict) -> dict:
+    values = dict(params)
+    if "action" in params:
+        values["action_zh"] = ACTION_NAMES.get(params["action"], ("该操作",))[0]
+    if "state" in params:
+        values["state_zh"] = STATE_NAMES.get(params["state"], ("当前状态",))[0]
+    if "kind" in params:
+        values["kind_zh"] = KINDS_ZH.get(params["kind"], "所查对象")
+    if "total" in params:
+        values["total_zh"] = duration_zh(params["total"])
+    return values
+
+
+def field_text(error, lang: str = "zh") -> str:
+    """One field's error in `lang` ("zh" or "en"); a plain string is shown as it is."""
+    if not isinstance(error, FieldError):
+        return str(error)
+    if lang == "en":
+        return str(error)
+    return FIELD_ZH[error.code].format(**_zh_params(error.params))
+
+
+def text(error: DomainError, lang: str = "zh") -> str:
+    """A domain error in `lang` ("zh" or "en")."""
+    if lang == "en":
+        return str(error)
+    params = _zh_params(error.params)
+    if error.code == "validation_error":
+        params["count"] = len(getattr(error, "errors", {}))
+    return ZH[error.code].format(**params)
+
+
+def placeholders(template: str) -> set[str]:
+    """The {names} a template fills in."""
+    return set(re.findall(r"{(\w+)(?:![rs])?}", template))
