@@ -12,21 +12,19 @@ from datetime import datetime, timezone
 
 from flask import request
 
-from states.catalogue import DEPARTMENTS, SATISFACTION
-from states.fields import ACTION_FIELDS, INTAKE_FIELDS, INTAKE_REQUIRED, MAX_PER_PAGE, MAX_TEXT, ACTION_SPECS
+from pydantic import ValidationError as PydanticError
+
+from states.catalogue import DEPARTMENTS
+from states.fields import INTAKE_SPEC, MAX_PER_PAGE
+from states.fields import action_fields as action_fields_of
 from states.process import State
+from web.api import models
 from web.api.problems import ApiError
 from workflow.domain.errors import FieldError, ValidationError
+from workflow.domain.intake import validate
 
-#: Intake fields and their JSON types (the values are checked by workflow.services.filing).
-INTAKE_TYPES: dict[str, type] = {name: str for name in INTAKE_FIELDS}
-INTAKE_TYPES.update(complainant_count=int, media=bool, leadership=bool,
-                    serious_deficiency=bool)
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
 ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$|^(\d{1,9})$')     # "3", W/"3", or a bare 3
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-NEEDS_COMMENT = frozenset(a for a, fs in ACTION_SPECS.items() for f in fs if f.name == "comment" and f.required)
-NEEDS_REASON = frozenset(a for a, fs in ACTION_SPECS.items() for f in fs if f.name == "reason" and f.required)
 
 
 def _reject_constant(name):
@@ -50,49 +48,63 @@ def json_object() -> dict:
     return body
 
 
-def type_errors(body: dict, types: dict[str, type]) -> dict[str, str]:
-    """Unknown fields and fields of the wrong JSON type (booleans are not integers)."""
-    errors = {}
-    for name, value in body.items():
-        expected = types.get(name)
-        if expected is None:
-            errors[name] = FieldError("unknown_field")
-        elif type(value) is not expected:
-            errors[name] = FieldError("wrong_type", expected=_TYPE_NAMES[expected])
-    return errors
+#: pydantic error types -> our field error codes (those not listed: see `_field_error`).
+_TYPES = {"string_type": "a string", "int_type": "an integer", "bool_type": "true or false",
+          "dict_type": "an object", "list_type": "an array"}
+
+
+def _field_error(error: dict, spec) -> FieldError:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return FieldError("unknown_field")
+    if kind == "missing":
+        return FieldError("required")
+    if kind in _TYPES or kind.endswith("_type"):
+        return FieldError("wrong_type", expected=_TYPES.get(kind, "another JSON type"))
+    if kind == "string_too_long":
+        return FieldError("too_long", max=ctx["max_length"])
+    if kind in ("string_too_short", "string_pattern_mismatch"):
+        return FieldError("mobile_format" if spec and spec.kind == "mobile" else "required")
+    if kind == "literal_error":
+        return FieldError("one_of", choices=", ".join(spec.choices)) if spec else FieldError(
+            "unknown_field")
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return FieldError("whole_number", min=spec.minimum, max=spec.maximum)
+    return FieldError("wrong_type", expected="a valid value")
+
+
+def _validate(model, specs, body: dict) -> dict[str, FieldError]:
+    """Every field of `body` that `model` refuses, as our field errors."""
+    by_name = {f.name: f for f in specs}
+    try:
+        model.model_validate(body)
+    except PydanticError as exc:
+        errors = {}
+        for error in exc.errors(include_url=False, include_input=False):
+            name = str(error["loc"][0]) if error["loc"] else "body"
+            errors.setdefault(name, _field_error(error, by_name.get(name)))
+        return errors
+    return {}
 
 
 def intake_values() -> dict:
     """The intake body, or a ValidationError listing every bad field (types and values)."""
-    from workflow.domain.intake import validate
     body = json_object()
-    errors = type_errors(body, INTAKE_TYPES)
-    errors.update({name: FieldError("required") for name in INTAKE_REQUIRED if name not in body})
+    errors = _validate(models.ComplaintCreate, INTAKE_SPEC, body)
     try:
         validate({k: v for k, v in body.items() if k not in errors})
     except ValidationError as exc:
-        errors = {**exc.errors, **errors}
+        errors = {**{k: v for k, v in exc.errors.items() if k in body}, **errors}
     if errors:
         raise ValidationError(errors)
     return body
 
 
 def action_fields(action: str) -> dict:
-    """The action's fields (ACTION_FIELDS plus comment) as keyword arguments for the service."""
+    """The action's fields (`states.fields.ACTION_SPECS`) as keyword arguments for the
+    service, checked against the action's request model."""
     body = json_object()
-    allowed = ("comment", *ACTION_FIELDS.get(action, ()))
-    errors = type_errors(body, {name: str for name in allowed})
-    for name in ("comment", "reason"):
-        if isinstance(body.get(name), str) and len(body[name]) > MAX_TEXT:
-            errors.setdefault(name, FieldError("too_long", max=MAX_TEXT))
-    if action in NEEDS_COMMENT and not str(body.get("comment") or "").strip():
-        errors.setdefault("comment", FieldError("required"))
-    if action in NEEDS_REASON and not str(body.get("reason") or "").strip():
-        errors.setdefault("reason", FieldError("required"))
-    for name, table in (("department", DEPARTMENTS), ("satisfaction", SATISFACTION)):
-        value = body.get(name)
-        if name in allowed and not (isinstance(value, str) and value in table):
-            errors.setdefault(name, FieldError("one_of", choices=", ".join(table)))
+    errors = _validate(models.ACTION_MODELS[action], action_fields_of(action), body)
     if errors:
         raise ValidationError(errors)
     return body
