@@ -5,7 +5,8 @@ its fields are right, and what it changes. Pure Python on `states/`: no database
 unknown action or a complaint the actor may not see → `NotFound` (404); a stale version
 → `Conflict` (someone acted first: reload); a role that may never fire the action, or an
 actor whose department may not act on this complaint → `Forbidden` (403); an action the
-current state (for this role) does not allow → `ActionNotAllowed` (409); bad fields or a policy limit →
+current state does not allow → `ActionNotAllowed` (409); allowed in this state but not
+for this role → `Forbidden`; bad fields or a policy limit →
 `ValidationError` (422). Otherwise it fires the action on the shared machine and
 returns the `Change` that the store writes.
 """
@@ -120,9 +121,11 @@ def decide(process: Process, policy, complaint: Complaint, action: str, actor: A
     if actor.role not in process.roles_for(action) or not access.may_act(actor, complaint):
         raise Forbidden(actor.username, actor.role.value, action, complaint.number)
     step = process.step_for(complaint, action)
-    if step is None or actor.role not in step.roles:
+    if step is None:
         raise ActionNotAllowed(action, complaint.state.value,
                                allowed_actions(process, policy, complaint, actor))
+    if actor.role not in step.roles:     # e.g. only the front line replies at once
+        raise Forbidden(actor.username, actor.role.value, action, complaint.number)
     check_fields(policy, complaint, action, values, department_active)
 
     from_state, version = complaint.state, complaint.version
