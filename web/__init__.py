@@ -11,8 +11,8 @@ import secrets
 from flask import Flask
 
 from web.jsonio import OrjsonProvider
-from workflow.store.runtime import Runtime
 from workflow.settings import Settings
+from workflow.store.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.web.conftest import actor, file, page, sign_in
 import web.pages.queue
+from tests.web.conftest import actor, file, page, sign_in
 from workflow import services
 from workflow.store.schema import utcnow
 
@@ -30,7 +30,8 @@ def test_the_queue_shows_the_nearest_deadline_in_red_when_overdue_and_amber_when
     assert 'class="row-overdue"' in rows[late]
     assert 'class="row-warned"' in rows[warned]
     assert 'class="row-ok"' in rows[fresh]
-    assert body.index(f'data-id="{late}"') < body.index(f'data-id="{warned}"') < body.index(f'data-id="{fresh}"')
+    positions = [body.index(f'data-id="{cid}"') for cid in (late, warned, fresh)]
+    assert positions == sorted(positions)
     assert "超时" in body and "剩余" in body
 
 

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, create_model
 from pydantic.json_schema import models_json_schema
 
-from states.catalogue import DEPARTMENTS
 from states.fields import ACTION_SPECS, INTAKE_SPEC, MOBILE_PATTERN, action_fields
 from states.fields import Field as Spec
 from states.process import ACTIONS, State

@@ -12,7 +12,6 @@ from states.process import ACTIONS, State
 from web.api.models import body_required, component_schemas
 from web.api.problems import MEDIA_TYPE, PROBLEMS
 
-
 MAX_ID = 2**63 - 1
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from workflow.domain import errors as domain
+
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 

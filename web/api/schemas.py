@@ -11,7 +11,6 @@ import re
 from datetime import datetime, timezone
 
 from flask import request
-
 from pydantic import ValidationError as PydanticError
 
 from states.catalogue import DEPARTMENTS
@@ -174,7 +173,7 @@ def list_filters(allowed: set[str]) -> tuple[dict, int, int, dict]:
     if "updated_since" in args:
         try:
             filters["updated_since"] = parse_time(args["updated_since"])
-        except ValueError as exc:
+        except ValueError:
             errors["updated_since"] = FieldError("date_time")
     after_id, per_page = 0, 50
     if "cursor" in args:

@@ -13,13 +13,12 @@ from web.api import schemas
 from web.api.blueprint import api
 from web.api.problems import ApiError
 from web.api.represent import detail, event, summary
-from workflow.domain import access
-from workflow.store import queries
 from workflow import services
-from workflow.services.actions import allowed_actions
-from workflow.store import deadlines
-from workflow.store.complaints import load
+from workflow.domain import access
 from workflow.domain.errors import IdempotencyMismatch, NotFound
+from workflow.services.actions import allowed_actions
+from workflow.store import deadlines, queries
+from workflow.store.complaints import load
 from workflow.store.schema import utcnow
 
 log = logging.getLogger(__name__)

@@ -6,12 +6,11 @@ import logging
 from flask import flash, redirect, render_template, request, url_for
 
 from states.process import Role
-from workflow.admin import health, liaisons
-from workflow.admin.directory import (create_user, list_departments, list_users, save_department,
-                                update_user)
-from workflow.domain.errors import ValidationError
 from web.pages.common import actor, now, page_blueprint, roles_required, runtime
 from web.pages.i18n import _
+from workflow.admin import health, liaisons
+from workflow.admin.directory import create_user, list_departments, list_users, save_department, update_user
+from workflow.domain.errors import ValidationError
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("admin", __name__, url_prefix="/admin")

@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, login_required, login_user, logout_user
 
+from web.pages.common import page_blueprint, runtime
+from web.pages.i18n import LANGUAGES, _
 from workflow.admin.directory import actor_for, check_password
 from workflow.domain.errors import NotFound
 from workflow.domain.model import Actor
-from web.pages.common import page_blueprint, runtime
-from web.pages.i18n import LANGUAGES, _
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("auth", __name__)

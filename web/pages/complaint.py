@@ -11,14 +11,14 @@ from states import diagram
 from states.catalogue import ACTION_NAMES
 from states.fields import ACTION_FIELDS
 from states.process import ACTIONS
-from workflow.domain import access
-from workflow.store import queries
-from workflow import services
-from workflow.store.complaints import load
-from workflow.admin.directory import active_departments, display_names
-from workflow.domain.errors import ActionNotAllowed, Conflict, ValidationError
 from web.pages.common import actor, now, page_blueprint, runtime
 from web.pages.i18n import _, name
+from workflow import services
+from workflow.admin.directory import active_departments, display_names
+from workflow.domain import access
+from workflow.domain.errors import ActionNotAllowed, Conflict, ValidationError
+from workflow.store import queries
+from workflow.store.complaints import load
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("complaint", __name__)

@@ -133,7 +133,8 @@ EN: dict[str, str] = {
     "保存": "Save",
     "已创建用户 %(user)s": "User %(user)s created",
     "已保存用户 %(user)s": "User %(user)s saved",
-    "不能取消自己的管理员角色或停用自己": "You cannot remove your own administrator role or deactivate yourself",
+    "不能取消自己的管理员角色或停用自己":
+        "You cannot remove your own administrator role or deactivate yourself",
     "停用的部门不再出现在派单和转派的部门选择中。投诉原因到部门的对应关系在处理规范文件中设置。":
         "Inactive departments are no longer offered for assign and transfer. Which cause goes "
         "to which department is set in the policy file.",

@@ -8,10 +8,10 @@ from flask import flash, redirect, render_template, request, url_for
 
 from states.catalogue import CAUSES, DEPARTMENTS
 from states.process import INTAKE_ROLES
-from workflow import services
-from workflow.domain.errors import IdempotencyMismatch, ValidationError
 from web.pages.common import actor, now, page_blueprint, roles_required, runtime
 from web.pages.i18n import _
+from workflow import services
+from workflow.domain.errors import IdempotencyMismatch, ValidationError
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("intake", __name__)

@@ -6,8 +6,8 @@ from flask_login import login_required
 
 from states.catalogue import DEPARTMENTS, STATE_NAMES
 from states.process import Role
-from workflow.store import queries
 from web.pages.common import actor, now, page_blueprint, runtime
+from workflow.store import queries
 
 bp = page_blueprint("queue", __name__)
 READ_ONLY = (Role.auditor, Role.admin)

@@ -11,6 +11,7 @@ from states.calendar import SHANGHAI
 from web import messages
 from web.pages.i18n import _, is_english, name
 
+
 def error_text(error) -> str:
     """A field error (`workflow.domain.errors.FieldError`) in the user's language."""
     return messages.field_text(error, "en" if is_english() else "zh")
