@@ -233,7 +233,7 @@ def serve(host: str, port: int, with_worker: bool) -> None:
     """Serve the web application with the development server (threaded); no migration."""
     from werkzeug.serving import run_simple
 
-    from workflow.store.lease import WorkerRefused
+    from workflow.store.locks import WorkerRefused
     from timers.service import start_background
     from web import create_app
     rt = _runtime()
@@ -277,7 +277,7 @@ def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
     """Run the timer worker: fire due deadlines and send notifications (COMPLAINTS_SMTP_URL)."""
 
     from timers import notify, service
-    from workflow.store.lease import WorkerRefused
+    from workflow.store.locks import WorkerRefused
     from timers.worker import Worker
     from workflow.admin import health
     rt = _runtime()

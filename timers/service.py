@@ -4,7 +4,7 @@
 SQLite default: a background scheduler in the web process, stopped with `.stop()`.
 `run_forever(runtime)` runs the same until SIGTERM / Ctrl-C (`complaints worker`).
 Both refuse to start on a SQLite database that already has a worker
-(`workflow.store.lease.WorkerRefused`).
+(`workflow.store.locks.WorkerRefused`).
 """
 from __future__ import annotations
 

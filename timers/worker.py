@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.services.deadline_due import fire
-from workflow.store.lease import lease_for
+from workflow.store.locks import lease_for
 from workflow.store import outbox
 from workflow.domain.errors import Conflict
 from workflow.store.runtime import Runtime
