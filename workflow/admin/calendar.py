@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select
 
 from states.calendar import SHANGHAI, BusinessCalendar
 from states.durations import parse_duration
 from workflow.admin.health import unconfirmed_clocks
 from workflow.store.calendar import calendar_from
-from workflow.store.deadlines import LIVE, refresh_next_due
+from workflow.store import deadlines
 from workflow.store.schema import calendar_days, calendar_years, deadlines as t
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ def load_year(uow, days: dict[date, bool], *, loaded_by: str, now: datetime) -> 
 
 def recompute_unconfirmed(uow, calendar: BusinessCalendar, year: int) -> int:
     """Recompute live deadlines computed on fallback data whose span touches `year`."""
-    rows = uow.conn.execute(select(t).where(t.c.confirmed.is_(False), t.c.status.in_(LIVE))).all()
+    rows = uow.conn.execute(select(t).where(t.c.confirmed.is_(False),
+                                            t.c.status.in_(deadlines.LIVE))).all()
     fraction, count = uow.policy.warning_fraction, 0
     for row in rows:
         start_year = row.started_at.astimezone(SHANGHAI).year
@@ -115,9 +116,8 @@ def recompute_unconfirmed(uow, calendar: BusinessCalendar, year: int) -> int:
             row.started_at + (due - row.started_at) * fraction + paused)
         due += paused
         next_at = None if row.status != "active" else (due if row.warned_at else warn)
-        uow.conn.execute(update(t).where(t.c.id == row.id).values(
-            due_at=due, warn_at=warn, next_at=next_at, confirmed=confirmed))
-        refresh_next_due(uow.conn, row.complaint_id)
+        deadlines.move_due(uow.conn, row, warn_at=warn, due_at=due, next_at=next_at,
+                           confirmed=confirmed)
         count += 1
     return count
 
