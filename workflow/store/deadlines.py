@@ -65,7 +65,7 @@ def _statements(kinds: tuple[str, ...]):
         pause=Prepared(update(t).where(mine, t.c.status == "active")
                        .values(status="paused", paused_at=bindparam("now"), next_at=None)),
         paused=select(t).where(mine, t.c.status == "paused"),
-        live=select(t.c.kind).where(mine, _one_of(t.c.status, LIVE)),
+        live=Prepared(select(t.c.kind).where(mine, _one_of(t.c.status, LIVE))),
     )
 
 
@@ -134,8 +134,8 @@ def resume(uow, complaint_id: int, kinds, now: datetime) -> int:
 
 def retrack(uow, complaint: Complaint, now: datetime) -> None:
     """Restart every running clock of the cycle on the complaint's (new) track."""
-    live = uow.conn.execute(_statements(CYCLE).live, {"cid": complaint.id}).scalars().all()
-    start(uow, complaint, live, now)
+    live = _statements(CYCLE).live.all(uow.conn, {"cid": complaint.id})
+    start(uow, complaint, [row["kind"] for row in live], now)
     if complaint.paused_at is not None:  # still waiting on the customer: the new clock waits too
         pause(uow, complaint.id, RULES["pause"].pause, now)
 
@@ -176,10 +176,16 @@ def refresh_next_due(conn, complaint_id: int) -> None:
     _REFRESH.execute(conn, {"cid": complaint_id})
 
 
+#: What a claimed row carries: which clock is due (`due_now` reads it as it stands).
+CLAIMED = (t.c.id, t.c.complaint_id, t.c.kind, t.c.due_at, t.c.next_at)
+#: What `due_now` reads of the clock: what firing it looks at.
+_FIRING = ("id", "complaint_id", "kind", "duration", "status", "started_at", "due_at", "next_at")
+
+
 @functools.lru_cache(maxsize=None)
 def claim_query(dialect: str, batch: int):
     """The sweep's claim: live rows due by `:now`, oldest first (uses ix_deadlines_next_at)."""
-    query = (select(t).where(t.c.next_at.is_not(None), t.c.next_at <= bindparam("now"))
+    query = (select(*CLAIMED).where(t.c.next_at.is_not(None), t.c.next_at <= bindparam("now"))
              .order_by(t.c.next_at).limit(batch))
     if dialect == "postgresql":
         # Lock the complaint too, before any write: an action locks the complaint first
@@ -191,8 +197,8 @@ def claim_query(dialect: str, batch: int):
 
 
 def claim(conn, now: datetime, batch: int) -> list:
-    """Up to `batch` live rows due by `now`, oldest first; on PostgreSQL locked with their
-    complaints (`FOR UPDATE SKIP LOCKED`), so concurrent workers never share a row."""
+    """Up to `batch` live rows due by `now`, oldest first (`CLAIMED` columns); on PostgreSQL
+    locked with their complaints (`FOR UPDATE SKIP LOCKED`): workers never share a row."""
     return conn.execute(claim_query(conn.dialect.name, batch), {"now": now}).all()
 
 
@@ -204,19 +210,19 @@ def peek(conn) -> datetime | None:
     return conn.execute(_PEEK).scalar()
 
 
-_CLOCK = "clock_"
-_DUE_NOW = Prepared(select(complaints, *(c.label(_CLOCK + c.name) for c in t.columns))
+_DUE_NOW = Prepared(select(complaints, *(t.c[c].label("clock_" + c) for c in _FIRING))
                     .join_from(t, complaints, complaints.c.id == t.c.complaint_id)
                     .where(t.c.id == bindparam("id")))
 
 
 def due_now(conn, deadline_id: int) -> tuple[SimpleNamespace, Complaint] | None:
-    """One clock and its complaint as they are now, read in one statement (None if gone)."""
+    """One clock (what firing it looks at) and its complaint as they are now, read in one
+    statement; None if the clock is gone."""
     row = _DUE_NOW.first(conn, {"id": deadline_id})
     if row is None:
         return None
-    clock = {k.removeprefix(_CLOCK): v for k, v in row.items() if k.startswith(_CLOCK)}
-    return SimpleNamespace(**clock), Complaint.from_row(row)
+    clock = SimpleNamespace(**{c: row["clock_" + c] for c in _FIRING})
+    return clock, Complaint.from_row(row)
 
 
 _WARNED = Prepared(update(t).where(t.c.id == bindparam("_id"), t.c.status == "active")
