@@ -17,9 +17,9 @@ from datetime import datetime
 from timers import notify
 from timers.scheduler import build_scheduler
 from timers.worker import Worker
+from workflow.settings import Settings
 from workflow.store.runtime import Runtime
 from workflow.store.schema import utcnow
-from workflow.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -101,7 +101,7 @@ class Worker:
     def _batch(self, now: datetime) -> tuple[int, int]:
         try:
             return self._fire_batch(now, careful=False)
-        except Exception as exc:  # noqa: BLE001 - any failure: redo the batch carefully
+        except Exception as exc:  # any failure: redo the batch carefully
             # Rare (someone changed a complaint meanwhile): redo the batch with a
             # savepoint per row, so only the rows that fail wait for a later pass.
             log.info("batch rolled back (%s); firing row by row", exc)
@@ -124,7 +124,7 @@ class Worker:
                 except Conflict as exc:
                     log.info("deadline %s of complaint %s retried on the next pass: %s",
                              row.id, row.complaint_id, exc)
-                except Exception:  # noqa: BLE001 - one bad row must not block the rest
+                except Exception:  # one bad row must not block the rest
                     log.exception("deadline %s of complaint %s failed; retried in %s",
                                   row.id, row.complaint_id, RETRY_AFTER)
                     deadlines.retry_at(uow.conn, row.id, now + RETRY_AFTER)

@@ -23,9 +23,10 @@ from sqlalchemy import delete, select
 from states.calendar import SHANGHAI, BusinessCalendar
 from states.durations import parse_duration
 from workflow.admin.health import unconfirmed_clocks
-from workflow.store.calendar import calendar_from
 from workflow.store import deadlines
-from workflow.store.schema import calendar_days, calendar_years, deadlines as t
+from workflow.store.calendar import calendar_from
+from workflow.store.schema import calendar_days, calendar_years
+from workflow.store.schema import deadlines as t
 
 log = logging.getLogger(__name__)
 _WORK_WORDS = {"1", "true", "yes", "work", "workday", "班", "上班"}
@@ -64,8 +65,8 @@ def read_calendar_file(path: str | Path) -> dict[date, bool]:
     if suffix in (".toml", ".json"):
         text = path.read_text("utf-8")
         data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
-        days = {d: False for d in _days(data.get("holidays", []), "holidays")}
-        days.update({d: True for d in _days(data.get("workdays", []), "workdays")})
+        days = dict.fromkeys(_days(data.get("holidays", []), "holidays"), False)
+        days.update(dict.fromkeys(_days(data.get("workdays", []), "workdays"), True))
         return days
     if suffix == ".csv":
         days = {}

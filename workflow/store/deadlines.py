@@ -18,7 +18,8 @@ from sqlalchemy import and_, bindparam, func, literal_column, select, text, upda
 from states.clocks import CYCLE, RULES
 from workflow.domain.model import Complaint
 from workflow.store.fastsql import Prepared
-from workflow.store.schema import complaints, deadlines as t
+from workflow.store.schema import complaints
+from workflow.store.schema import deadlines as t
 
 LIVE = ("active", "paused")
 #: A fired clock whose step was never done stays open (overdue) until its step stops it.
@@ -55,7 +56,7 @@ def _one_of(column, values):
     return column.in_([literal_column(f"'{v}'") for v in values])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _statements(kinds: tuple[str, ...]):
     """The stop / pause / resume statements for one set of clock kinds, built once."""
     mine = and_(t.c.complaint_id == bindparam("cid"), _one_of(t.c.kind, kinds))
@@ -182,7 +183,7 @@ CLAIMED = (t.c.id, t.c.complaint_id, t.c.kind, t.c.due_at, t.c.next_at)
 _FIRING = ("id", "complaint_id", "kind", "duration", "status", "started_at", "due_at", "next_at")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def claim_query(dialect: str, batch: int):
     """The sweep's claim: live rows due by `:now`, oldest first (uses ix_deadlines_next_at)."""
     query = (select(*CLAIMED).where(t.c.next_at.is_not(None), t.c.next_at <= bindparam("now"))
