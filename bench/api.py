@@ -14,7 +14,7 @@ Usage: .venv/bin/python bench/api.py [--seconds 10] [--clients 32] [--only sqlit
          [--sqlite-server 2x1] [--pg-server 2x1]
 Both databases run gunicorn with 2 workers × 1 thread by default (one worker per core of
 the 2-core machine, the best of the shapes measured; SQLite writers of all processes
-queue on workflow.store.writelock).
+queue on workflow.store.locks).
 Targets (issue 5): action throughput ≥ 40 % of the trivial endpoint's, action p99 < 100 ms.
 """
 from __future__ import annotations

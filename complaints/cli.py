@@ -235,7 +235,7 @@ def serve(host: str, port: int, with_worker: bool) -> None:
 
     from timers.service import start_background
     from web import create_app
-    from workflow.store.lease import WorkerRefused
+    from workflow.store.locks import WorkerRefused
     rt = _runtime()
     try:
         app = create_app(runtime=rt)
@@ -279,7 +279,7 @@ def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
     from timers import notify, service
     from timers.worker import Worker
     from workflow.admin import health
-    from workflow.store.lease import WorkerRefused
+    from workflow.store.locks import WorkerRefused
     rt = _runtime()
     if show_status:
         click.echo(health.render(rt, now=utcnow()))

@@ -18,7 +18,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import bindparam, select, update
 
-from workflow.store.schema import outbox as t, utcnow
+from workflow.store.schema import outbox as t
+from workflow.store.schema import utcnow
 
 log = logging.getLogger(__name__)
 

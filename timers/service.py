@@ -4,7 +4,7 @@
 SQLite default: a background scheduler in the web process, stopped with `.stop()`.
 `run_forever(runtime)` runs the same until SIGTERM / Ctrl-C (`complaints worker`).
 Both refuse to start on a SQLite database that already has a worker
-(`workflow.store.lease.WorkerRefused`).
+(`workflow.store.locks.WorkerRefused`).
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from datetime import datetime
 from timers import notify
 from timers.scheduler import build_scheduler
 from timers.worker import Worker
+from workflow.settings import Settings
 from workflow.store.runtime import Runtime
 from workflow.store.schema import utcnow
-from workflow.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,12 +1,14 @@
 """The claim-and-fire loop: due deadline rows, oldest first, each fired exactly once.
 
 A pass peeks at the oldest live `next_at` (one index probe, no write lock); when
-something is due it claims a batch in due order — on PostgreSQL with `FOR UPDATE SKIP
-LOCKED`, so several workers share the work and never take the same row — and fires
-each row in a savepoint of the batch's transaction (see `workflow.services.deadline_due`). The firing and
-the marking of the rows commit together: a worker killed mid-batch loses nothing and
-its rows fire once on the next pass. Passes keep claiming while batches come back
-full, so a backlog drains at full speed. The clock is the injected `now` callable.
+something is due it claims a batch in due order from the deadline store — on
+PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several workers share the work and never
+take the same row (`workflow.store.deadlines.claim`) — and hands each row to the
+"deadline due" service (`workflow.services.deadline_due`), in careful mode in a
+savepoint per row. The firing and the marking of the rows commit together: a worker
+killed mid-batch loses nothing and its rows fire once on the next pass. Passes keep
+claiming while batches come back full, so a backlog drains at full speed. The clock is
+the injected `now` callable.
 """
 from __future__ import annotations
 
@@ -19,36 +21,19 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workflow.services.deadline_due import fire
-from workflow.store.lease import lease_for
-from workflow.store import outbox
 from workflow.domain.errors import Conflict
+from workflow.services.deadline_due import fire
+from workflow.store import deadlines, outbox
+from workflow.store.locks import lease_for
 from workflow.store.runtime import Runtime
-from workflow.store.schema import calendar_years, complaints, deadlines as t, utcnow, workers
+from workflow.store.schema import calendar_years, utcnow, workers
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = timedelta(seconds=5)
-_RETRY = update(t).where(t.c.id == bindparam("_id")).values(next_at=bindparam("next_at"))
-PEEK = (select(t.c.next_at).where(t.c.next_at.is_not(None))
-        .order_by(t.c.next_at).limit(1))
-
-
-def claim_query(dialect: str, batch: int):
-    """The sweep's claim: live rows due by `:now`, oldest first (uses ix_deadlines_next_at)."""
-    query = (select(t, complaints.c.escalation_level.label("complaint_level"))
-             .join(complaints, complaints.c.id == t.c.complaint_id)
-             .where(t.c.next_at.is_not(None), t.c.next_at <= bindparam("now"))
-             .order_by(t.c.next_at).limit(batch))
-    if dialect == "postgresql":
-        # Lock the complaint too, before any write: an action locks the complaint first
-        # and its clocks after, so taking both here in that order cannot deadlock with
-        # it, and a complaint being acted on right now is simply skipped this pass.
-        query = query.with_for_update(of=(t, complaints), skip_locked=True)
-    return query
 
 
 def _heartbeat(dialect: str):
@@ -68,7 +53,6 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_every = heartbeat_every
         self.dialect = rt.engine.dialect.name
-        self._claim = claim_query(self.dialect, batch)
         self._heartbeat_stmt = _heartbeat(self.dialect)
         self._lease = lease_for(rt.engine)
         self._last_beat = float("-inf")
@@ -101,7 +85,7 @@ class Worker:
         while not self.stopping.is_set():
             now = self.now()
             with self.rt.engine.connect() as conn:
-                oldest = conn.execute(PEEK).scalar()
+                oldest = deadlines.peek(conn)
             if oldest is None or oldest > now:
                 break
             self._lag = max(self._lag, (now - oldest).total_seconds())
@@ -117,7 +101,7 @@ class Worker:
     def _batch(self, now: datetime) -> tuple[int, int]:
         try:
             return self._fire_batch(now, careful=False)
-        except Exception as exc:  # noqa: BLE001 - any failure: redo the batch carefully
+        except Exception as exc:  # any failure: redo the batch carefully
             # Rare (someone changed a complaint meanwhile): redo the batch with a
             # savepoint per row, so only the rows that fail wait for a later pass.
             log.info("batch rolled back (%s); firing row by row", exc)
@@ -126,27 +110,24 @@ class Worker:
     def _fire_batch(self, now: datetime, careful: bool) -> tuple[int, int]:
         outcomes: Counter = Counter()
         with self.rt.uow() as uow:
-            rows = uow.conn.execute(self._claim, {"now": now}).all()
-            touched: set[int] = set()
+            rows = deadlines.claim(uow.conn, now, self.batch)
             notes: list[dict] = []
             for row in rows:
-                reread = row.complaint_id in touched
-                touched.add(row.complaint_id)
                 if not careful:
-                    outcomes[fire(uow, row, now, notes, reread)] += 1
+                    outcomes[fire(uow, row, now, notes)] += 1
                     continue
                 mine: list[dict] = []
                 try:
                     with uow.conn.begin_nested():
-                        outcomes[fire(uow, row, now, mine, True)] += 1
+                        outcomes[fire(uow, row, now, mine)] += 1
                     notes += mine
                 except Conflict as exc:
                     log.info("deadline %s of complaint %s retried on the next pass: %s",
                              row.id, row.complaint_id, exc)
-                except Exception:  # noqa: BLE001 - one bad row must not block the rest
+                except Exception:  # one bad row must not block the rest
                     log.exception("deadline %s of complaint %s failed; retried in %s",
                                   row.id, row.complaint_id, RETRY_AFTER)
-                    uow.conn.execute(_RETRY, {"_id": row.id, "next_at": now + RETRY_AFTER})
+                    deadlines.retry_at(uow.conn, row.id, now + RETRY_AFTER)
             outbox.write(uow, notes)
             uow.commit()
         self.counts.update(outcomes)

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from tests.conftest import NETWORK, OPERATOR, complaint_values, make_runtime
 from workflow import services
 from workflow.domain.errors import NotFound
+from workflow.store.locks import WriterLock
 from workflow.store.schema import events, utcnow
-from workflow.store.writelock import WriterLock
 
 
 def held_elsewhere(path: str) -> bool:

@@ -11,8 +11,9 @@ from states.calendar import SHANGHAI
 from states.policy import load_policy, parse_policy
 from tests.conftest import OPERATOR, complaint_values, make_runtime
 from tests.timers.helpers import FakeClock, clock, history, sweep_at
-from workflow.admin.calendar import read_calendar_file
 from workflow import services
+from workflow.admin.calendar import read_calendar_file
+
 NOTICE_2027 = """# 国务院办公厅关于2027年部分节假日安排的通知(示例)
 holidays = ["2027-01-01", "2027-02-05..2027-02-11", "2027-10-01..2027-10-07"]
 workdays = ["2027-02-20", "2027-10-09"]

@@ -10,8 +10,8 @@ from tests.conftest import NETWORK, OPERATOR, _fresh_pg, complaint_values, make_
 from tests.timers.helpers import FakeClock, clock
 from timers import loadgen, service
 from timers.scheduler import build_scheduler
-from timers.worker import claim_query
 from workflow import services
+from workflow.store.deadlines import claim_query
 from workflow.store.schema import utcnow
 
 
@@ -81,10 +81,10 @@ def test_a_deadline_that_fails_to_fire_does_not_block_the_others_and_is_retried(
     broken = clock(rt, ids[0], "reply").id
     real_fire = worker_module.fire
 
-    def fire_failing_for_one_row(uow, row, when, notes, reread=False):
+    def fire_failing_for_one_row(uow, row, when, notes):
         if row.id == broken:
             raise RuntimeError("injected fault")
-        return real_fire(uow, row, when, notes, reread)
+        return real_fire(uow, row, when, notes)
 
     monkeypatch.setattr(worker_module, "fire", fire_failing_for_one_row)
     worker = worker_on(rt, FakeClock(now), batch=2)
@@ -117,3 +117,19 @@ def test_on_postgresql_a_complaint_being_acted_on_is_skipped_by_the_claim_not_wa
         assert clock(rt, busy.complaint.id, "assign").warned_at is not None
     finally:
         rt.engine.dispose()
+
+
+def test_a_clock_an_earlier_row_of_the_batch_restarted_is_acted_on_as_it_now_stands(
+        rt, now, worker_on):
+    from tests.timers.helpers import history, in_handling, notes, sweep_at
+    cid = in_handling(rt, now)
+    services.act(rt, cid, "contact", NETWORK, now=now + timedelta(hours=1), comment="已联系客户")
+    worker = worker_on(rt, FakeClock(now))
+    sweep_at(worker, now + timedelta(hours=37))       # both warned: reply due 48 h, progress 49 h
+    due = now + timedelta(hours=49)
+    sweep_at(worker, due)    # one batch: reply escalates, which restarts progress on the major track
+    assert len(history(rt, cid, "escalate")) == 1
+    progress = clock(rt, cid, "progress_contact")
+    assert (progress.track, progress.started_at, progress.status) == ("major", due, "active")
+    assert notes(rt, cid, "deadline_due") == []       # the stale claimed row did nothing
+    assert worker.counts["skipped"] == 1

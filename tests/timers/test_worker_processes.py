@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from states.policy import load_policy
 from tests.conftest import NETWORK, OPERATOR, complaint_values, make_runtime
 from timers import loadgen
-from workflow.store.lease import WorkerRefused
 from timers.worker import Worker
 from workflow import services
+from workflow.store.locks import WorkerRefused
 from workflow.store.schema import deadlines, events, utcnow, workers
 
 COMPLAINTS = str(Path(sys.executable).with_name("complaints"))

@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select
 
 from states.calendar import SHANGHAI, BusinessCalendar
 from states.durations import parse_duration
 from workflow.admin.health import unconfirmed_clocks
+from workflow.store import deadlines
 from workflow.store.calendar import calendar_from
-from workflow.store.deadlines import LIVE, refresh_next_due
-from workflow.store.schema import calendar_days, calendar_years, deadlines as t
+from workflow.store.schema import calendar_days, calendar_years
+from workflow.store.schema import deadlines as t
 
 log = logging.getLogger(__name__)
 _WORK_WORDS = {"1", "true", "yes", "work", "workday", "班", "上班"}
@@ -64,8 +65,8 @@ def read_calendar_file(path: str | Path) -> dict[date, bool]:
     if suffix in (".toml", ".json"):
         text = path.read_text("utf-8")
         data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
-        days = {d: False for d in _days(data.get("holidays", []), "holidays")}
-        days.update({d: True for d in _days(data.get("workdays", []), "workdays")})
+        days = dict.fromkeys(_days(data.get("holidays", []), "holidays"), False)
+        days.update(dict.fromkeys(_days(data.get("workdays", []), "workdays"), True))
         return days
     if suffix == ".csv":
         days = {}
@@ -103,7 +104,8 @@ def load_year(uow, days: dict[date, bool], *, loaded_by: str, now: datetime) -> 
 
 def recompute_unconfirmed(uow, calendar: BusinessCalendar, year: int) -> int:
     """Recompute live deadlines computed on fallback data whose span touches `year`."""
-    rows = uow.conn.execute(select(t).where(t.c.confirmed.is_(False), t.c.status.in_(LIVE))).all()
+    rows = uow.conn.execute(select(t).where(t.c.confirmed.is_(False),
+                                            t.c.status.in_(deadlines.LIVE))).all()
     fraction, count = uow.policy.warning_fraction, 0
     for row in rows:
         start_year = row.started_at.astimezone(SHANGHAI).year
@@ -115,9 +117,8 @@ def recompute_unconfirmed(uow, calendar: BusinessCalendar, year: int) -> int:
             row.started_at + (due - row.started_at) * fraction + paused)
         due += paused
         next_at = None if row.status != "active" else (due if row.warned_at else warn)
-        uow.conn.execute(update(t).where(t.c.id == row.id).values(
-            due_at=due, warn_at=warn, next_at=next_at, confirmed=confirmed))
-        refresh_next_due(uow.conn, row.complaint_id)
+        deadlines.move_due(uow.conn, row, warn_at=warn, due_at=due, next_at=next_at,
+                           confirmed=confirmed)
         count += 1
     return count
 

@@ -1,8 +1,11 @@
-"""Deadline rows: start, stop, pause, resume and retrack the clocks of one complaint.
+"""The deadline store: every write to `deadlines`, and the timer worker's claim.
 
-Called inside an action's unit of work, so the clocks change in the same transaction
-as the state and the history event. The timer worker only reads `next_at` to know
-when to look at a row again.
+An action's clock rule (start, stop, pause, resume, retrack; `apply`) runs inside the
+action's unit of work, so the clocks change in the same transaction as the state and
+the history event. The timer worker claims due rows here (`claim`, `peek`) and the
+"deadline due" service records what a row did (`warned`, `mark_fired`, `restart`,
+`clear`, `retry_at`); a calendar load moves due times (`move_due`). Only
+`workflow.store.pgwrite` also writes the table: an action's clocks as one statement.
 """
 from __future__ import annotations
 
@@ -13,9 +16,10 @@ from types import SimpleNamespace
 from sqlalchemy import and_, bindparam, func, literal_column, select, text, update
 
 from states.clocks import CYCLE, RULES
-from workflow.store.fastsql import Prepared
 from workflow.domain.model import Complaint
-from workflow.store.schema import complaints, deadlines as t
+from workflow.store.fastsql import Prepared
+from workflow.store.schema import complaints
+from workflow.store.schema import deadlines as t
 
 LIVE = ("active", "paused")
 #: A fired clock whose step was never done stays open (overdue) until its step stops it.
@@ -52,7 +56,7 @@ def _one_of(column, values):
     return column.in_([literal_column(f"'{v}'") for v in values])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _statements(kinds: tuple[str, ...]):
     """The stop / pause / resume statements for one set of clock kinds, built once."""
     mine = and_(t.c.complaint_id == bindparam("cid"), _one_of(t.c.kind, kinds))
@@ -62,7 +66,7 @@ def _statements(kinds: tuple[str, ...]):
         pause=Prepared(update(t).where(mine, t.c.status == "active")
                        .values(status="paused", paused_at=bindparam("now"), next_at=None)),
         paused=select(t).where(mine, t.c.status == "paused"),
-        live=select(t.c.kind).where(mine, _one_of(t.c.status, LIVE)),
+        live=Prepared(select(t.c.kind).where(mine, _one_of(t.c.status, LIVE))),
     )
 
 
@@ -131,8 +135,8 @@ def resume(uow, complaint_id: int, kinds, now: datetime) -> int:
 
 def retrack(uow, complaint: Complaint, now: datetime) -> None:
     """Restart every running clock of the cycle on the complaint's (new) track."""
-    live = uow.conn.execute(_statements(CYCLE).live, {"cid": complaint.id}).scalars().all()
-    start(uow, complaint, live, now)
+    live = _statements(CYCLE).live.all(uow.conn, {"cid": complaint.id})
+    start(uow, complaint, [row["kind"] for row in live], now)
     if complaint.paused_at is not None:  # still waiting on the customer: the new clock waits too
         pause(uow, complaint.id, RULES["pause"].pause, now)
 
@@ -168,7 +172,100 @@ def refresh_next_due(conn, complaint_id: int) -> None:
     Open means running, or fired (missed) and not yet stopped by the step it waits for,
     so a missed clock keeps the complaint overdue in the queue until the step is done.
 
-    Call it after changing a complaint's deadline rows outside `apply` (e.g. when the
-    timer worker marks a clock fired or moves due times after a calendar load).
+    Called after every change of a complaint's clocks in this module.
     """
     _REFRESH.execute(conn, {"cid": complaint_id})
+
+
+#: What a claimed row carries: which clock is due (`due_now` reads it as it stands).
+CLAIMED = (t.c.id, t.c.complaint_id, t.c.kind, t.c.due_at, t.c.next_at)
+#: What `due_now` reads of the clock: what firing it looks at.
+_FIRING = ("id", "complaint_id", "kind", "duration", "status", "started_at", "due_at", "next_at")
+
+
+@functools.cache
+def claim_query(dialect: str, batch: int):
+    """The sweep's claim: live rows due by `:now`, oldest first (uses ix_deadlines_next_at)."""
+    query = (select(*CLAIMED).where(t.c.next_at.is_not(None), t.c.next_at <= bindparam("now"))
+             .order_by(t.c.next_at).limit(batch))
+    if dialect == "postgresql":
+        # Lock the complaint too, before any write: an action locks the complaint first
+        # and its clocks after, so taking both here in that order cannot deadlock with
+        # it, and a complaint being acted on right now is simply skipped this pass.
+        query = (query.join(complaints, complaints.c.id == t.c.complaint_id)
+                 .with_for_update(of=(t, complaints), skip_locked=True))
+    return query
+
+
+def claim(conn, now: datetime, batch: int) -> list:
+    """Up to `batch` live rows due by `now`, oldest first (`CLAIMED` columns); on PostgreSQL
+    locked with their complaints (`FOR UPDATE SKIP LOCKED`): workers never share a row."""
+    return conn.execute(claim_query(conn.dialect.name, batch), {"now": now}).all()
+
+
+_PEEK = select(t.c.next_at).where(t.c.next_at.is_not(None)).order_by(t.c.next_at).limit(1)
+
+
+def peek(conn) -> datetime | None:
+    """The oldest live `next_at`, or None: one index probe, no lock."""
+    return conn.execute(_PEEK).scalar()
+
+
+_DUE_NOW = Prepared(select(complaints, *(t.c[c].label("clock_" + c) for c in _FIRING))
+                    .join_from(t, complaints, complaints.c.id == t.c.complaint_id)
+                    .where(t.c.id == bindparam("id")))
+
+
+def due_now(conn, deadline_id: int) -> tuple[SimpleNamespace, Complaint] | None:
+    """One clock (what firing it looks at) and its complaint as they are now, read in one
+    statement; None if the clock is gone."""
+    row = _DUE_NOW.first(conn, {"id": deadline_id})
+    if row is None:
+        return None
+    clock = SimpleNamespace(**{c: row["clock_" + c] for c in _FIRING})
+    return clock, Complaint.from_row(row)
+
+
+_WARNED = Prepared(update(t).where(t.c.id == bindparam("_id"), t.c.status == "active")
+                   .values(warned_at=bindparam("now"), next_at=t.c.due_at))
+# Only the clock as claimed: an escalation that restarted it on a new track leaves it live.
+_FIRED = Prepared(update(t).where(t.c.id == bindparam("_id"),
+                                  t.c.started_at == bindparam("_started"))
+                  .values(status="fired", next_at=None, breached_at=bindparam("now")))
+_NEXT_AT = Prepared(update(t).where(t.c.id == bindparam("_id")).values(next_at=bindparam("at")))
+_MOVE = Prepared(update(t).where(t.c.id == bindparam("_id")))
+
+
+def warned(conn, deadline_id: int, now: datetime) -> None:
+    """The clock warned at `now`; it is looked at again when due."""
+    _WARNED.execute(conn, {"_id": deadline_id, "now": now})
+
+
+def mark_fired(conn, clock, now: datetime) -> None:
+    """The clock (as read, `started_at` unchanged since) breached at `now` and is done."""
+    _FIRED.execute(conn, {"_id": clock.id, "_started": clock.started_at, "now": now})
+    refresh_next_due(conn, clock.complaint_id)
+
+
+def restart(uow, complaint: Complaint, kind: str, now: datetime) -> None:
+    """A repeating clock came due: start it again for another period from `now`."""
+    start(uow, complaint, [kind], now)
+    refresh_next_due(uow.conn, complaint.id)
+
+
+def clear(conn, deadline_id: int) -> None:
+    """A clock that is not running: the worker no longer looks at it."""
+    _NEXT_AT.execute(conn, {"_id": deadline_id, "at": None})
+
+
+def retry_at(conn, deadline_id: int, at: datetime) -> None:
+    """Look at the clock again at `at` (firing it failed)."""
+    _NEXT_AT.execute(conn, {"_id": deadline_id, "at": at})
+
+
+def move_due(conn, clock, *, warn_at: datetime, due_at: datetime, next_at: datetime | None,
+             confirmed: bool) -> None:
+    """Give a clock new warning and due times (recomputed on a newly loaded calendar)."""
+    _MOVE.execute(conn, dict(_id=clock.id, warn_at=warn_at, due_at=due_at, next_at=next_at,
+                             confirmed=confirmed))
+    refresh_next_due(conn, clock.complaint_id)

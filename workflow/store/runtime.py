@@ -17,7 +17,7 @@ from workflow.settings import Settings
 from workflow.store import db
 from workflow.store.calendar import calendar_from
 from workflow.store.db import make_engine
-from workflow.store.writelock import WriterLock
+from workflow.store.locks import WriterLock
 
 log = logging.getLogger(__name__)
 #: How often a long-running process re-reads administrator-loaded calendar days.
@@ -43,7 +43,7 @@ class UnitOfWork:
 
     def __enter__(self) -> "UnitOfWork":
         # SQLite has one writer: threads and processes queue for it on a lock that hands
-        # over at once (see workflow.store.writelock), not in SQLite's sleeping busy handler.
+        # over at once (see workflow.store.locks), not in SQLite's sleeping busy handler.
         # PostgreSQL needs none of this.
         self._lock = self.runtime.sqlite_writer if self.write else None
         if self._lock:
