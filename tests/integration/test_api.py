@@ -235,8 +235,10 @@ def test_action_fields_are_checked_and_every_bad_one_listed(client, tok, rt):
                                 {"department": "moon", "reason": "x", "comment": 5}),
                           422, "validation_error")
     assert set(body["errors"]) == {"department", "reason", "comment"}
-    assert_problem(_fire(client, tok["chenjg"], cid, "close", {"satisfaction": {}}), 422,
-                   "validation_error")
+    # Closing a complaint still in `received` is refused for its state first (as on the
+    # pages), whatever its fields.
+    assert_problem(_fire(client, tok["chenjg"], cid, "close", {"satisfaction": {}}), 409,
+                   "action_not_allowed")
     assert_problem(_fire(client, tok["wangli"], cid, "contact", {}), 422, "validation_error")
     assert_problem(_fire(client, tok["wangli"], cid, "fly", {}), 404, "not_found")
     assert_problem(_fire(client, tok["wangli"], cid, "contact", {"comment": "x"},

@@ -105,13 +105,10 @@ def check_fields(policy, complaint: Complaint, action: str, values: dict,
         raise ValidationError(errors)
 
 
-def decide(process: Process, policy, complaint: Complaint, action: str, actor: Actor, *,
-           now: datetime, values: dict, data: dict | None = None,
-           expected_version: int | None = None,
-           department_active: Callable[[str], bool] = lambda code: True) -> Change:
-    """Check `action` on the complaint and apply it to the object; return the Change.
-
-    `values` are the action's fields (comment, department, satisfaction, reason)."""
+def check_may(process: Process, policy, complaint: Complaint, action: str, actor: Actor,
+              expected_version: int | None = None) -> None:
+    """Everything `decide` checks before the fields: raise NotFound, Conflict, Forbidden
+    or ActionNotAllowed (in that order), or return when the action may go ahead."""
     if action not in ACTIONS:
         raise NotFound("action", action)
     if not access.may_see(actor, complaint):
@@ -126,6 +123,16 @@ def decide(process: Process, policy, complaint: Complaint, action: str, actor: A
                                allowed_actions(process, policy, complaint, actor))
     if actor.role not in step.roles:     # e.g. only the front line replies at once
         raise Forbidden(actor.username, actor.role.value, action, complaint.number)
+
+
+def decide(process: Process, policy, complaint: Complaint, action: str, actor: Actor, *,
+           now: datetime, values: dict, data: dict | None = None,
+           expected_version: int | None = None,
+           department_active: Callable[[str], bool] = lambda code: True) -> Change:
+    """Check `action` on the complaint and apply it to the object; return the Change.
+
+    `values` are the action's fields (comment, department, satisfaction, reason)."""
+    check_may(process, policy, complaint, action, actor, expected_version)
     check_fields(policy, complaint, action, values, department_active)
 
     from_state, version = complaint.state, complaint.version

@@ -5,8 +5,8 @@ any error the transaction rolls back and nothing is written.
 """
 from __future__ import annotations
 
-from workflow.services.actions import Acted, act, act_and_read, allowed_actions, apply_action
+from workflow.services.actions import Acted, act, act_and_read, allowed_actions, apply_action, check_may
 from workflow.services.filing import IntakeResult, file_complaint, intake
 
 __all__ = ["Acted", "IntakeResult", "act", "act_and_read", "allowed_actions", "apply_action",
-           "file_complaint", "intake"]
+           "check_may", "file_complaint", "intake"]

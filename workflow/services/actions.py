@@ -48,6 +48,18 @@ def apply_action(uow, complaint: int | Complaint, action: str, actor: Actor, *,
     return (complaint, clocks) if want_clocks else complaint
 
 
+def check_may(rt: Runtime, complaint_id: int, action: str, actor: Actor, *,
+              expected_version: int | None = None) -> None:
+    """Raise what `act` would answer before looking at the fields (404, stale version,
+    403, 409), reading only: so that an entry point that refuses malformed fields at its
+    boundary still gives those answers first, as the pages do."""
+    if action not in ACTIONS:
+        raise NotFound("action", action)
+    with rt.uow(write=False) as uow:
+        rules.check_may(uow.process, uow.policy, store.load(uow, complaint_id), action, actor,
+                        expected_version)
+
+
 def act(rt: Runtime, complaint_id: int, action: str, actor: Actor, *, now: datetime,
         **fields) -> Complaint:
     """Fire one action on one complaint, in a transaction of its own."""
