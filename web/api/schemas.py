@@ -74,11 +74,10 @@ def _field_error(error: dict, spec) -> FieldError:
 
 def _validate(model, specs, body: dict) -> dict[str, FieldError]:
     """Every field of `body` that `model` refuses, as our field errors."""
-    by_name = {f.name: f for f in specs}
     try:
         model.model_validate(body)
     except PydanticError as exc:
-        errors = {}
+        by_name, errors = {f.name: f for f in specs}, {}
         for error in exc.errors(include_url=False, include_input=False):
             name = str(error["loc"][0]) if error["loc"] else "body"
             errors.setdefault(name, _field_error(error, by_name.get(name)))

@@ -81,8 +81,7 @@ def check_fields(policy, complaint: Complaint, action: str, values: dict,
     their limits come from `states.fields.ACTION_SPECS`. Fields the action does not
     take are not checked here (the API refuses them at its boundary)."""
     errors: dict[str, FieldError] = {}
-    specs = {f.name: f for f in action_fields(action)}
-    for spec in specs.values():
+    for spec in action_fields(action):
         value = values.get(spec.name)
         if spec.kind == "text":
             if spec.required and not (value or "").strip():
