@@ -44,11 +44,6 @@ class Field:
     maximum: int | None = None
     default: object = None
 
-    @property
-    def json_type(self) -> type:
-        """The JSON type a body must carry for this field."""
-        return {"integer": int, "boolean": bool}.get(self.kind, str)
-
 
 def _comment(required: bool = False) -> Field:
     return Field("comment", "text", required=required, max_length=MAX_TEXT)
@@ -102,4 +97,3 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     action: tuple(f.name for f in specs if f.name != "comment")
     for action, specs in ACTION_SPECS.items()}
 INTAKE_FIELDS: tuple[str, ...] = tuple(f.name for f in INTAKE_SPEC)
-INTAKE_REQUIRED: tuple[str, ...] = tuple(f.name for f in INTAKE_SPEC if f.required)

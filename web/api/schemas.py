@@ -14,7 +14,7 @@ from flask import request
 from pydantic import ValidationError as PydanticError
 
 from states.catalogue import DEPARTMENTS
-from states.fields import INTAKE_SPEC, MAX_PER_PAGE
+from states.fields import INTAKE_SPEC, MAX_IDEMPOTENCY_KEY, MAX_PER_PAGE
 from states.fields import action_fields as action_fields_of
 from states.process import State
 from web.api import models
@@ -23,7 +23,7 @@ from workflow.domain.errors import FieldError, ValidationError
 from workflow.domain.intake import validate
 
 ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$|^(\d{1,9})$')     # "3", W/"3", or a bare 3
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+IDEMPOTENCY_KEY = re.compile(rf"^[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY}}}$")
 
 
 def _reject_constant(name):
@@ -120,12 +120,13 @@ def expected_version() -> int | None:
 
 
 def idempotency_key() -> str | None:
-    """The Idempotency-Key header: 1-200 visible ASCII characters, or None."""
+    """The Idempotency-Key header: 1 to MAX_IDEMPOTENCY_KEY visible ASCII characters, or None."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
     if not IDEMPOTENCY_KEY.match(key):
-        raise ApiError("bad_request", "Idempotency-Key must be 1-200 visible ASCII characters")
+        raise ApiError("bad_request", f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} "
+                       "visible ASCII characters")
     return key
 
 

@@ -8,7 +8,6 @@ from flask import Response, current_app, g, jsonify, url_for
 
 from states import diagram
 from states.fields import ACTION_FIELDS
-from states.process import INTAKE_ROLES
 from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import api
@@ -16,7 +15,8 @@ from web.api.problems import ApiError
 from web.api.represent import detail, event, summary
 from workflow import services
 from workflow.domain import access
-from workflow.domain.errors import IdempotencyMismatch, IntakeForbidden, NotFound, ValidationError
+from workflow.domain.errors import IdempotencyMismatch, NotFound, ValidationError
+from workflow.domain.intake import check_may_file
 from workflow.services.actions import allowed_actions
 from workflow.store import deadlines, queries
 from workflow.store.complaints import load
@@ -62,8 +62,7 @@ def create_complaint():
     schemas.query(set())
     key = schemas.idempotency_key()
     rt, actor = runtime_of(current_app), g.api_actor
-    if actor.role not in INTAKE_ROLES:       # the role answers before the fields do
-        raise IntakeForbidden(actor.username, actor.role.value)
+    check_may_file(actor)                  # the role answers before the fields do
     values = schemas.intake_values()
     result = services.intake(rt, actor, values, now=utcnow(), idempotency_key=key)
     with rt.uow(write=False) as uow:

@@ -45,7 +45,3 @@ def may_act(actor: Actor, complaint: Complaint) -> bool:
     """Whether the actor's department lets them act on it (the role table decides what)."""
     return _holds(ACTS[actor.role], actor, complaint)
 
-
-def sees_all(actor: Actor) -> bool:
-    """Whether the actor sees every complaint."""
-    return SEES[actor.role] is ALL

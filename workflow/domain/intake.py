@@ -13,10 +13,18 @@ from dataclasses import dataclass
 
 from states.catalogue import CUSTOMER_SERVICE
 from states.fields import INTAKE_SPEC, MOBILE_PATTERN
-from workflow.domain.errors import FieldError, ValidationError
+from states.process import INTAKE_ROLES
+from workflow.domain.errors import FieldError, IntakeForbidden, ValidationError
+from workflow.domain.model import Actor
 
 MOBILE = re.compile(MOBILE_PATTERN)
 _SPECS = {f.name: f for f in INTAKE_SPEC}
+
+
+def check_may_file(actor: Actor) -> None:
+    """Raise IntakeForbidden unless the actor's role may file complaints."""
+    if actor.role not in INTAKE_ROLES:
+        raise IntakeForbidden(actor.username, actor.role.value)
 
 
 def validate(values: dict) -> dict:
@@ -39,9 +47,8 @@ def validate(values: dict) -> dict:
             if value is None and not spec.required:
                 value = spec.default
             if not isinstance(value, str):
-                errors[spec.name] = FieldError("required" if spec.required else "wrong_type",
-                                               **({} if spec.required else
-                                                  {"expected": "a string"}))
+                errors[spec.name] = (FieldError("required") if spec.required else
+                                     FieldError("wrong_type", expected="a string"))
                 value = spec.default
             elif spec.required and not value.strip():
                 errors[spec.name] = FieldError("required")

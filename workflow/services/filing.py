@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from states.fields import MAX_IDEMPOTENCY_KEY
-from states.process import INTAKE_ROLES, State
+from states.process import State
 from workflow.domain import intake as rules
-from workflow.domain.errors import FieldError, IdempotencyMismatch, IntakeForbidden, ValidationError
+from workflow.domain.errors import FieldError, IdempotencyMismatch, ValidationError
 from workflow.domain.model import Actor, Complaint
 from workflow.store import complaints as store
 from workflow.store import deadlines
@@ -34,8 +34,7 @@ class IntakeResult:
 def file_complaint(uow, actor: Actor, values: dict, *, now: datetime,
                    idempotency_key: str | None = None) -> IntakeResult:
     """File a complaint in the unit of work's transaction."""
-    if actor.role not in INTAKE_ROLES:
-        raise IntakeForbidden(actor.username, actor.role.value)
+    rules.check_may_file(actor)
     clean = rules.validate(values)
     digest = rules.request_hash(clean)
     if idempotency_key:
