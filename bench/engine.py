@@ -38,7 +38,7 @@ from states.process import PROCESS, TRANSITIONS, Role, State
 from workflow import services
 from workflow.admin.directory import ensure_departments
 from workflow.domain.model import Actor
-from workflow.store import migrate
+from workflow.store import migrate, policies
 from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
 
@@ -50,6 +50,7 @@ def seed(path: Path, rows: int) -> None:
     """Migrate and fill the file with `rows` complaints in handling, each with live clocks."""
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
+    policies.ensure_first(engine, load_policy(), by="bench", now=datetime.now(timezone.utc))
     with engine.begin() as conn:
         ensure_departments(conn)
     engine.dispose()
@@ -66,7 +67,7 @@ def seed(path: Path, rows: int) -> None:
         "policy_version, created_by, created_at, updated_at) VALUES "
         "(?, 'handling', 1, ?, '黄先生', 'hotline', 'direct', 'coverage', "
         "'小区地下车库没有信号,打不了电话。', 1, 0, 0, 0, 'network', 'network', "
-        "'customer_service', 0, '[]', 0, 0, 1, 0, 0, 'bench', 'wangli', ?, ?)",
+        "'customer_service', 0, '[]', 0, 0, 1, 0, 0, 1, 'wangli', ?, ?)",
         ((i, f"138{i:08d}", at, at) for i in range(1, rows + 1)))
     # A case in handling after its first contact: that clock stopped, the others live.
     clocks = (("first_contact", "24h", "stopped", "2026-11-29 19:00:00", "2026-11-30 01:00:00"),

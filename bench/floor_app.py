@@ -10,16 +10,19 @@ endpoint. Variants:
   PostgreSQL's for `resume` and `escalate`), with the same SQL text (taken from the
   service's own compiled `workflow.store.fastsql.Prepared` statements), run on the bare DB-API
   cursor of a pooled connection: token read, BEGIN, complaint read, versioned update,
-  history insert, clock stop, clock upsert, next-due update, clocks read, COMMIT. Values
+  history insert, clock stop (returning the stopped run), clock upsert, one insert of the
+  two clock-history entries (first contact met, progress started), next-due update,
+  clocks read, COMMIT. Values
   are bound through the column types as the service binds them; rows are fetched but
   not converted.
 - `fewest`: the same writes in the fewest statements. On PostgreSQL three, each standing
   alone in autocommit (no BEGIN or COMMIT round trips): the token read, one read of the
   complaint with its clocks, and one data-modifying WITH for all the writes (versioned
-  update with the next due time, history insert, clock stop, clock upsert). The service
+  update with the next due time, history insert, clock stop, clock upsert, the clock
+  history entries). The service
   (`workflow.store.pgwrite`) sends five: BEGIN, token, complaint, one WITH that also answers
   the clocks, COMMIT. SQLite has no data-modifying WITH: token read, BEGIN IMMEDIATE, one
-  joined read, the four writes, COMMIT (no next-due refresh, no read back), a design the
+  joined read, the five writes, COMMIT (no next-due refresh, no read back), a design the
   service does not have (it would have to plan the clocks in memory from that read).
 """
 from __future__ import annotations
@@ -37,10 +40,12 @@ from workflow.store.schema import utcnow
 
 floor = Blueprint("bench_floor", __name__)
 
-_FEWEST_READ = """SELECT c.version, c.state, (SELECT json_agg(d ORDER BY d.due_at)
+_FEWEST_READ = """SELECT c.version, c.state, c.policy_version, (SELECT json_agg(d ORDER BY d.due_at)
   FROM deadlines d WHERE d.complaint_id = c.id) FROM complaints c WHERE c.id = %(id)s"""
 _COLUMNS = ("complaint_id, kind, track, cycle, duration, status, started_at, warn_at, due_at, "
             "next_at, warned_at, breached_at, stopped_at, paused_at, paused_seconds, confirmed")
+_LOG_COLUMNS = ("complaint_id, kind, run, at, event, policy_version, track, duration, warn_at, "
+                "due_at, confirmed, seconds, reason, actor, data")
 _FEWEST_WRITE = f"""WITH u AS (UPDATE complaints SET state = %(state)s, version = version + 1,
     updated_at = %(now)s, next_due_at = %(due)s WHERE id = %(id)s AND version = %(version)s
     RETURNING id),
@@ -50,7 +55,12 @@ _FEWEST_WRITE = f"""WITH u AS (UPDATE complaints SET state = %(state)s, version 
           '{{}}'::json FROM u),
  s AS (UPDATE deadlines SET status = 'stopped', next_at = NULL, stopped_at = %(now)s
    WHERE complaint_id IN (SELECT id FROM u) AND kind IN ('first_contact')
-     AND status IN ('active', 'paused', 'fired')),
+     AND status IN ('active', 'paused', 'fired') RETURNING complaint_id, run, warn_at, due_at),
+ h AS (INSERT INTO clock_events ({_LOG_COLUMNS})
+   SELECT complaint_id, 'first_contact', run, %(now)s, 'met', %(policy)s, 'normal', '24h',
+          warn_at, due_at, true, 0, 'contact', %(actor)s, '{{}}'::json FROM s
+   UNION ALL SELECT id, 'progress_contact', 1, %(now)s, 'started', %(policy)s, 'normal', '48h',
+          %(warn)s, %(due)s, true, NULL, 'contact', %(actor)s, '{{}}'::json FROM u),
  i AS (INSERT INTO deadlines ({_COLUMNS})
    SELECT id, 'progress_contact', 'normal', 1, '48h', 'active', %(now)s, %(warn)s, %(due)s,
           %(warn)s, NULL, NULL, NULL, NULL, 0, true FROM u
@@ -71,6 +81,12 @@ def _run(cursor, dialect, prepared, params: dict, fetch: str | None = None):
     if fetch == "all":
         return cursor.fetchall()
     return cursor.rowcount
+
+
+def _many(cursor, dialect, prepared, rows: list[dict]) -> None:
+    """Execute one of the service's statements for several rows at once."""
+    entry = prepared._entry(dialect, tuple(rows[0]))
+    cursor.executemany(entry.sql, [prepared._args(entry, row) for row in rows])
 
 
 def _token_hash() -> str:
@@ -102,20 +118,29 @@ def statements(cid: int):
                 abort(404)
             version = row[[d[0] for d in cursor.description].index("version")]
             now = utcnow()
+            policy = row[[d[0] for d in cursor.description].index("policy_version")]
             if _run(cursor, dialect, actions._UPDATE, {"state": "received", "updated_at": now,
-                                                       "_id": cid, "_version": version}) != 1:
+                                                       "_id": cid, "_version": version,
+                                                       "_policy": policy}) != 1:
                 abort(409)
             _run(cursor, dialect, actions._INSERT_EVENT, dict(
                 complaint_id=cid, at=now, actor="bench", actor_role="operator",
                 action="contact", from_state="received", to_state="received",
                 comment=request.get_data(as_text=True), data={}))
-            _run(cursor, dialect, stop, {"cid": cid, "now": now})
+            stopped = _run(cursor, dialect, stop, {"cid": cid, "now": now}, "all")
             due = now + timedelta(hours=48)
-            _run(cursor, dialect, deadlines._UPSERT, dict(
+            started = dict(
                 complaint_id=cid, kind="progress_contact", track="normal", cycle=1,
                 duration="48h", status="active", started_at=now, warn_at=due, due_at=due,
                 next_at=due, warned_at=None, breached_at=None, stopped_at=None,
-                paused_at=None, paused_seconds=0, confirmed=True))
+                paused_at=None, paused_seconds=0, confirmed=True, run=1)
+            _run(cursor, dialect, deadlines._UPSERT, started)
+            entries = [deadlines.entry(dict(started, kind="first_contact", duration="24h"),
+                                       "met", now, policy, seconds=0, reason="contact",
+                                       actor="bench") for _ in stopped]
+            entries.append(deadlines.entry(started, "started", now, policy, reason="contact",
+                                           actor="bench"))
+            _many(cursor, dialect, deadlines._LOG, entries)
             _run(cursor, dialect, deadlines._REFRESH, {"cid": cid})
             _run(cursor, dialect, deadlines._ROWS, {"cid": cid}, "all")
             dbapi.commit()
@@ -128,7 +153,7 @@ def statements(cid: int):
     return {"ok": True}
 
 
-_SQLITE_READ = """SELECT c.version, c.state, d.id, d.kind, d.status, d.due_at
+_SQLITE_READ = """SELECT c.version, c.state, c.policy_version, d.id, d.kind, d.status, d.due_at
   FROM complaints c LEFT JOIN deadlines d ON d.complaint_id = c.id WHERE c.id = ?"""
 _SQLITE_WRITES = (
     "UPDATE complaints SET state = ?, version = version + 1, updated_at = ?, next_due_at = ? "
@@ -144,6 +169,8 @@ _SQLITE_WRITES = (
     "status = excluded.status, started_at = excluded.started_at, warn_at = excluded.warn_at, "
     "due_at = excluded.due_at, next_at = excluded.next_at, warned_at = NULL, breached_at = NULL, "
     "stopped_at = NULL, paused_at = NULL, paused_seconds = 0, confirmed = 1",
+    f"INSERT INTO clock_events ({_LOG_COLUMNS}) VALUES (?, ?, 1, ?, ?, ?, 'normal', ?, ?, ?, 1, "
+    "?, 'contact', 'bench', '{}')",
 )
 
 
@@ -160,16 +187,19 @@ def _fewest_sqlite(rt, cid: int) -> None:
             rows = cursor.execute(_SQLITE_READ, (cid,)).fetchall()
             if not rows:
                 abort(404)
-            version, state = rows[0][:2]
+            version, state, policy = rows[0][:3]
             now = utcnow().replace(tzinfo=None)
             stamp = now.isoformat(" ", "microseconds")
             due = (now + timedelta(hours=48)).isoformat(" ", "microseconds")
-            update, event, stop, upsert = _SQLITE_WRITES
+            update, event, stop, upsert, history = _SQLITE_WRITES
             if cursor.execute(update, (state, stamp, due, cid, version)).rowcount != 1:
                 abort(409)
             cursor.execute(event, (cid, stamp, state, state, request.get_data(as_text=True)))
             cursor.execute(stop, (stamp, cid))
             cursor.execute(upsert, (cid, stamp, due, due, due))
+            cursor.executemany(history, [
+                (cid, "first_contact", stamp, "met", policy, "24h", due, due, 0),
+                (cid, "progress_contact", stamp, "started", policy, "48h", due, due, None)])
             dbapi.commit()
         cursor.close()
     finally:
@@ -201,7 +231,8 @@ def fewest(cid: int):
             due = now + timedelta(hours=48)
             cursor.execute(_FEWEST_WRITE, dict(
                 state=row[1], now=now, due=due, warn=due, id=cid, version=row[0],
-                actor="bench", role="operator", comment=request.get_data(as_text=True)))
+                actor="bench", role="operator", comment=request.get_data(as_text=True),
+                policy=row[2]))
             if cursor.fetchone()[0] != 1:
                 abort(409)
             cursor.close()

@@ -34,7 +34,7 @@ from timers.worker import Worker
 from workflow import services
 from workflow.admin.directory import ensure_departments
 from workflow.domain.model import SYSTEM
-from workflow.store import migrate
+from workflow.store import migrate, policies
 from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
 from workflow.store.schema import events, utcnow
@@ -183,7 +183,7 @@ INSERT INTO complaints (id, state, version, mobile, customer_name, channel, sour
   pause_count, paused_seconds, policy_version, created_by, created_at, updated_at)
 SELECT :first + i, 'handling', 3, printf('139%08d', i), '测试客户', 'hotline', 'direct',
   'coverage', '地下车库没有信号(压测数据)', 1, 0, 0, 0, 'network', 'network',
-  'customer_service', 0, '[]', 0, 0, 1, 0, 0, 'bench', 'bench', :made, :made FROM n
+  'customer_service', 0, '[]', 0, 0, 1, 0, 0, :version, 'bench', :made, :made FROM n
 """
 SEED_DEADLINES = """
 INSERT INTO deadlines (complaint_id, kind, track, cycle, duration, status, started_at, warn_at,
@@ -204,9 +204,11 @@ def seed_pending(path: str, pending: int) -> None:
     engine = make_engine(f"sqlite:///{path}")
     fmt = "%Y-%m-%d %H:%M:%S.%f"
     now = utcnow().replace(tzinfo=None)
+    version = policies.ensure_first(engine, load_policy(), by="bench", now=utcnow())
     with engine.begin() as conn:
         first = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM complaints").scalar()
         params = {"count": pending // 4, "first": first, "made": now.strftime(fmt),
+                  "version": version,
                   "far": (now + timedelta(days=10)).strftime(fmt)}
         conn.execute(text(SEED_COMPLAINTS), params)
         conn.execute(text(SEED_DEADLINES), params)

@@ -41,7 +41,7 @@ from states.catalogue import CAUSES, CHANNELS
 from states.policy import load_policy
 from web import create_app
 from workflow.admin.directory import create_user, ensure_departments
-from workflow.store import migrate
+from workflow.store import migrate, policies
 from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
 from workflow.store.schema import users
@@ -87,6 +87,7 @@ def seed(path: Path, rows: int, seed_value: int = 2004) -> None:
     """Migrate, add departments and users, and bulk-insert `rows` complaints."""
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
+    policies.ensure_first(engine, load_policy(), by="bench", now=datetime.now(timezone.utc))
     with engine.begin() as conn:
         ensure_departments(conn)
         for name, role, dept in (("desk", "major_desk", "customer_service"),
@@ -128,7 +129,7 @@ def seed(path: Path, rows: int, seed_value: int = 2004) -> None:
         " department, originating_department, escalation_level, major_reasons, repeat_count,"
         " reopen_count, cycle, pause_count, paused_seconds, policy_version, created_by,"
         " created_at, updated_at, next_due_at) VALUES (?, ?, ?, ?, ?, ?, 'direct', ?, ?, 1, 0, 0, 0,"
-        " ?, ?, 'customer_service', ?, ?, 0, 0, 1, 0, 0, 'bench', 'desk', ?, ?, ?)", complaints)
+        " ?, ?, 'customer_service', ?, ?, 0, 0, 1, 0, 0, 1, 'desk', ?, ?, ?)", complaints)
     db.executemany(
         "INSERT INTO deadlines (complaint_id, kind, track, cycle, duration, status, started_at,"
         " warn_at, due_at, next_at, paused_seconds, confirmed) VALUES"

@@ -51,11 +51,13 @@ def db() -> None:
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest revision and add missing departments."""
     rt = _runtime()
-    migrate.upgrade(rt.engine)
+    migrate.upgrade(rt.engine, policy=rt.bootstrap_policy)
+    number = rt.refresh_policy().number     # the first policy version, if there is none
     with rt.uow() as uow:      # queues with other writers (SQLite: BEGIN IMMEDIATE)
         added = ensure_departments(uow.conn)
         uow.commit()
-    click.echo(f"database at revision {migrate.current(rt.engine)}; {added} departments added")
+    click.echo(f"database at revision {migrate.current(rt.engine)}; {added} departments added; "
+               f"policy version {number} active")
 
 
 @main.command()
@@ -256,6 +258,160 @@ def serve(host: str, port: int, with_worker: bool) -> None:
             background.stop()
 
 
+@main.group()
+def policy() -> None:
+    """Policy versions: load, compare, preview, activate, migrate (规范版本)."""
+
+
+def _policy_file(path: str):
+    from pathlib import Path
+    try:
+        return Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path}: cannot read the file: {exc}") from exc
+
+
+def _ids(text: str | None):
+    if not text or text == "all":
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise click.BadParameter("complaint ids separated by commas, or all") from exc
+
+
+def _print_plan(plan) -> None:
+    for m in plan.moves:
+        sign = "+" if m.seconds >= 0 else "-"
+        flags = (" 立即超时 overdue at once" if m.overdue_at_once else "") + (
+            " 立即升级 escalates at once" if m.escalates_at_once else "")
+        click.echo(f"{m.number} {m.department} {m.kind}: {_local(m.old_due)} -> "
+                   f"{_local(m.new_due)} ({sign}{abs(m.seconds) // 60} min){flags}")
+    click.echo(f"{len(plan.moves)} clocks of {len(plan.complaints)} complaints would move "
+               f"(of {plan.clocks_looked_at} running); overdue at once: "
+               f"{len(plan.overdue_at_once())}, escalate at once: {len(plan.escalates_at_once())}")
+    for kind, count in sorted(plan.by_clock().items()):
+        click.echo(f"  clock {kind}: {count}")
+    for dept, count in sorted(plan.by_department().items()):
+        click.echo(f"  department {dept}: {count}")
+
+
+@policy.command("load")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--note", default="", help="Why this version (kept with it).")
+@click.option("--by", default="admin", show_default=True, help="Who loads it.")
+@click.option("--activate", "then_activate", is_flag=True,
+              help="Also make it the version for new complaints.")
+def policy_load(path: str, note: str, by: str, then_activate: bool) -> None:
+    """Check a policy file and store it as a new version (not active unless --activate)."""
+    from workflow.admin import policy as admin
+    rt = _runtime()
+    try:
+        stored = admin.store(rt, _policy_file(path), source=path, by=by, now=utcnow(), note=note)
+        if then_activate:
+            admin.activate(rt, stored.number, by=by, now=utcnow())
+    except PolicyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        rt.engine.dispose()
+    what = "stored as" if stored.created else "is the same as stored"
+    click.echo(f"{path} {what} policy version {stored.number}"
+               + ("; active for new complaints" if then_activate else ""))
+
+
+@policy.command("list")
+def policy_list() -> None:
+    """Every stored version, newest first; * marks the active one."""
+    from workflow.store import policies
+    rt = _runtime()
+    with rt.engine.connect() as conn:
+        for row in policies.listing(conn):
+            mark = "*" if row.active else " "
+            click.echo(f"{mark} {row.id:3d}  {_local(row.loaded_at)}  {row.loaded_by:12s} "
+                       f"{row.digest[:12]}  {row.source}  {row.note}")
+    rt.engine.dispose()
+
+
+@policy.command("show")
+@click.argument("number", type=int)
+def policy_show(number: int) -> None:
+    """Print a stored version as it was loaded."""
+    rt = _runtime()
+    try:
+        click.echo(rt.policy_version(number).text)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        rt.engine.dispose()
+
+
+@policy.command("diff")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+def policy_diff(old: int, new: int) -> None:
+    """What changed from version OLD to version NEW."""
+    from workflow.admin import policy as admin
+    rt = _runtime()
+    try:
+        keys, lines = admin.diff(rt, old, new)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        rt.engine.dispose()
+    for key, a, b in keys:
+        click.echo(f"{key}: {a!r} -> {b!r}")
+    if not keys:
+        click.echo("the two versions set the same values")
+    click.echo("\n".join(lines))
+
+
+@policy.command("preview")
+@click.argument("candidate")
+@click.option("--complaints", "ids", help="Only these complaint ids (comma-separated).")
+@click.option("--department", help="Only complaints held by this department.")
+def policy_preview(candidate: str, ids: str | None, department: str | None) -> None:
+    """What migrating open complaints to CANDIDATE (a file, or a stored version number)
+    would move; changes nothing."""
+    from states.policy import parse_policy_text
+    from workflow.admin import policy as admin
+    rt = _runtime()
+    try:
+        if candidate.isdigit():
+            chosen = rt.policy_version(int(candidate))
+        else:
+            chosen = parse_policy_text(_policy_file(candidate), candidate)
+        _print_plan(admin.preview(rt, chosen, now=utcnow(), complaint_ids=_ids(ids),
+                                  department=department))
+    except (PolicyError, LookupError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        rt.engine.dispose()
+
+
+@policy.command("activate")
+@click.argument("number", type=int)
+@click.option("--migrate", "which", help="Also move open complaints onto it: all, or ids.")
+@click.option("--department", help="With --migrate: only complaints held by this department.")
+@click.option("--by", default="admin", show_default=True)
+def policy_activate(number: int, which: str | None, department: str | None, by: str) -> None:
+    """Make version NUMBER the one new complaints get; with --migrate also move open
+    complaints onto it (one transaction each; safe to interrupt and run again)."""
+    from workflow.admin import policy as admin
+    rt = _runtime()
+    try:
+        admin.activate(rt, number, by=by, now=utcnow())
+        click.echo(f"policy version {number} is active for new complaints")
+        if which:
+            done = admin.migrate(rt, number, by=by, now=utcnow(), complaint_ids=_ids(which),
+                                 department=department)
+            click.echo(f"{done.complaints} complaints migrated, {done.clocks} clocks moved, "
+                       f"{done.skipped} skipped")
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        rt.engine.dispose()
+
+
 @main.command("check-policy")
 @click.argument("path", required=False)
 def check_policy(path) -> None:
@@ -310,12 +466,17 @@ def calendar() -> None:
 @calendar.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--by", "loaded_by", default="admin", show_default=True, help="Who loads it.")
-def calendar_load(path: str, loaded_by: str) -> None:
+@click.option("--preview", is_flag=True, help="Only list the clocks the new days would move.")
+def calendar_load(path: str, loaded_by: str, preview: bool) -> None:
     """Load one year's holidays and 调休 working days (TOML, JSON or CSV)."""
     from workflow.admin import calendar as calendar_admin
     rt = _runtime()
     try:
         days = calendar_admin.read_calendar_file(path)
+        if preview:
+            with rt.uow(write=False) as uow:
+                _print_plan(calendar_admin.preview_year(uow, days, now=utcnow()))
+            return
         with rt.uow() as uow:
             result = calendar_admin.load_year(uow, days, loaded_by=loaded_by, now=utcnow())
             uow.commit()

@@ -1,12 +1,15 @@
 """Loading and validating the policy file (TOML).
 
 A policy is loaded whole or not at all: every problem is collected and reported with
-the key it concerns, and `PolicyError` is raised before anything starts. Each loaded
-policy has a `version` (a hash of its normalised content) that is recorded on the
-complaints it governs.
+the key it concerns, and `PolicyError` is raised before anything starts. Each policy
+has a `digest` (a SHA-256 of its normalised content, so a file that differs only in
+comments is the same policy). The database keeps every policy ever activated as a
+numbered, immutable version (`workflow.store.policies`); `number` is that version, and
+each complaint is pinned to the version it was filed under.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import tomllib
@@ -39,7 +42,7 @@ class PolicyError(ValueError):
 class Policy:
     """A validated policy: deadlines per track, routing, major thresholds, limits."""
 
-    version: str
+    digest: str
     source: str
     warning_fraction: float
     repeat_window: Duration
@@ -53,6 +56,15 @@ class Policy:
     deadlines: dict[str, dict[str, Duration]]
     routing: dict[str, str]
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    #: The version number in the database (0: not stored, e.g. a candidate being previewed).
+    number: int = 0
+    #: The file's text as loaded (comments included), kept with the stored version.
+    text: str = field(repr=False, compare=False, default="")
+
+    @property
+    def version(self) -> str:
+        """A short form of the digest, for logs."""
+        return self.digest[:12]
 
     def deadline(self, track: str, clock: str) -> Duration | None:
         """The duration of `clock` on `track`, or None when that track has no such clock."""
@@ -161,7 +173,7 @@ def parse_policy(data: dict, source: str = "<policy>") -> Policy:
         raise PolicyError(source, problems)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return Policy(
-        version=hashlib.sha256(canonical.encode()).hexdigest()[:12], source=source,
+        digest=hashlib.sha256(canonical.encode()).hexdigest(), source=source,
         warning_fraction=fraction, repeat_window=window, max_pauses=max_pauses,
         max_pause_total=pause_total, joint_complainants=joint, repeat_count=repeats,
         major_flags=frozenset(flags), escalate_on_breach=frozenset(on_breach),
@@ -180,8 +192,27 @@ def load_policy(path: str | Path | None = None) -> Policy:
         except OSError as exc:
             raise PolicyError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
         source = str(path)
+    return parse_policy_text(text, source)
+
+
+def parse_policy_text(text: str, source: str = "<policy>", number: int = 0) -> Policy:
+    """Parse and validate a policy file's text (TOML), or raise PolicyError."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(source, [f"not valid TOML: {exc}"]) from exc
-    return parse_policy(data, source)
+    return dataclasses.replace(parse_policy(data, source), number=number, text=text)
+
+
+def changes(old: Policy, new: Policy) -> list[tuple[str, object, object]]:
+    """What differs between two policies, key by key: (dotted key, old value, new value)."""
+    def flat(data, prefix=""):
+        out = {}
+        for key, value in data.items():
+            if isinstance(value, dict):
+                out.update(flat(value, f"{prefix}{key}."))
+            else:
+                out[f"{prefix}{key}"] = value
+        return out
+    a, b = flat(old.raw), flat(new.raw)
+    return [(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]

@@ -11,19 +11,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 
-from workflow.store.schema import complaints, deadlines
+from states.policy import load_policy
+from workflow.store import policies
+from workflow.store.schema import complaints, deadlines, utcnow
 
 DURATION = timedelta(hours=48)
 
 
-def _complaint(cid: int, now: datetime) -> dict:
+def _complaint(cid: int, now: datetime, version: int) -> dict:
     return dict(id=cid, state="handling", version=3, mobile=f"139{cid % 100000000:08d}",
                 customer_name="测试客户", channel="hotline", source="direct", cause="coverage",
                 text="地下车库没有信号(压测数据)", complainant_count=1, media=False,
                 leadership=False, serious_deficiency=False, routed_department="network",
                 department="network", originating_department="customer_service",
                 escalation_level=0, major_reasons=[], repeat_count=0, reopen_count=0, cycle=1,
-                pause_count=0, paused_seconds=0, policy_version="loadgen",
+                pause_count=0, paused_seconds=0, policy_version=version,
                 created_by="loadgen", created_at=now, updated_at=now)
 
 
@@ -33,7 +35,7 @@ def _deadline(cid: int, kind: str, due: datetime, warned: bool) -> dict:
     return dict(complaint_id=cid, kind=kind, track="normal", cycle=1, duration="48h",
                 status="active", started_at=started, warn_at=warn, due_at=due,
                 next_at=due if warned else warn, warned_at=warn if warned else None,
-                paused_seconds=0, confirmed=True)
+                paused_seconds=0, confirmed=True, run=1)
 
 
 def seed(engine, count: int, due: Callable[[int], datetime] | datetime, *,
@@ -41,6 +43,7 @@ def seed(engine, count: int, due: Callable[[int], datetime] | datetime, *,
     """Insert `count` complaints in handling, each with live `kinds` clocks due at `due(i)`
     (already warned unless `warned=False`); return their ids."""
     due_of = due if callable(due) else (lambda _i: due)
+    version = policies.ensure_first(engine, load_policy(), by="loadgen", now=utcnow())
     with engine.begin() as conn:
         first = (conn.execute(select(func.max(complaints.c.id))).scalar() or 0) + 1
     ids = range(first, first + count)
@@ -48,7 +51,7 @@ def seed(engine, count: int, due: Callable[[int], datetime] | datetime, *,
         part = ids[offset:offset + chunk]
         with engine.begin() as conn:
             made = due_of(part[0] - first) - DURATION
-            conn.execute(complaints.insert(), [_complaint(cid, made) for cid in part])
+            conn.execute(complaints.insert(), [_complaint(cid, made, version) for cid in part])
             conn.execute(deadlines.insert(), [_deadline(cid, kind, due_of(cid - first), warned)
                                               for cid in part for kind in kinds])
     if engine.dialect.name == "postgresql":

@@ -23,7 +23,7 @@ def _seed(rt, now) -> None:
         rows.append(dict(state="handling", version=1, mobile="13812345678", channel="hotline",
                          source="direct", cause="coverage", text="小区信号差",
                          routed_department=routed, department=current,
-                         originating_department=origin, policy_version="test",
+                         originating_department=origin, policy_version=rt.policy.number,
                          created_by="operator", created_at=now, updated_at=now,
                          major_reasons=[]))
     with rt.uow() as uow:

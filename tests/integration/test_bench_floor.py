@@ -8,6 +8,7 @@ rows the service reads and acts on afterwards.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from bench.floor_app import make_app
 from tests.apisupport import bearer, make_users_and_tokens
@@ -16,7 +17,7 @@ from tests.conftest import complaint_values
 from workflow import services
 from workflow.admin.directory import actor_for
 from workflow.store import queries
-from workflow.store.schema import utcnow
+from workflow.store.schema import clock_events, utcnow
 
 
 @pytest.fixture
@@ -33,6 +34,9 @@ def _state(rt, cid):
         complaint = queries.load(uow, cid)
         clocks = {row.kind: (row.status, row.started_at) for row in queries.deadlines_of(uow, cid)}
         history = [row.action for row in queries.history_of(uow, cid)]
+        history += [f"{row.event} {row.kind}" for row in uow.conn.execute(
+            select(clock_events).where(clock_events.c.complaint_id == cid)
+            .order_by(clock_events.c.id))]
     return complaint.version, clocks, history
 
 
@@ -47,7 +51,11 @@ def test_a_floor_writes_what_a_contact_writes(rt, setup, variant):
 
     after_version, after_clocks, after_history = _state(rt, cid)
     assert after_version == version + 1
-    assert after_history == [*history, "contact"]
+    # One more action, and the two clock-history entries a contact writes.
+    actions = [h for h in history if " " not in h]
+    assert after_history[:len(actions) + 1] == [*actions, "contact"]
+    assert after_history[len(actions) + 1:] == [*history[len(actions):],
+                                                "met first_contact", "started progress_contact"]
     assert after_clocks["first_contact"][0] == "stopped"
     assert after_clocks["progress_contact"][0] == "active"
     assert after_clocks["progress_contact"][1] > clocks["progress_contact"][1]

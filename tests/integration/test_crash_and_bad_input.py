@@ -39,13 +39,13 @@ def test_a_crash_while_applying_the_clocks_leaves_state_version_history_and_cloc
         # One statement writes state, history and clocks (workflow.store.pgwrite): crash after it.
         write = pgwrite.write
 
-        def crash_after_writing(conn, params, event, rule, starts, when, **options):
-            assert write(conn, params, event, rule, starts, when, **options) is not None
+        def crash_after_writing(conn, params, event, rule, starts, when, *args, **options):
+            assert write(conn, params, event, rule, starts, when, *args, **options) is not None
             changed_in_memory.append((event["to_state"], params["_version"] + 1))
             raise RuntimeError("disk on fire")
         monkeypatch.setattr(pgwrite, "write", crash_after_writing)
     else:
-        def crash(uow, action, complaint, when):
+        def crash(uow, action, complaint, when, actor=""):
             changed_in_memory.append((complaint.state.value, complaint.version))
             raise RuntimeError("disk on fire")
         monkeypatch.setattr(deadlines, "apply", crash)

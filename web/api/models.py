@@ -157,7 +157,7 @@ class ComplaintDetail(_Heading):
     cycle: int
     satisfaction: str | None
     paused: bool
-    policy_version: str
+    policy_version: int
     created_by: str
     created_at: DateTime
     updated_at: DateTime

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from flask import request
 
 from states.catalogue import CLOCK_NAMES, DEPARTMENTS, STATE_NAMES, zh
+from web import clock_story
 from web.api.blueprint import PREFIX
 from workflow.domain.model import Complaint
 
@@ -92,3 +93,23 @@ def event(row) -> dict:
     return {"id": row.id, "at": iso(row.at), "actor": row.actor, "actor_role": row.actor_role,
             "action": row.action, "from_state": row.from_state, "to_state": row.to_state,
             "comment": row.comment, "data": row.data or {}}
+
+
+def clock_entry(e) -> dict:
+    """One entry of a clock's history (a `clock_events` row)."""
+    return {"id": e["id"], "at": iso(e["at"]), "event": e["event"],
+            "policy_version": e["policy_version"], "track": e["track"],
+            "duration": e["duration"], "warn_at": iso(e["warn_at"]), "due_at": iso(e["due_at"]),
+            "confirmed": bool(e["confirmed"]), "seconds": e["seconds"], "reason": e["reason"],
+            "actor": e["actor"], "data": e["data"] or {},
+            "text_zh": clock_story.line(e), "text_en": clock_story.line(e, english=True)}
+
+
+def clock_run(run, calendar) -> dict:
+    """One run of one clock: its heading, outcome and entries, in data and in words."""
+    return {"kind": run.kind, "label_zh": zh(CLOCK_NAMES, run.kind), "run": run.run,
+            "outcome": run.outcome, "heading_zh": run.heading(),
+            "heading_en": run.heading(english=True),
+            "calendar_zh": run.calendar_note(calendar),
+            "calendar_en": run.calendar_note(calendar, english=True),
+            "entries": [clock_entry(e) for e in run.entries]}

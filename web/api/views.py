@@ -12,7 +12,8 @@ from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import api
 from web.api.problems import ApiError
-from web.api.represent import detail, event, summary
+from web.api.represent import clock_run, detail, event, summary
+from web.clock_story import runs
 from workflow import services
 from workflow.domain import access
 from workflow.domain.errors import IdempotencyMismatch, NotFound, ValidationError
@@ -136,6 +137,19 @@ def history(complaint_id: int):
         _visible(uow, complaint_id, actor)
         items = [event(row) for row in queries.history_of(uow, complaint_id)]
     return {"complaint_id": complaint_id, "items": items}
+
+
+@api.get(f"/complaints/{ID}/clocks")
+def clocks(complaint_id: int):
+    """Each clock's life, run by run: started, paused and resumed, moved and why,
+    warned, met or missed (by how much) and what the miss did; in data and in words."""
+    schemas.query(set())
+    rt, actor = runtime_of(current_app), g.api_actor
+    with rt.uow(write=False) as uow:
+        _visible(uow, complaint_id, actor)
+        entries = queries.clock_history(uow, complaint_id)
+        calendar = uow.calendar
+    return {"complaint_id": complaint_id, "runs": [clock_run(r, calendar) for r in runs(entries)]}
 
 
 @api.get("/process")

@@ -3,19 +3,26 @@ from __future__ import annotations
 
 import logging
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
+from states.policy import PolicyError
 from states.process import Role
 from web.pages.common import actor, now, page_blueprint, roles_required, runtime
 from web.pages.i18n import _
 from workflow.admin import health, liaisons
+from workflow.admin import policy as policy_admin
 from workflow.admin.directory import create_user, list_departments, list_users, save_department, update_user
 from workflow.domain.errors import ValidationError
+from workflow.store import policies
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = (Role.admin,)
 LIAISON_KEEPERS = (Role.admin, Role.major_desk)   # the CSC keeps the liaison list current
+#: A policy file is a few kilobytes; more is not a policy file.
+MAX_POLICY_BYTES = 256 * 1024
+#: How many moved clocks a preview page lists (the totals count them all).
+PREVIEW_ROWS = 200
 
 
 def _users_page(errors=None, values=None, status=200, edit_errors=None):
@@ -132,8 +139,89 @@ def save_liaison(liaison_id: int | None = None):
 @bp.route("/policy")
 @roles_required(*ADMIN, Role.major_desk, Role.auditor)
 def policy():
-    """The loaded policy file, read-only: routing, deadlines, thresholds, version."""
-    return render_template("admin/policy.html", policy=runtime().policy)
+    """A policy version (the active one unless ?version=N): routing, deadlines,
+    thresholds; every stored version; for administrators, loading a new one."""
+    return _policy_page()
+
+
+def _policy_page(problems=None, typed=None, status=200):
+    rt = runtime()
+    active = rt.policy
+    chosen = request.args.get("version", "")
+    number = int(chosen) if chosen.isascii() and chosen.isdigit() else active.number
+    try:
+        shown = rt.policy_version(number)
+    except LookupError:
+        abort(404)
+    with rt.uow(write=False) as uow:
+        versions = policies.listing(uow.conn)
+    return render_template("admin/policy.html", policy=shown, active=active, versions=versions,
+                           problems=problems or [], typed=typed or {},
+                           may_load=actor().role is Role.admin), status
+
+
+@bp.route("/policy", methods=["POST"])
+@roles_required(*ADMIN)
+def load_policy_version():
+    """Check a policy file pasted or uploaded, and store it as a new (inactive) version."""
+    upload = request.files.get("file")
+    text = request.form.get("text", "")
+    source = "管理页面"
+    if upload and upload.filename:
+        raw = upload.read(MAX_POLICY_BYTES + 1)
+        if len(raw) > MAX_POLICY_BYTES:
+            return _policy_page([_("文件过大（上限 %(kb)s KB）", kb=MAX_POLICY_BYTES // 1024)],
+                                request.form, 422)
+        try:
+            text, source = raw.decode("utf-8"), upload.filename[:200]
+        except UnicodeDecodeError:
+            return _policy_page([_("文件须为 UTF-8 编码的 TOML")], request.form, 422)
+    note = request.form.get("note", "").strip()[:500]
+    try:
+        stored = policy_admin.store(runtime(), text, source=source, by=actor().username,
+                                    now=now(), note=note)
+    except PolicyError as exc:
+        return _policy_page(exc.problems, request.form, 422)
+    if stored.created:
+        flash(_("已保存为规范第 %(n)s 版（尚未启用）", n=stored.number), "success")
+    else:
+        flash(_("内容与第 %(n)s 版相同，未新建版本", n=stored.number), "success")
+    return redirect(url_for("admin.policy_preview", number=stored.number))
+
+
+@bp.route("/policy/<int:number>/preview")
+@roles_required(*ADMIN)
+def policy_preview(number: int):
+    """What activating version `number` and migrating open complaints to it would move."""
+    rt = runtime()
+    try:
+        candidate = rt.policy_version(number)
+    except LookupError:
+        abort(404)
+    plan = policy_admin.preview(rt, candidate, now=now())
+    keys, _lines = policy_admin.diff(rt, rt.policy.number, number)
+    return render_template("admin/policy_preview.html", candidate=candidate, active=rt.policy,
+                           plan=plan, keys=keys, shown=plan.moves[:PREVIEW_ROWS],
+                           limit=PREVIEW_ROWS)
+
+
+@bp.route("/policy/<int:number>/activate", methods=["POST"])
+@roles_required(*ADMIN)
+def policy_activate(number: int):
+    """Activate version `number` for new complaints, and migrate open ones if asked."""
+    rt, me = runtime(), actor()
+    try:
+        rt.policy_version(number)
+    except LookupError:
+        abort(404)
+    policy_admin.activate(rt, number, by=me.username, now=now())
+    if request.form.get("migrate") == "all":
+        done = policy_admin.migrate(rt, number, by=me.username, now=now())
+        flash(_("规范第 %(n)s 版已启用；%(c)s 件在办投诉已迁移，%(k)s 个时限已调整",
+                n=number, c=done.complaints, k=done.clocks), "success")
+    else:
+        flash(_("规范第 %(n)s 版已启用，仅适用于新受理的投诉", n=number), "success")
+    return redirect(url_for("admin.policy", version=number))
 
 
 @bp.route("/status")

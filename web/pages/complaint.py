@@ -11,6 +11,8 @@ from states import diagram
 from states.catalogue import ACTION_NAMES
 from states.fields import ACTION_FIELDS
 from states.process import ACTIONS
+from web import clock_story
+from web.clock_story import runs
 from web.pages.common import actor, now, page_blueprint, runtime
 from web.pages.i18n import _, name
 from workflow import services
@@ -21,6 +23,8 @@ from workflow.store import queries
 from workflow.store.complaints import load
 
 log = logging.getLogger(__name__)
+#: Clock history entries that also appear in the complaint's history.
+HISTORY_EVENTS = ("warned", "missed", "elapsed", "moved")
 bp = page_blueprint("complaint", __name__)
 
 
@@ -33,12 +37,20 @@ def _page(complaint_id: int, status: int = 200, typed: dict | None = None,
         names = display_names(uow.conn, {e.actor for e in view.history})
         departments = active_departments(uow.conn)
         repeat_of = load(uow, c.repeat_of_id) if c.repeat_of_id else None
+        clock_entries = queries.clock_history(uow, c.id)
+        calendar = uow.calendar
+    # The history shows what the clocks did on their own (warnings, misses, moves)
+    # among the actions, in the order it happened.
+    timeline = sorted([(e.at, 0, e.id, "action", e) for e in view.history]
+                      + [(e["at"], 1, e["id"], "clock", e) for e in clock_entries
+                         if e["event"] in HISTORY_EVENTS], key=lambda item: item[:3])
     return render_template(
         "complaint/show.html", view=view, c=c, names=names, departments=departments,
         repeat_of=repeat_of, fields=ACTION_FIELDS, typed=typed or {}, errors=errors or {},
         notice=notice, acted=acted, now=now(), filed=request.args.get("filed") == "1",
         may_act=access.may_act(me, c), diagram=Markup(diagram.svg(c.state.value)),
-        policy_version=runtime().policy.version), status
+        timeline=[(kind, e) for *_, kind, e in timeline], clock_runs=runs(clock_entries),
+        calendar=calendar, clock_line=clock_story.line), status
 
 
 @bp.route("/complaints/<int:complaint_id>")

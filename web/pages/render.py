@@ -63,5 +63,6 @@ def install_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         _=_, name=name, local=local, clock_status=clock_status, error_text=error_text,
         url_with=url_with, is_english=is_english, catalogue=catalogue, limits=fields,
+        span_text=span_text,
         field_spec=fields.field,
     )

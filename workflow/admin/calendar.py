@@ -21,9 +21,8 @@ from pathlib import Path
 from sqlalchemy import delete, select
 
 from states.calendar import SHANGHAI, BusinessCalendar
-from states.durations import parse_duration
+from workflow.admin import moves
 from workflow.admin.health import unconfirmed_clocks
-from workflow.store import deadlines
 from workflow.store.calendar import calendar_from
 from workflow.store.schema import calendar_days, calendar_years
 from workflow.store.schema import deadlines as t
@@ -94,7 +93,7 @@ def load_year(uow, days: dict[date, bool], *, loaded_by: str, now: datetime) -> 
     conn.execute(delete(calendar_years).where(calendar_years.c.year == year))
     conn.execute(calendar_years.insert().values(year=year, loaded_at=now, loaded_by=loaded_by))
     calendar = calendar_from(conn)
-    recomputed = recompute_unconfirmed(uow, calendar, year)
+    recomputed = recompute_unconfirmed(uow, calendar, year, by=loaded_by, now=now)
     uow.calendar = calendar
     holidays = sum(1 for w in days.values() if not w)
     log.info("calendar %s loaded by %s: %s holidays, %s working days, %s deadlines recomputed",
@@ -102,24 +101,36 @@ def load_year(uow, days: dict[date, bool], *, loaded_by: str, now: datetime) -> 
     return LoadResult(year, holidays, len(days) - holidays, recomputed)
 
 
-def recompute_unconfirmed(uow, calendar: BusinessCalendar, year: int) -> int:
-    """Recompute live deadlines computed on fallback data whose span touches `year`."""
-    rows = uow.conn.execute(select(t).where(t.c.confirmed.is_(False),
-                                            t.c.status.in_(deadlines.LIVE))).all()
-    fraction, count = uow.policy.warning_fraction, 0
-    for row in rows:
-        start_year = row.started_at.astimezone(SHANGHAI).year
-        if not start_year <= year <= row.due_at.astimezone(SHANGHAI).year:
-            continue
-        due, confirmed = calendar.add(row.started_at, parse_duration(row.duration))
-        paused = timedelta(seconds=row.paused_seconds)
-        warn = row.warn_at if row.warned_at else (
-            row.started_at + (due - row.started_at) * fraction + paused)
-        due += paused
-        next_at = None if row.status != "active" else (due if row.warned_at else warn)
-        deadlines.move_due(uow.conn, row, warn_at=warn, due_at=due, next_at=next_at,
-                           confirmed=confirmed)
-        count += 1
+def preview_year(uow, days: dict[date, bool], *, now: datetime) -> moves.Plan:
+    """The running clocks on fallback data that loading `days` (one year) would move,
+    without changing anything."""
+    years = {d.year for d in days}
+    if len(years) != 1:
+        raise ValueError(f"a file must hold exactly one year, found {sorted(years) or 'none'}")
+    year = years.pop()
+    current = calendar_from(uow.conn)
+    kept = {d: w for d, w in current.overrides.items() if d.year != year}
+    candidate = BusinessCalendar({**kept, **days}, current.loaded_years | {year})
+    return _plan(uow, candidate, year, now)
+
+
+def _plan(uow, calendar: BusinessCalendar, year: int, now: datetime) -> moves.Plan:
+    rows = [row for row in moves.running(uow.conn, where=(t.c.confirmed.is_(False),))
+            if row["started_at"].astimezone(SHANGHAI).year <= year
+            <= row["due_at"].astimezone(SHANGHAI).year]
+    return moves.plan(rows, lambda row: uow.runtime.policy_version(row["policy_version"], uow.conn),
+                      calendar, now)
+
+
+def recompute_unconfirmed(uow, calendar: BusinessCalendar, year: int, *, by: str = "system",
+                          now: datetime) -> int:
+    """Recompute the running clocks computed on fallback data whose span touches `year`
+    (each move with its entry in the clock's history); return how many moved."""
+    planned = _plan(uow, calendar, year, now)
+    count = 0
+    for move in planned.moves:
+        count += moves.move(uow.conn, [move], version=move.clock["policy_version"],
+                            reason="calendar", by=by, now=now)
     return count
 
 

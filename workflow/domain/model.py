@@ -24,7 +24,7 @@ class Complaint(ProcessGuards):
     routed_department: str
     department: str
     originating_department: str
-    policy_version: str
+    policy_version: int      # the policy version it is pinned to (`policy_versions.id`)
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -73,7 +73,12 @@ class Complaint(ProcessGuards):
     @property
     def number(self) -> str:
         """The number shown to people: TS + local date + sequence."""
-        return f"TS{self.created_at.astimezone(SHANGHAI):%Y%m%d}{self.id:06d}"
+        return self.number_of(self.id, self.created_at)
+
+    @staticmethod
+    def number_of(complaint_id: int, created_at: datetime) -> str:
+        """The number of the complaint `complaint_id` filed at `created_at`."""
+        return f"TS{created_at.astimezone(SHANGHAI):%Y%m%d}{complaint_id:06d}"
 
     @property
     def masked_mobile(self) -> str:

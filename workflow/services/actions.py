@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def allowed_actions(uow, complaint: Complaint, actor: Actor) -> list[str]:
     """The actions this actor may fire on this complaint now."""
-    return rules.allowed_actions(uow.process, uow.policy, complaint, actor)
+    return rules.allowed_actions(uow.process, uow.policy_for(complaint), complaint, actor)
 
 
 def apply_action(uow, complaint: int | Complaint, action: str, actor: Actor, *,
@@ -39,7 +39,7 @@ def apply_action(uow, complaint: int | Complaint, action: str, actor: Actor, *,
         if action not in ACTIONS:      # before the complaint is read
             raise NotFound("action", action)
         complaint = store.load(uow, complaint)
-    change = rules.decide(uow.process, uow.policy, complaint, action, actor, now=now,
+    change = rules.decide(uow.process, uow.policy_for(complaint), complaint, action, actor, now=now,
                           values=values, data=data, expected_version=expected_version,
                           department_active=store.department_active(uow))
     clocks = store.write_change(uow, change, now, want_clocks=want_clocks)
@@ -56,7 +56,8 @@ def check_may(rt: Runtime, complaint_id: int, action: str, actor: Actor, *,
     if action not in ACTIONS:
         raise NotFound("action", action)
     with rt.uow(write=False) as uow:
-        rules.check_may(uow.process, uow.policy, store.load(uow, complaint_id), action, actor,
+        complaint = store.load(uow, complaint_id)
+        rules.check_may(uow.process, uow.policy_for(complaint), complaint, action, actor,
                         expected_version)
 
 

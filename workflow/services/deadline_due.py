@@ -55,22 +55,34 @@ def fire(uow, row, now: datetime, notes: list[dict]) -> str:
                f"投诉 {complaint.number} 的{name}将于 {_local(clock.due_at)}（北京时间）到期，"
                f"请尽快处理。\nDeadline {clock.kind} of complaint {complaint.number} is due "
                f"at {clock.due_at.isoformat()}.", now=now))
-        deadlines.warned(uow.conn, clock.id, now)
+        deadlines.warned(uow.conn, clock, complaint, now)
         return "warned"
+    # The miss goes into the clock's history first, so that what the breach's action
+    # does to this run is not taken for its end; what the breach did is added after.
+    missed = deadlines.breaching(uow.conn, clock, complaint, now)
+    effect: dict = {}
+    noted = len(notes)
     try:
-        return _breach(uow, clock, complaint, name, now, notes)
+        outcome = _breach(uow, clock, complaint, name, now, notes, effect)
     except MOVED_ON as exc:
         log.info("deadline %s (%s) of complaint %s does nothing: %s", clock.id, clock.kind,
                  clock.complaint_id, exc)
         deadlines.mark_fired(uow.conn, clock, now)
-        return "moved_on"
+        outcome = "moved_on"
+    effect["outcome"] = outcome
+    notified = sorted({r for note in notes[noted:] for r in note["recipients"]})
+    if notified:
+        effect["notified"] = notified
+    deadlines.breach_did(uow.conn, missed, effect)
+    return outcome
 
 
-def _breach(uow, clock, complaint: Complaint, name: str, now: datetime, notes: list) -> str:
-    policy, kind = uow.policy, clock.kind
+def _breach(uow, clock, complaint: Complaint, name: str, now: datetime, notes: list,
+            effect: dict) -> str:
+    policy, kind = uow.policy_for(complaint), clock.kind
     if kind in policy.escalate_on_breach:
         if complaint.escalation_level < policy.max_escalation_level:
-            return _escalate(uow, clock, complaint, name, now, notes)
+            return _escalate(uow, clock, complaint, name, now, notes, effect)
         outcome = _notify_breach(notes, complaint, name, "at_max_level", now)
     elif kind == "auto_close":
         apply_action(uow, complaint, "close", SYSTEM, now=now, satisfaction="no_objection",
@@ -87,11 +99,13 @@ def _breach(uow, clock, complaint: Complaint, name: str, now: datetime, notes: l
     return outcome
 
 
-def _escalate(uow, clock, complaint: Complaint, name: str, now: datetime, notes: list) -> str:
+def _escalate(uow, clock, complaint: Complaint, name: str, now: datetime, notes: list,
+              effect: dict) -> str:
     kind = clock.kind
     changed = apply_action(
         uow, complaint, "escalate", SYSTEM, now=now, reason=f"deadline {kind} missed",
         comment=f"{name}已过，系统自动升级", data={"criterion": f"deadline:{kind}"})
+    effect["level"] = changed.escalation_level
     target = "重大投诉处理" if changed.escalation_level == 1 else "公司领导"
     notes.append(message(changed, "escalation",
            f"【自动升级】投诉 {changed.number} {name}超时，升级至{target}",
@@ -102,7 +116,7 @@ def _escalate(uow, clock, complaint: Complaint, name: str, now: datetime, notes:
                                               CUSTOMER_SERVICE)))
     # The escalation restarted this clock on the new track when that track has it;
     # otherwise the clock as claimed is done.
-    if not (kind in CYCLE and uow.policy.deadline(changed.track, kind) is not None):
+    if not (kind in CYCLE and uow.policy_for(changed).deadline(changed.track, kind) is not None):
         deadlines.mark_fired(uow.conn, clock, now)
     return "escalated"
 

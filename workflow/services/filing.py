@@ -59,7 +59,7 @@ def file_complaint(uow, actor: Actor, values: dict, *, now: datetime,
                routed_department=routing.routed_department, department=routing.department,
                originating_department=actor.department,
                escalation_level=routing.escalation_level, major_reasons=reasons,
-               repeat_of_id=earlier, policy_version=uow.policy.version,
+               repeat_of_id=earlier, policy_version=uow.policy.number,
                idempotency_key=idempotency_key or None, request_hash=digest,
                created_by=actor.username, created_at=now, updated_at=now)
     event = dict(at=now, actor=actor.username, actor_role=actor.role.value, action="intake",
@@ -68,7 +68,7 @@ def file_complaint(uow, actor: Actor, values: dict, *, now: datetime,
                        "department": routing.department, "major_reasons": reasons,
                        "repeat_of": earlier, "source": clean["source"]})
     complaint = store.add(uow, row, event)
-    deadlines.apply(uow, "intake", complaint, now)
+    deadlines.apply(uow, "intake", complaint, now, actor.username)
     return IntakeResult(complaint, repeat_of=earlier, major_reasons=reasons)
 
 

@@ -25,8 +25,11 @@ from workflow.store.schema import complaints as t
 from workflow.store.schema import departments, events
 
 _SELECT = Prepared(select(t).where(t.c.id == bindparam("id")))
+# The policy version too: a migration to another version (workflow.admin.policy) does
+# not bump the complaint's version, and an action decided on the old one must not land.
 _UPDATE = Prepared(update(t).where(t.c.id == bindparam("_id"),
-                                   t.c.version == bindparam("_version"))
+                                   t.c.version == bindparam("_version"),
+                                   t.c.policy_version == bindparam("_policy"))
                    .values(version=t.c.version + 1))
 _INSERT_EVENT = Prepared(insert(events))
 _DEPARTMENT = select(departments.c.code).where(departments.c.code == bindparam("code"),
@@ -59,14 +62,15 @@ def write_change(uow, change: Change, now: datetime, *, want_clocks: bool = Fals
 
     A lost race (the version moved meanwhile) writes nothing and raises Conflict."""
     complaint = change.complaint
-    params = dict(change.columns, _id=complaint.id, _version=change.version)
+    params = dict(change.columns, _id=complaint.id, _version=change.version,
+                  _policy=complaint.policy_version)
     action = change.event["action"]
     if one_statement(uow.conn.dialect.name, action):
         # One round trip for all of it (see workflow.store.pgwrite).
         rule = change.rule
         starts = deadlines.plan(uow, complaint, rule.start, now) if rule else []
         clocks = pgwrite.write(uow.conn, params, change.event, rule, starts, now,
-                               answer=want_clocks)
+                               complaint.policy_version, answer=want_clocks)
         if clocks is None:
             raise _conflict(uow, complaint.id, change.version)
         complaint.version, complaint.updated_at = change.version + 1, now
@@ -77,7 +81,7 @@ def write_change(uow, change: Change, now: datetime, *, want_clocks: bool = Fals
             raise _conflict(uow, complaint.id, change.version)
         complaint.version, complaint.updated_at = change.version + 1, now
         _INSERT_EVENT.execute(uow.conn, change.event)
-        deadlines.apply(uow, action, complaint, now)
+        deadlines.apply(uow, action, complaint, now, change.event["actor"])
         clocks = deadlines.rows(uow.conn, complaint.id) if want_clocks else None
     return clocks
 

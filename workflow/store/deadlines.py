@@ -4,21 +4,30 @@ An action's clock rule (start, stop, pause, resume, retrack; `apply`) runs insid
 action's unit of work, so the clocks change in the same transaction as the state and
 the history event. The timer worker claims due rows here (`claim`, `peek`) and the
 "deadline due" service records what a row did (`warned`, `mark_fired`, `restart`,
-`clear`, `retry_at`); a calendar load moves due times (`move_due`). Only
-`workflow.store.pgwrite` also writes the table: an action's clocks as one statement.
+`clear`, `retry_at`); a calendar load or a policy migration moves due times
+(`move_due`). Only `workflow.store.pgwrite` also writes the table: an action's clocks
+as one statement.
+
+Every change of a clock also appends its entry to `clock_events` (the clock's history,
+kept forever), in the same transaction: started, paused, resumed, moved, warned, and
+the run's end — met (stopped before due, `seconds` of margin), missed (`seconds` late,
+paused time excluded because pauses move the due time), ended (stopped after it was
+missed), restarted (started again before its due time, e.g. by a transfer), elapsed
+(an auto-close period ran out). `ending` decides the end; pgwrite states the same rule
+in SQL.
 """
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, func, literal_column, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, literal_column, select, text, update
 
 from states.clocks import CYCLE, RULES
 from workflow.domain.model import Complaint
 from workflow.store.fastsql import Prepared
-from workflow.store.schema import complaints
+from workflow.store.schema import clock_events, complaints
 from workflow.store.schema import deadlines as t
 
 LIVE = ("active", "paused")
@@ -30,6 +39,9 @@ DUE = ("active", "fired")
 UPSERT_COLUMNS = ("track", "cycle", "duration", "status", "started_at", "warn_at", "due_at",
                    "next_at", "warned_at", "breached_at", "stopped_at", "paused_at",
                    "paused_seconds", "confirmed")
+#: The clock's history entries (`clock_events.event`).
+EVENTS = ("started", "paused", "resumed", "moved", "warned", "met", "missed", "ended",
+          "restarted", "elapsed")
 
 
 def _upsert():
@@ -41,7 +53,7 @@ def _upsert():
         f"INSERT INTO deadlines ({', '.join(names)}) "
         f"VALUES ({', '.join(':' + n for n in names)}) "
         "ON CONFLICT (complaint_id, kind) DO UPDATE SET "
-        + ", ".join(f"{c} = excluded.{c}" for c in UPSERT_COLUMNS)
+        + ", ".join(f"{c} = excluded.{c}" for c in (*UPSERT_COLUMNS, "run"))
     ).bindparams(*(bindparam(n, type_=t.c[n].type) for n in names))
 
 
@@ -62,10 +74,13 @@ def _statements(kinds: tuple[str, ...]):
     mine = and_(t.c.complaint_id == bindparam("cid"), _one_of(t.c.kind, kinds))
     return SimpleNamespace(
         stop=Prepared(update(t).where(mine, _one_of(t.c.status, OPEN))
-                      .values(status="stopped", next_at=None, stopped_at=bindparam("now"))),
+                      .values(status="stopped", next_at=None, stopped_at=bindparam("now"))
+                      .returning(*t.c)),
         pause=Prepared(update(t).where(mine, t.c.status == "active")
-                       .values(status="paused", paused_at=bindparam("now"), next_at=None)),
+                       .values(status="paused", paused_at=bindparam("now"), next_at=None)
+                       .returning(*t.c)),
         paused=select(t).where(mine, t.c.status == "paused"),
+        mine=Prepared(select(t).where(mine)),
         live=Prepared(select(t.c.kind).where(mine, _one_of(t.c.status, LIVE))),
     )
 
@@ -81,48 +96,115 @@ def rows(conn, complaint_id: int) -> list[dict]:
 
 _RESUME = Prepared(update(t).where(t.c.id == bindparam("_id"))
                    .values(status="active", paused_at=None))
+_LOG = Prepared(insert(clock_events))
+
+
+def entry(row, event: str, at: datetime, version: int, *, seconds: int | None = None,
+          reason: str = "", actor: str = "", data: dict | None = None, **changed) -> dict:
+    """One `clock_events` row for the clock `row` (a deadlines row; `changed` overrides
+    its values, e.g. the new due time of a move)."""
+    values = dict(complaint_id=row["complaint_id"], kind=row["kind"], run=row["run"], at=at,
+                  event=event, policy_version=version, track=row["track"],
+                  duration=row["duration"], warn_at=row["warn_at"], due_at=row["due_at"],
+                  confirmed=row["confirmed"], seconds=seconds, reason=reason, actor=actor,
+                  data=data or {})
+    values.update(changed)
+    return values
+
+
+def log(conn, entries: list[dict]) -> None:
+    """Append clock history entries."""
+    if entries:
+        _LOG.execute(conn, entries if len(entries) > 1 else entries[0])
+
+
+def ending(row, now: datetime, *, restarted: bool = False) -> tuple[str, int] | None:
+    """How a run that is stopped (or `restarted`) at `now` ended: (event, seconds), or
+    None when the timer worker is firing it at this very moment (it records the miss
+    itself). Same rule in SQL: `workflow.store.pgwrite`."""
+    if row["breached_at"] is not None:
+        if row["breached_at"] == now:
+            return None
+        return "ended", max(0, int((now - row["due_at"]).total_seconds()))
+    left = row["due_at"] - (row["paused_at"] if row["paused_at"] is not None else now)
+    seconds = abs(int(left.total_seconds()))
+    if left.total_seconds() >= 0:
+        return ("restarted" if restarted else "met"), seconds
+    return "missed", seconds
+
+
+def _endings(rows, now, version, reason, actor, restarted=False) -> list[dict]:
+    out = []
+    for row in rows:
+        end = ending(row, now, restarted=restarted)
+        if end is not None:
+            out.append(entry(row, end[0], now, version, seconds=end[1], reason=reason,
+                             actor=actor))
+    return out
 
 
 def plan(uow, complaint: Complaint, kinds, now: datetime) -> list[dict]:
     """Rows for clocks `kinds` started now on the complaint's track (absent clocks skipped)."""
     rows = []
+    policy = uow.policy_for(complaint)
     for kind in kinds:
-        duration = uow.policy.deadline(complaint.track, kind)
+        duration = policy.deadline(complaint.track, kind)
         if duration is None:
             continue
         due, confirmed = uow.calendar.add(now, duration)
-        warn = now + (due - now) * uow.policy.warning_fraction
+        warn = now + (due - now) * policy.warning_fraction
         rows.append(dict(complaint_id=complaint.id, kind=kind, track=complaint.track,
                          cycle=complaint.cycle, duration=duration.text, status="active",
                          started_at=now, warn_at=warn, due_at=due, next_at=warn,
                          warned_at=None, breached_at=None, stopped_at=None, paused_at=None,
-                         paused_seconds=0, confirmed=confirmed))
+                         paused_seconds=0, confirmed=confirmed, run=1))
     return rows
 
 
-def start(uow, complaint: Complaint, kinds, now: datetime) -> None:
-    """(Re)start the clocks `kinds` from now."""
+def start(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
+          actor: str = "", fresh: bool = False) -> None:
+    """(Re)start the clocks `kinds` from now (`fresh`: the complaint has no clocks yet)."""
     rows = plan(uow, complaint, kinds, now)
-    if rows:
-        _UPSERT.execute(uow.conn, rows)
+    if not rows:
+        return
+    version, entries = complaint.policy_version, []
+    if not fresh:
+        kinds = tuple(row["kind"] for row in rows)
+        old = {r["kind"]: r for r in _statements(kinds).mine.all(uow.conn, {"cid": complaint.id})}
+        live = [r for r in old.values() if r["status"] in OPEN]
+        entries = _endings(live, now, version, reason, actor, restarted=True)
+        for row in rows:
+            if row["kind"] in old:
+                row["run"] = old[row["kind"]]["run"] + 1
+    _UPSERT.execute(uow.conn, rows)
+    log(uow.conn, entries + [entry(row, "started", now, version, reason=reason, actor=actor)
+                             for row in rows])
 
 
-def stop(uow, complaint_id: int, kinds, now: datetime) -> None:
-    """Stop the clocks `kinds` if they run."""
-    _statements(tuple(kinds)).stop.execute(uow.conn, {"cid": complaint_id, "now": now})
+def stop(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
+         actor: str = "") -> None:
+    """Stop the clocks `kinds` if they run; each run's end goes into its history."""
+    rows = _statements(tuple(kinds)).stop.all(uow.conn, {"cid": complaint.id, "now": now})
+    log(uow.conn, _endings(rows, now, complaint.policy_version, reason, actor))
 
 
-def pause(uow, complaint_id: int, kinds, now: datetime) -> None:
+def pause(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
+          actor: str = "") -> None:
     """Pause running clocks: they stop counting until resumed."""
-    _statements(tuple(kinds)).pause.execute(uow.conn, {"cid": complaint_id, "now": now})
+    rows = _statements(tuple(kinds)).pause.all(uow.conn, {"cid": complaint.id, "now": now})
+    log(uow.conn, [entry(row, "paused", now, complaint.policy_version, reason=reason,
+                         actor=actor) for row in rows])
 
 
-def resume(uow, complaint_id: int, kinds, now: datetime) -> int:
+def resume(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
+           actor: str = "") -> int:
     """Resume paused clocks, moving their times on by the paused span; return seconds paused."""
-    paused_for = 0
-    rows = uow.conn.execute(_statements(tuple(kinds)).paused, {"cid": complaint_id}).all()
+    paused_for, entries = 0, []
+    rows = uow.conn.execute(_statements(tuple(kinds)).paused, {"cid": complaint.id}).all()
     for row in rows:
-        span = now - row.paused_at
+        # Whole seconds, as `paused_seconds` counts them: the due time stays what the
+        # clock's history replays to (`workflow.domain.clocks.recompute`).
+        span = timedelta(seconds=int((now - row.paused_at).total_seconds()))
         paused_for = max(paused_for, int(span.total_seconds()))
         warn_at = row.warn_at + span if row.warned_at is None else row.warn_at
         due_at = row.due_at + span
@@ -130,32 +212,39 @@ def resume(uow, complaint_id: int, kinds, now: datetime) -> int:
             _id=row.id, warn_at=warn_at, due_at=due_at,
             next_at=warn_at if row.warned_at is None else due_at,
             paused_seconds=row.paused_seconds + int(span.total_seconds())))
+        entries.append(entry(row._mapping, "resumed", now, complaint.policy_version,
+                             seconds=int(span.total_seconds()), reason=reason, actor=actor,
+                             data={"due_before": row.due_at.isoformat()},
+                             warn_at=warn_at, due_at=due_at))
+    log(uow.conn, entries)
     return paused_for
 
 
-def retrack(uow, complaint: Complaint, now: datetime) -> None:
+def retrack(uow, complaint: Complaint, now: datetime, *, reason: str = "",
+            actor: str = "") -> None:
     """Restart every running clock of the cycle on the complaint's (new) track."""
     live = _statements(CYCLE).live.all(uow.conn, {"cid": complaint.id})
-    start(uow, complaint, [row["kind"] for row in live], now)
+    start(uow, complaint, [row["kind"] for row in live], now, reason=reason, actor=actor)
     if complaint.paused_at is not None:  # still waiting on the customer: the new clock waits too
-        pause(uow, complaint.id, RULES["pause"].pause, now)
+        pause(uow, complaint, RULES["pause"].pause, now, reason=reason, actor=actor)
 
 
-def apply(uow, action: str, complaint: Complaint, now: datetime) -> None:
+def apply(uow, action: str, complaint: Complaint, now: datetime, actor: str = "") -> None:
     """Apply the clock rule of `action` (see `states.clocks.RULES`)."""
     rule = RULES.get(action)
     if rule is None:
         return
+    how = dict(reason=action, actor=actor)
     if rule.stop:
-        stop(uow, complaint.id, rule.stop, now)
+        stop(uow, complaint, rule.stop, now, **how)
     if rule.pause:
-        pause(uow, complaint.id, rule.pause, now)
+        pause(uow, complaint, rule.pause, now, **how)
     if rule.resume:
-        resume(uow, complaint.id, rule.resume, now)
+        resume(uow, complaint, rule.resume, now, **how)
     if rule.retrack:
-        retrack(uow, complaint, now)
+        retrack(uow, complaint, now, **how)
     if rule.start:
-        start(uow, complaint, rule.start, now)
+        start(uow, complaint, rule.start, now, fresh=action == "intake", **how)
     refresh_next_due(uow.conn, complaint.id)
 
 
@@ -180,7 +269,8 @@ def refresh_next_due(conn, complaint_id: int) -> None:
 #: What a claimed row carries: which clock is due (`due_now` reads it as it stands).
 CLAIMED = (t.c.id, t.c.complaint_id, t.c.kind, t.c.due_at, t.c.next_at)
 #: What `due_now` reads of the clock: what firing it looks at.
-_FIRING = ("id", "complaint_id", "kind", "duration", "status", "started_at", "due_at", "next_at")
+_FIRING = ("id", "complaint_id", "kind", "run", "track", "duration", "status", "started_at",
+           "warn_at", "due_at", "next_at", "confirmed", "breached_at")
 
 
 @functools.cache
@@ -216,14 +306,19 @@ _DUE_NOW = Prepared(select(complaints, *(t.c[c].label("clock_" + c) for c in _FI
                     .where(t.c.id == bindparam("id")))
 
 
-def due_now(conn, deadline_id: int) -> tuple[SimpleNamespace, Complaint] | None:
+def due_now(conn, deadline_id: int) -> tuple["_Clock", Complaint] | None:
     """One clock (what firing it looks at) and its complaint as they are now, read in one
     statement; None if the clock is gone."""
     row = _DUE_NOW.first(conn, {"id": deadline_id})
     if row is None:
         return None
-    clock = SimpleNamespace(**{c: row["clock_" + c] for c in _FIRING})
-    return clock, Complaint.from_row(row)
+    return _Clock({c: row["clock_" + c] for c in _FIRING}), Complaint.from_row(row)
+
+
+class _Clock(dict):
+    """A clock as `due_now` read it: its columns as attributes and as keys."""
+
+    __getattr__ = dict.__getitem__
 
 
 _WARNED = Prepared(update(t).where(t.c.id == bindparam("_id"), t.c.status == "active")
@@ -233,12 +328,37 @@ _FIRED = Prepared(update(t).where(t.c.id == bindparam("_id"),
                                   t.c.started_at == bindparam("_started"))
                   .values(status="fired", next_at=None, breached_at=bindparam("now")))
 _NEXT_AT = Prepared(update(t).where(t.c.id == bindparam("_id")).values(next_at=bindparam("at")))
+# The worker is firing this run now: set before the breach's action, so that a stop or
+# restart the action does to it is not taken for the run's end (see `ending`).
+_BREACHING = Prepared(update(t).where(t.c.id == bindparam("_id"),
+                                      t.c.started_at == bindparam("_started"))
+                      .values(breached_at=bindparam("now")))
 _MOVE = Prepared(update(t).where(t.c.id == bindparam("_id")))
 
 
-def warned(conn, deadline_id: int, now: datetime) -> None:
+def warned(conn, clock, complaint: Complaint, now: datetime) -> None:
     """The clock warned at `now`; it is looked at again when due."""
-    _WARNED.execute(conn, {"_id": deadline_id, "now": now})
+    _WARNED.execute(conn, {"_id": clock.id, "now": now})
+    log(conn, [entry(clock, "warned", now, complaint.policy_version, reason="timer",
+                     actor="system")])
+
+
+def breaching(conn, clock, complaint: Complaint, now: datetime) -> int:
+    """The worker fires the clock at `now`: record the miss (an auto-close period:
+    elapsed) before the breach's action; return the entry's id, for `breach_did`."""
+    _BREACHING.execute(conn, {"_id": clock.id, "_started": clock.started_at, "now": now})
+    event = "elapsed" if clock.kind == "auto_close" else "missed"
+    late = max(0, int((now - clock.due_at).total_seconds()))
+    values = entry(clock, event, now, complaint.policy_version, seconds=late, reason="timer",
+                   actor="system")
+    return conn.execute(insert(clock_events).values(values)).inserted_primary_key[0]
+
+
+def breach_did(conn, entry_id: int, effect: dict) -> None:
+    """What the breach recorded by `breaching` did (escalated to which level, notified
+    whom, closed), filled in in the same transaction: committed, the entry is whole."""
+    conn.execute(update(clock_events).where(clock_events.c.id == entry_id)
+                 .values(data={"effect": effect}))
 
 
 def mark_fired(conn, clock, now: datetime) -> None:
@@ -249,7 +369,7 @@ def mark_fired(conn, clock, now: datetime) -> None:
 
 def restart(uow, complaint: Complaint, kind: str, now: datetime) -> None:
     """A repeating clock came due: start it again for another period from `now`."""
-    start(uow, complaint, [kind], now)
+    start(uow, complaint, [kind], now, reason="repeat", actor="system")
     refresh_next_due(uow.conn, complaint.id)
 
 
@@ -264,8 +384,16 @@ def retry_at(conn, deadline_id: int, at: datetime) -> None:
 
 
 def move_due(conn, clock, *, warn_at: datetime, due_at: datetime, next_at: datetime | None,
-             confirmed: bool) -> None:
-    """Give a clock new warning and due times (recomputed on a newly loaded calendar)."""
-    _MOVE.execute(conn, dict(_id=clock.id, warn_at=warn_at, due_at=due_at, next_at=next_at,
-                             confirmed=confirmed))
-    refresh_next_due(conn, clock.complaint_id)
+             confirmed: bool, now: datetime, version: int, reason: str, actor: str,
+             duration: str | None = None) -> None:
+    """Give a clock new warning and due times (recomputed on a newly loaded calendar, or
+    on another policy version: `reason` "calendar" or "policy"), with its history entry."""
+    changed = dict(warn_at=warn_at, due_at=due_at, next_at=next_at, confirmed=confirmed)
+    if duration is not None:
+        changed["duration"] = duration
+    _MOVE.execute(conn, dict(changed, _id=clock["id"]))
+    refresh_next_due(conn, clock["complaint_id"])
+    moved = int((due_at - clock["due_at"]).total_seconds())
+    changed.pop("next_at")
+    log(conn, [entry(clock, "moved", now, version, seconds=moved, reason=reason, actor=actor,
+                     data={"due_before": clock["due_at"].isoformat()}, **changed)])

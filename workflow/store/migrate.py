@@ -17,9 +17,13 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to `revision` (the newest by default)."""
+def upgrade(engine: Engine, revision: str = "head", policy=None) -> None:
+    """Bring the database to `revision` (the newest by default).
+
+    `policy` (a `states.policy.Policy`) becomes the first policy version of a database
+    that holds complaints from before versions existed (the shipped default if None)."""
     cfg = alembic_config()
+    cfg.attributes["policy"] = policy
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

@@ -44,7 +44,33 @@ _ALL = ", ".join(c.name for c in deadlines.columns)
 
 _EVENT_COLUMNS = ("at", "actor", "actor_role", "action", "from_state", "to_state", "comment",
                   "data")
-_CLOCK_COLUMNS = ("kind", *UPSERT_COLUMNS)
+_CLOCK_COLUMNS = ("kind", *UPSERT_COLUMNS, "run")
+_LOG_COLUMNS = ("complaint_id", "kind", "run", "at", "event", "policy_version", "track",
+                "duration", "warn_at", "due_at", "confirmed", "seconds", "reason", "actor",
+                "data")
+
+
+def _log(source: str, event: str, seconds: str = "NULL", where: str = "") -> str:
+    """An INSERT of clock history entries for the rows of CTE `source` (see
+    `workflow.store.deadlines.entry`; `event` and `seconds` are SQL on `source`'s row)."""
+    x = source
+    values = (f"{x}.complaint_id, {x}.kind, {x}.run, :now, {event}, :clock_version, "
+              f"{x}.track, {x}.duration, {x}.warn_at, {x}.due_at, {x}.confirmed, {seconds}, "
+              f"CAST(:ev_action AS VARCHAR), CAST(:ev_actor AS VARCHAR), CAST('{{}}' AS JSON)")
+    return (f"l{x} AS (INSERT INTO clock_events ({', '.join(_LOG_COLUMNS)}) "
+            f"SELECT {values} FROM {x}{where})")
+
+
+def _ending(x: str, met: str) -> tuple[str, str, str]:
+    """`workflow.store.deadlines.ending` in SQL, for the rows of CTE `x`: (event,
+    seconds, the condition that leaves out a run the worker is firing right now)."""
+    left = f"({x}.due_at - COALESCE({x}.paused_at, :now))"
+    event = (f"CASE WHEN {x}.breached_at IS NOT NULL THEN 'ended' "
+             f"WHEN {left} >= INTERVAL '0' THEN '{met}' ELSE 'missed' END")
+    seconds = (f"CAST(CASE WHEN {x}.breached_at IS NOT NULL "
+               f"THEN GREATEST(0, trunc(extract(epoch FROM (:now - {x}.due_at)))) "
+               f"ELSE abs(trunc(extract(epoch FROM {left}))) END AS INTEGER)")
+    return event, seconds, f" WHERE {x}.breached_at IS NULL OR {x}.breached_at <> :now"
 
 
 def covers(rule: ClockRule | None) -> bool:
@@ -94,7 +120,8 @@ def statement(changed: tuple[str, ...], rule: ClockRule, started: tuple[str, ...
         sets += f", next_due_at = {_next_due(rule, started)}"
     parts = [
         f"u AS (UPDATE complaints SET {sets}, version = complaints.version + 1 "
-        "WHERE complaints.id = :_id AND complaints.version = :_version RETURNING complaints.id)",
+        "WHERE complaints.id = :_id AND complaints.version = :_version "
+        "AND complaints.policy_version = :_policy RETURNING complaints.id)",
         f"e AS (INSERT INTO events (complaint_id, {', '.join(_EVENT_COLUMNS)}) "
         f"SELECT u.id, {', '.join(':ev_' + c for c in _EVENT_COLUMNS)} FROM u)",
     ]
@@ -103,25 +130,38 @@ def statement(changed: tuple[str, ...], rule: ClockRule, started: tuple[str, ...
             "s AS (UPDATE deadlines SET status = 'stopped', next_at = NULL, stopped_at = :now "
             f"WHERE complaint_id IN (SELECT id FROM u) AND kind IN ({_names(rule.stop)}) "
             f"AND status IN ({_names(OPEN)}) RETURNING {_ALL})")
+        parts.append(_log("s", *_ending("s", "met")))
     if rule.pause:
         parts.append(
             "p AS (UPDATE deadlines SET status = 'paused', paused_at = :now, next_at = NULL "
             f"WHERE complaint_id IN (SELECT id FROM u) AND kind IN ({_names(rule.pause)}) "
             f"AND status = 'active' RETURNING {_ALL})")
+        parts.append(_log("p", "'paused'"))
     if n_start:
+        # The runs these starts replace, as they were before the statement (every part
+        # reads the same snapshot): their end goes into the history.
+        parts.append(
+            f"o AS (SELECT {', '.join('d.' + c.name for c in deadlines.columns)} "
+            "FROM deadlines d JOIN u ON d.complaint_id = u.id "
+            f"WHERE d.kind IN ({_names(started)}) AND d.status IN ({_names(OPEN)}))")
+        parts.append(_log("o", *_ending("o", "restarted")))
         rows = " UNION ALL ".join(
             f"SELECT u.id, {', '.join(f':start_{c}_{n}' for c in _CLOCK_COLUMNS)} FROM u"
             for n in range(n_start))
         parts.append(
             f"i AS (INSERT INTO deadlines (complaint_id, {', '.join(_CLOCK_COLUMNS)}) {rows} "
             "ON CONFLICT (complaint_id, kind) DO UPDATE SET "
-            f"{', '.join(f'{c} = excluded.{c}' for c in UPSERT_COLUMNS)} RETURNING {_ALL})")
+            f"{', '.join(f'{c} = excluded.{c}' for c in UPSERT_COLUMNS)}, "
+            f"run = deadlines.run + 1 RETURNING {_ALL})")
+        parts.append(_log("i", "'started'"))
     t, ev, d = complaints.c, events.c, deadlines.c
     binds = [bindparam(c, type_=t[c].type) for c in ("state", "updated_at", *changed)]
-    binds += [bindparam("_id", type_=t.id.type), bindparam("_version", type_=t.version.type)]
+    binds += [bindparam("_id", type_=t.id.type), bindparam("_version", type_=t.version.type),
+              bindparam("_policy", type_=t.policy_version.type)]
     binds += [bindparam(f"ev_{c}", type_=ev[c].type) for c in _EVENT_COLUMNS]
-    if rule.stop or rule.pause:
+    if rule.stop or rule.pause or n_start:
         binds.append(bindparam("now", type_=d.stopped_at.type))
+        binds.append(bindparam("clock_version", type_=t.policy_version.type))
     for n in range(n_start):
         binds += [bindparam(f"start_{c}_{n}", type_=d[c].type) for c in _CLOCK_COLUMNS]
         binds.append(bindparam(f"start_due_{n}", type_=d.due_at.type))
@@ -144,20 +184,22 @@ def statement(changed: tuple[str, ...], rule: ClockRule, started: tuple[str, ...
 
 
 def write(conn, params: dict, event: dict, rule: ClockRule | None, starts: list[dict],
-          now, answer: bool = True) -> list[dict] | None:
+          now, version: int, answer: bool = True) -> list[dict] | None:
     """Write one action (see the module docstring); return the complaint's clocks after it
     (as `deadlines.rows` reads them; [] when not `answer`), or None when the version check
     failed.
 
     `params`: the complaint columns to set plus `_id` and `_version`, as the
     statement-by-statement path binds them; `event`: the history row; `starts`: the clock
-    rows to (re)start (`workflow.store.deadlines.plan`)."""
+    rows to (re)start (`workflow.store.deadlines.plan`); `version`: the policy version the
+    complaint is pinned to, for the clocks' history entries."""
     rule = rule or ClockRule()
-    changed = tuple(c for c in params if c not in ("state", "updated_at", "_id", "_version"))
+    changed = tuple(c for c in params
+                    if c not in ("state", "updated_at", "_id", "_version", "_policy"))
     values = dict(params)
     values.update({f"ev_{c}": event[c] for c in _EVENT_COLUMNS})
-    if rule.stop or rule.pause:
-        values["now"] = now
+    if rule.stop or rule.pause or starts:
+        values["now"], values["clock_version"] = now, version
     for n, row in enumerate(starts):
         values.update({f"start_{c}_{n}": row[c] for c in _CLOCK_COLUMNS})
         values[f"start_due_{n}"] = row["due_at"]

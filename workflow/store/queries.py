@@ -12,6 +12,7 @@ from workflow.domain.actions import allowed_actions
 from workflow.domain.errors import NotFound
 from workflow.domain.model import Actor, Complaint
 from workflow.store.complaints import load
+from workflow.store.schema import clock_events
 from workflow.store.schema import complaints as t
 from workflow.store.schema import deadlines as d
 from workflow.store.schema import events as e
@@ -51,7 +52,7 @@ def get_complaint(uow, complaint_id, actor: Actor) -> ComplaintView:
     complaint = load(uow, complaint_id)
     if not access.may_see(actor, complaint):
         raise NotFound("complaint", complaint_id)
-    allowed = allowed_actions(uow.process, uow.policy, complaint, actor)
+    allowed = allowed_actions(uow.process, uow.policy_for(complaint), complaint, actor)
     return ComplaintView(complaint, deadlines_of(uow, complaint.id),
                          history_of(uow, complaint.id), allowed)
 
@@ -63,6 +64,13 @@ _DEADLINES_OF = (select(d).where(d.c.complaint_id == bindparam("cid"))
 def deadlines_of(uow, complaint_id) -> list:
     """The complaint's clocks, nearest due first."""
     return uow.conn.execute(_DEADLINES_OF, {"cid": complaint_id}).all()
+
+
+def clock_history(uow, complaint_id) -> list:
+    """Every entry of the complaint's clock history (`clock_events`), oldest first."""
+    return uow.conn.execute(select(clock_events)
+                            .where(clock_events.c.complaint_id == complaint_id)
+                            .order_by(clock_events.c.id)).mappings().all()
 
 
 def history_of(uow, complaint_id) -> list:

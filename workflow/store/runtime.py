@@ -14,14 +14,18 @@ from states.calendar import BusinessCalendar
 from states.policy import Policy, load_policy
 from states.process import PROCESS, Process
 from workflow.settings import Settings
-from workflow.store import db
+from workflow.store import db, policies
 from workflow.store.calendar import calendar_from
 from workflow.store.db import make_engine
 from workflow.store.locks import WriterLock
+from workflow.store.schema import utcnow
 
 log = logging.getLogger(__name__)
 #: How often a long-running process re-reads administrator-loaded calendar days.
 CALENDAR_REFRESH_SECONDS = 60
+#: How often a process looks which policy version is active (a change reaches every
+#: process on every machine within this).
+POLICY_REFRESH_SECONDS = 2
 
 
 class UnitOfWork:
@@ -35,6 +39,8 @@ class UnitOfWork:
 
     def __init__(self, runtime: "Runtime", write: bool = True, autocommit: bool = False):
         self.runtime, self.write = runtime, write
+        # `policy` is the active version (for new complaints); an existing complaint's
+        # rules come from the version it is pinned to: `policy_for`.
         self.policy, self.calendar, self.process = runtime.policy, runtime.calendar, runtime.process
         self.conn: Connection | None = None
         self._binding: _Binding | None = None
@@ -82,6 +88,10 @@ class UnitOfWork:
         """Commit everything done in this unit of work."""
         self._tx.commit()
 
+    def policy_for(self, complaint) -> Policy:
+        """The policy version `complaint` is pinned to."""
+        return self.runtime.policy_version(complaint.policy_version, self.conn)
+
 
 class _Binding:
     """A connection bound to the current request (see `Runtime.bound`)."""
@@ -94,7 +104,13 @@ class Runtime:
     """Everything a service needs, built once per process."""
 
     def __init__(self, engine: Engine, policy: Policy, process: Process = PROCESS):
-        self.engine, self.policy, self.process = engine, policy, process
+        """`policy` (the file this process was started with) becomes the database's first
+        version when it has none; after that the active version in the database rules."""
+        self.engine, self.process = engine, process
+        self.bootstrap_policy = policy
+        self._policies: dict[int, Policy] = {}
+        self._active: Policy = policy
+        self._policy_checked = float("-inf")
         self.calendar = BusinessCalendar()
         self.sqlite_writer = (WriterLock(engine.url.database)
                               if engine.dialect.name == "sqlite" else None)
@@ -110,9 +126,57 @@ class Runtime:
     def uow(self, write: bool = True, autocommit: bool = False) -> UnitOfWork:
         """A new unit of work (a transaction that writes, unless `write=False`; see
         `UnitOfWork` for `autocommit`)."""
-        if time.monotonic() - self._calendar_checked >= CALENDAR_REFRESH_SECONDS:
+        clock = time.monotonic()
+        if clock - self._policy_checked >= POLICY_REFRESH_SECONDS:
+            self.refresh_policy()
+        if clock - self._calendar_checked >= CALENDAR_REFRESH_SECONDS:
             self._refresh_calendar()
         return UnitOfWork(self, write, autocommit)
+
+    @property
+    def policy(self) -> Policy:
+        """The active policy version: the one new complaints are pinned to."""
+        if self._policy_checked == float("-inf"):
+            self.refresh_policy()
+        return self._active
+
+    def refresh_policy(self) -> Policy:
+        """Read which version is active now (storing the start-up file as version 1 in a
+        database that has none)."""
+        self._policy_checked = time.monotonic()
+        try:
+            with self.engine.connect() as conn:
+                number = policies.active_number(conn)
+            if number is None:
+                number = policies.ensure_first(self.engine, self.bootstrap_policy,
+                                               by="system", now=utcnow())
+        except DBAPIError as exc:   # before `db upgrade` the table does not exist yet
+            log.debug("policy versions not readable yet: %s", exc)
+            return self._active
+        if number != self._active.number:
+            self._active = self.policy_version(number)
+            log.info("policy version %s is active (%s)", number, self._active.version)
+            if self._active.digest != self.bootstrap_policy.digest:
+                log.warning("the policy file %s differs from the active policy version %s "
+                            "in the database, which is used; `complaints policy load` "
+                            "stores a file as a new version", self.bootstrap_policy.source,
+                            number)
+        return self._active
+
+    def policy_version(self, number: int, conn: Connection | None = None) -> Policy:
+        """Policy version `number` (immutable: read once per process)."""
+        found = self._policies.get(number)
+        if found is not None:
+            return found
+        if conn is None:
+            with self.engine.connect() as own:
+                row = policies.get(own, number)
+        else:
+            row = policies.get(conn, number)
+        if row is None:
+            raise LookupError(f"no policy version {number} in the database")
+        found = self._policies[number] = policies.parse_row(row)
+        return found
 
     @contextmanager
     def bound(self) -> Iterator[None]:

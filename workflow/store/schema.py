@@ -140,7 +140,8 @@ complaints = Table(
     Column("paused_at", UTCDateTime),
     Column("pause_count", Integer, nullable=False, server_default=text("0")),
     Column("paused_seconds", Integer, nullable=False, server_default=text("0")),
-    Column("policy_version", String(20), nullable=False),
+    # The policy version (`policy_versions.id`) every clock of this complaint is set by.
+    Column("policy_version", Integer, ForeignKey("policy_versions.id"), nullable=False),
     Column("idempotency_key", String(200), unique=True),
     Column("request_hash", String(64)),
     Column("created_by", String(60), nullable=False),
@@ -174,6 +175,24 @@ events = Table(
     Index("ix_events_complaint", "complaint_id", "id"),
 )
 
+#: Every policy file ever loaded, numbered; immutable once stored. Exactly one is
+#: active: the one new complaints are pinned to (`workflow.store.policies`).
+policy_versions = Table(
+    "policy_versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),    # the version number
+    Column("digest", String(64), nullable=False, unique=True),        # SHA-256 of the content
+    Column("text", Text, nullable=False),                              # the file as loaded
+    Column("source", String(200), nullable=False),
+    Column("note", String(500), nullable=False, server_default=""),
+    Column("loaded_by", String(60), nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("false")),
+    Column("activated_by", String(60)),
+    Column("activated_at", UTCDateTime),
+    Index("ux_policy_versions_active", "active", unique=True,
+          sqlite_where=text("active"), postgresql_where=text("active")),
+)
+
 #: One row per clock per complaint. `next_at` is the next moment the timer worker must
 #: look at the row (the warning time until warned, then the due time); it is NULL once
 #: the clock is stopped, paused or fired, so the partial index holds only live rows.
@@ -196,9 +215,40 @@ deadlines = Table(
     Column("paused_at", UTCDateTime),
     Column("paused_seconds", Integer, nullable=False, server_default=text("0")),
     Column("confirmed", Boolean, nullable=False, server_default=text("true")),
+    # How many times this clock has been started for the complaint: the run that the
+    # row holds now; its earlier runs live on in `clock_events`.
+    Column("run", Integer, nullable=False, server_default=text("1")),
     UniqueConstraint("complaint_id", "kind", name="uq_deadlines_complaint_kind"),
     Index("ix_deadlines_next_at", "next_at",
           sqlite_where=text("next_at IS NOT NULL"), postgresql_where=text("next_at IS NOT NULL")),
+)
+
+#: The life of every clock, append-only, kept forever: one row per thing that happened
+#: to one run of one clock (`workflow.store.deadlines` writes them with the clock's own
+#: change, in the same transaction). `event` is one of `CLOCK_EVENTS`; `due_at` is the
+#: due time after the event; `seconds` is the margin (met), how late (missed, ended),
+#: how long paused (resumed) or how far moved (moved, signed). Met and missed are
+#: stored facts: reports count them, nothing recomputes them from today's policy.
+clock_events = Table(
+    "clock_events", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("complaint_id", Id, ForeignKey("complaints.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("run", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("event", String(12), nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Column("track", String(20), nullable=False),
+    Column("duration", String(40), nullable=False),
+    Column("warn_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("confirmed", Boolean, nullable=False),
+    Column("seconds", Integer),
+    Column("reason", String(40), nullable=False, server_default=""),
+    Column("actor", String(60), nullable=False, server_default=""),
+    Column("data", JSON, nullable=False),
+    Index("ix_clock_events_complaint", "complaint_id", "id"),
+    Index("ix_clock_events_event_at", "event", "at"),
 )
 
 #: Notifications written in the same transaction as the warning or escalation.
