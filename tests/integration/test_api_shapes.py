@@ -37,6 +37,10 @@ def test_every_answer_matches_its_response_model_field_for_field(api):
     history = client.get(f"/api/v1/complaints/{cid}/history", headers=op).get_json()
     assert [e.action for e in models.History.model_validate(history).items] == [
         "intake", "assign", "accept", "pause"]
+    clocks = models.Clocks.model_validate(
+        client.get(f"/api/v1/complaints/{cid}/clocks", headers=op).get_json())
+    events = {(r.kind, e.event) for r in clocks.runs for e in r.entries}
+    assert {("assign", "met"), ("reply", "paused"), ("reply", "started")} <= events
     refused = client.post(f"/api/v1/complaints/{cid}/actions/close",
                           json={"satisfaction": "satisfied"}, headers=op)
     assert models.Problem.model_validate(refused.get_json()).allowed is not None

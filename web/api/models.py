@@ -218,6 +218,50 @@ class History(Closed):
     items: list[Event]
 
 
+class ClockEntry(Closed):
+    """One entry of a clock's history."""
+
+    id: int
+    at: DateTime
+    event: Literal["started", "paused", "resumed", "moved", "warned", "met", "missed",
+                   "ended", "restarted", "elapsed"]
+    policy_version: int
+    track: str
+    duration: str
+    warn_at: DateTime
+    due_at: DateTime = Field(description="the due time after this entry")
+    confirmed: bool = Field(description="false: computed on fallback calendar data")
+    seconds: int | None = Field(description="margin (met), how late (missed, ended), how long "
+                                            "paused (resumed), how far moved (moved, signed)")
+    reason: str = Field(description="the action, timer, repeat, calendar or policy")
+    actor: str
+    data: dict[str, Any] = Field(description="missed: effect (outcome, level, notified); "
+                                             "moved, resumed: due_before")
+    text_zh: str
+    text_en: str
+
+
+class ClockRun(Closed):
+    """One run of one clock, from its start to its end, in data and in words."""
+
+    kind: str
+    label_zh: str
+    run: int
+    outcome: Literal["met", "missed", "ended", "restarted", "elapsed"] | None
+    heading_zh: str
+    heading_en: str
+    calendar_zh: str
+    calendar_en: str
+    entries: list[ClockEntry]
+
+
+class Clocks(Closed):
+    """Each clock's life, run by run."""
+
+    complaint_id: int
+    runs: list[ClockRun]
+
+
 class Problem(Closed):
     """An error (RFC 9457 problem details) with this API's extensions."""
 
@@ -251,7 +295,7 @@ class Ping(Closed):
 
 
 RESPONSES = (Department, Deadline, ComplaintDetail, ComplaintSummary, ComplaintPage, Event,
-             History, Problem, ProcessDefinition, Ping)
+             History, ClockEntry, ClockRun, Clocks, Problem, ProcessDefinition, Ping)
 
 
 def component_schemas() -> dict:

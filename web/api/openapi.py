@@ -136,6 +136,13 @@ def document() -> dict:
             "operationId": "get_history", "tags": ["complaints"],
             "summary": "The complaint's history, oldest first", "parameters": [PATH_ID],
             "responses": {"200": _json("History", "the events"), **_errors(*_READ_ERRORS)}}},
+        "/complaints/{complaint_id}/clocks": {"get": {
+            "operationId": "get_clocks", "tags": ["complaints"],
+            "summary": "Why each deadline falls when it does: every clock's life, run by run "
+                       "(started, paused, resumed, moved and why, warned, met or missed)",
+            "parameters": [PATH_ID],
+            "responses": {"200": _json("Clocks", "the clocks' history"),
+                          **_errors(*_READ_ERRORS)}}},
         "/process": {"get": {
             "operationId": "get_process", "tags": ["process"],
             "summary": "The process definition: states, transitions, roles, fields",
