@@ -29,19 +29,24 @@ def _complaint(cid: int, now: datetime, version: int) -> dict:
                 created_by="loadgen", created_at=now, updated_at=now)
 
 
-def _deadline(cid: int, kind: str, due: datetime, warned: bool) -> dict:
-    started = due - DURATION
-    warn = started + DURATION * 0.75
-    return dict(complaint_id=cid, kind=kind, track="normal", cycle=1, duration="48h",
+def _deadline(cid: int, kind: str, due: datetime, warned: bool,
+              span: timedelta = DURATION) -> dict:
+    started = due - span
+    warn = started + span * 0.75
+    hours = int(span.total_seconds() // 3600)
+    return dict(complaint_id=cid, kind=kind, track="normal", cycle=1, duration=f"{hours}h",
                 status="active", started_at=started, warn_at=warn, due_at=due,
                 next_at=due if warned else warn, warned_at=warn if warned else None,
                 paused_seconds=0, confirmed=True, run=1)
 
 
 def seed(engine, count: int, due: Callable[[int], datetime] | datetime, *,
-         kinds: tuple[str, ...] = ("reply",), warned: bool = True, chunk: int = 5000) -> range:
+         kinds: tuple[str, ...] = ("reply",), warned: bool = True, chunk: int = 5000,
+         spans: dict[str, timedelta] | None = None) -> range:
     """Insert `count` complaints in handling, each with live `kinds` clocks due at `due(i)`
-    (already warned unless `warned=False`); return their ids."""
+    (already warned unless `warned=False`), each started `spans[kind]` (default 48 h,
+    in whole hours) before; return their ids."""
+    spans = spans or {}
     due_of = due if callable(due) else (lambda _i: due)
     version = policies.ensure_first(engine, load_policy(), by="loadgen", now=utcnow())
     with engine.begin() as conn:
@@ -52,8 +57,9 @@ def seed(engine, count: int, due: Callable[[int], datetime] | datetime, *,
         with engine.begin() as conn:
             made = due_of(part[0] - first) - DURATION
             conn.execute(complaints.insert(), [_complaint(cid, made, version) for cid in part])
-            conn.execute(deadlines.insert(), [_deadline(cid, kind, due_of(cid - first), warned)
-                                              for cid in part for kind in kinds])
+            conn.execute(deadlines.insert(), [
+                _deadline(cid, kind, due_of(cid - first), warned, spans.get(kind, DURATION))
+                for cid in part for kind in kinds])
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(text("SELECT setval(pg_get_serial_sequence('complaints', 'id'), "

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from states.calendar import BusinessCalendar
 from workflow.domain.clocks import Times, recompute
@@ -34,7 +34,7 @@ class Move:
     """One running clock whose times a change would move."""
 
     complaint_id: int
-    number: str
+    created_at: datetime
     department: str
     kind: str
     old_due: datetime
@@ -43,6 +43,10 @@ class Move:
     escalates_at_once: bool    # and its miss escalates (the policy's on_breach, below max level)
     times: Times = field(repr=False, compare=False)
     clock: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def number(self) -> str:
+        return Complaint.number_of(self.complaint_id, self.created_at)
 
     @property
     def seconds(self) -> int:
@@ -74,34 +78,54 @@ class Plan:
         return [m for m in self.moves if m.escalates_at_once]
 
 
-def running(conn, *, where=(), complaint_ids=None):
-    """The running (active or paused) clocks of open complaints, with their complaints."""
-    query = (select(*_COLUMNS).join_from(t, c, c.c.id == t.c.complaint_id)
-             .where(t.c.status.in_(deadlines.LIVE), c.c.state != "closed", *where)
-             .order_by(t.c.complaint_id, t.c.id))
+def _open(where, complaint_ids):
+    clauses = [t.c.status.in_(deadlines.LIVE), c.c.state != "closed", *where]
     if complaint_ids is not None:
-        query = query.where(t.c.complaint_id.in_(list(complaint_ids)))
-    return conn.execute(query).mappings()
+        clauses.append(t.c.complaint_id.in_(list(complaint_ids)))
+    return clauses
 
 
-def plan(rows, policy_of, calendar: BusinessCalendar, now: datetime) -> Plan:
+def running(conn, *, where=(), complaint_ids=None, groups=None):
+    """The running (active or paused) clocks of open complaints, with their complaints;
+    only those of `groups` ((policy version, track, kind) triples) when given."""
+    clauses = _open(where, complaint_ids)
+    if groups is not None:
+        if not groups:
+            return []
+        clauses.append(or_(*(and_(c.c.policy_version == v, t.c.track == track, t.c.kind == k)
+                             for v, track, k in groups)))
+    query = (select(*_COLUMNS).join_from(t, c, c.c.id == t.c.complaint_id)
+             .where(*clauses).order_by(t.c.complaint_id, t.c.id))
+    return conn.execute(query).mappings().all()
+
+
+def groups(conn, *, where=(), complaint_ids=None) -> dict[tuple[int, str, str], int]:
+    """How many running clocks of open complaints there are per (policy version the
+    complaint is pinned to, track, kind)."""
+    query = (select(c.c.policy_version, t.c.track, t.c.kind, func.count())
+             .join_from(t, c, c.c.id == t.c.complaint_id).where(*_open(where, complaint_ids))
+             .group_by(c.c.policy_version, t.c.track, t.c.kind))
+    return {(v, track, k): n for v, track, k, n in conn.execute(query)}
+
+
+def plan(rows, policy_of, calendar: BusinessCalendar, now: datetime,
+         looked: int = 0) -> Plan:
     """The moves for `rows` (from `running`) if each were computed under `policy_of(row)`
-    and `calendar`."""
-    moves, looked = [], 0
+    and `calendar`; `looked`: running clocks left out beforehand as unable to move."""
+    moves = []
     for row in rows:
         looked += 1
         policy = policy_of(row)
         times = recompute(row, policy, calendar)
         if times is None or (times.due_at == row["due_at"] and times.warn_at == row["warn_at"]
-                             and times.confirmed == row["confirmed"]
-                             and times.duration == row["duration"]):
+                             and times.confirmed == row["confirmed"]):
             continue
         overdue = row["status"] == "active" and times.due_at <= now < row["due_at"]
         escalates = (overdue and row["kind"] in policy.escalate_on_breach
                      and row["escalation_level"] < policy.max_escalation_level)
-        number = Complaint.number_of(row["complaint_id"], row["created_at"])
-        moves.append(Move(row["complaint_id"], number, row["department"], row["kind"],
-                          row["due_at"], times.due_at, overdue, escalates, times, dict(row)))
+        moves.append(Move(row["complaint_id"], row["created_at"], row["department"],
+                          row["kind"], row["due_at"], times.due_at, overdue, escalates, times,
+                          row))
     return Plan(moves, looked)
 
 

@@ -78,8 +78,20 @@ def preview(rt, candidate: Policy, *, now: datetime, complaint_ids=None,
     if candidate.number:       # a stored version: complaints already on it do not move
         selection["where"] += (c.c.policy_version != candidate.number,)
     with rt.uow(write=False) as uow:
-        rows = moves.running(uow.conn, **selection)
-        return moves.plan(rows, lambda _row: candidate, uow.calendar, now)
+        # A clock can move only where the candidate's rule for it differs from the
+        # version its complaint is pinned to (the same rule on the same calendar gives
+        # the same times: see `workflow.domain.clocks.replay`): read just those.
+        counts = moves.groups(uow.conn, **selection)
+        changed = [g for g in counts if _differs(rt.policy_version(g[0], uow.conn), candidate,
+                                                 g[1], g[2])]
+        rows = moves.running(uow.conn, groups=changed, **selection)
+        unchanged = sum(n for g, n in counts.items() if g not in changed)
+        return moves.plan(rows, lambda _row: candidate, uow.calendar, now, looked=unchanged)
+
+
+def _differs(pinned: Policy, candidate: Policy, track: str, kind: str) -> bool:
+    return (pinned.deadline(track, kind) != candidate.deadline(track, kind)
+            or pinned.warning_fraction != candidate.warning_fraction)
 
 
 @dataclass
