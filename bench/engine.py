@@ -6,7 +6,7 @@ through the services), so that a progress contact writes what the floor writes:
 
 - floor:   raw sqlite3 doing the writes of one action (BEGIN IMMEDIATE, SELECT the
            complaint, UPDATE with version check, INSERT the history event, UPSERT one
-           deadline row, COMMIT);
+           deadline row, INSERT its two clock-history entries, COMMIT);
 - action:  a progress contact through `workflow.services.act` (the full service: unit
            of work, machine, role and access checks, versioned update, history event,
            clock rule: stop first_contact (already stopped) and restart progress_contact);
@@ -109,6 +109,12 @@ def floor(path: Path, ids: list[int]) -> float:
                    "started_at = excluded.started_at, warn_at = excluded.warn_at, "
                    "due_at = excluded.due_at, next_at = excluded.next_at",
                    (cid, at, at, at, at))
+        # The clock's history: the progress run restarted, and the new run started.
+        db.executemany("INSERT INTO clock_events (complaint_id, kind, run, at, event, "
+                       "policy_version, track, duration, warn_at, due_at, confirmed, seconds, "
+                       "reason, actor, data) VALUES (?, 'progress_contact', ?, ?, ?, 1, "
+                       "'normal', '48h', ?, ?, 1, ?, 'contact', 'zhangwei', '{}')",
+                       [(cid, 1, at, "restarted", at, at, 0), (cid, 2, at, "started", at, at, None)])
         db.execute("COMMIT")
     elapsed = time.perf_counter() - t0
     db.close()

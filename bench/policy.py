@@ -29,19 +29,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from states.policy import load_policy, parse_policy_text  # noqa: E402
-from timers import loadgen  # noqa: E402
-from workflow.admin import moves  # noqa: E402
-from workflow.admin import policy as admin  # noqa: E402
-from workflow.admin.directory import ensure_departments  # noqa: E402
-from workflow.store import migrate  # noqa: E402
-from workflow.store.db import make_engine  # noqa: E402
-from workflow.store.runtime import Runtime  # noqa: E402
-from workflow.store.schema import utcnow  # noqa: E402
+from states.policy import load_policy, parse_policy_text
+from timers import loadgen
+from workflow.admin import moves
+from workflow.admin import policy as admin
+from workflow.admin.directory import ensure_departments
+from workflow.store import migrate
+from workflow.store.db import make_engine
+from workflow.store.runtime import Runtime
+from workflow.store.schema import utcnow
 
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 KINDS = ("reply", "first_contact", "progress_contact", "outer_limit")

@@ -80,7 +80,7 @@ def test_liaisons_are_added_changed_checked_and_removed(rt, client):
 def test_the_policy_page_shows_the_version_routing_and_deadlines(rt, client):
     sign_in(client, "audit")
     body = page(client.get("/admin/policy"))
-    assert rt.policy.version in body
+    assert f"第 {rt.policy.number} 版" in body and "当前启用" in body
     assert "资费争议" in body and "48h" in body and "75%" in body
 
 

@@ -89,7 +89,8 @@ def test_the_complaint_page_and_the_api_tell_each_clocks_life(rt, client):
     assert reply["outcome"] is None
     assert [e["event"] for e in reply["entries"]] == ["started", "paused", "resumed"]
     assert reply["entries"][2]["seconds"] == 7200
-    assert reply["entries"][2]["text_zh"].startswith(f"{(start + timedelta(hours=3)).astimezone(due.tzinfo):%m-%d %H:%M} 恢复计时")
+    resumed = (start + timedelta(hours=3)).astimezone(due.tzinfo)
+    assert reply["entries"][2]["text_zh"].startswith(f"{resumed:%m-%d %H:%M} 恢复计时")
     assert runs[("assign", 1)]["outcome"] == "met"
     assert client.get(f"/api/v1/complaints/{cid + 99}/clocks",
                       headers=bearer(tokens["wangli"])).status_code == 404

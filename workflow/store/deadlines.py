@@ -161,8 +161,17 @@ def plan(uow, complaint: Complaint, kinds, now: datetime) -> list[dict]:
     return rows
 
 
+def _emit(conn, entries: list[dict], out: list | None) -> None:
+    # History entries go to `out` when the caller collects them (`apply`: one insert for
+    # all of an action's), else straight into the table.
+    if out is None:
+        log(conn, entries)
+    else:
+        out.extend(entries)
+
+
 def start(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
-          actor: str = "", fresh: bool = False) -> None:
+          actor: str = "", fresh: bool = False, out: list | None = None) -> None:
     """(Re)start the clocks `kinds` from now (`fresh`: the complaint has no clocks yet)."""
     rows = plan(uow, complaint, kinds, now)
     if not rows:
@@ -177,27 +186,27 @@ def start(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
             if row["kind"] in old:
                 row["run"] = old[row["kind"]]["run"] + 1
     _UPSERT.execute(uow.conn, rows)
-    log(uow.conn, entries + [entry(row, "started", now, version, reason=reason, actor=actor)
-                             for row in rows])
+    _emit(uow.conn, entries + [entry(row, "started", now, version, reason=reason, actor=actor)
+                               for row in rows], out)
 
 
 def stop(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
-         actor: str = "") -> None:
+         actor: str = "", out: list | None = None) -> None:
     """Stop the clocks `kinds` if they run; each run's end goes into its history."""
     rows = _statements(tuple(kinds)).stop.all(uow.conn, {"cid": complaint.id, "now": now})
-    log(uow.conn, _endings(rows, now, complaint.policy_version, reason, actor))
+    _emit(uow.conn, _endings(rows, now, complaint.policy_version, reason, actor), out)
 
 
 def pause(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
-          actor: str = "") -> None:
+          actor: str = "", out: list | None = None) -> None:
     """Pause running clocks: they stop counting until resumed."""
     rows = _statements(tuple(kinds)).pause.all(uow.conn, {"cid": complaint.id, "now": now})
-    log(uow.conn, [entry(row, "paused", now, complaint.policy_version, reason=reason,
-                         actor=actor) for row in rows])
+    _emit(uow.conn, [entry(row, "paused", now, complaint.policy_version, reason=reason,
+                           actor=actor) for row in rows], out)
 
 
 def resume(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
-           actor: str = "") -> int:
+           actor: str = "", out: list | None = None) -> int:
     """Resume paused clocks, moving their times on by the paused span; return seconds paused."""
     paused_for, entries = 0, []
     rows = uow.conn.execute(_statements(tuple(kinds)).paused, {"cid": complaint.id}).all()
@@ -216,17 +225,18 @@ def resume(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
                              seconds=int(span.total_seconds()), reason=reason, actor=actor,
                              data={"due_before": row.due_at.isoformat()},
                              warn_at=warn_at, due_at=due_at))
-    log(uow.conn, entries)
+    _emit(uow.conn, entries, out)
     return paused_for
 
 
 def retrack(uow, complaint: Complaint, now: datetime, *, reason: str = "",
-            actor: str = "") -> None:
+            actor: str = "", out: list | None = None) -> None:
     """Restart every running clock of the cycle on the complaint's (new) track."""
     live = _statements(CYCLE).live.all(uow.conn, {"cid": complaint.id})
-    start(uow, complaint, [row["kind"] for row in live], now, reason=reason, actor=actor)
+    start(uow, complaint, [row["kind"] for row in live], now, reason=reason, actor=actor,
+          out=out)
     if complaint.paused_at is not None:  # still waiting on the customer: the new clock waits too
-        pause(uow, complaint, RULES["pause"].pause, now, reason=reason, actor=actor)
+        pause(uow, complaint, RULES["pause"].pause, now, reason=reason, actor=actor, out=out)
 
 
 def apply(uow, action: str, complaint: Complaint, now: datetime, actor: str = "") -> None:
@@ -234,7 +244,8 @@ def apply(uow, action: str, complaint: Complaint, now: datetime, actor: str = ""
     rule = RULES.get(action)
     if rule is None:
         return
-    how = dict(reason=action, actor=actor)
+    out: list[dict] = []
+    how = dict(reason=action, actor=actor, out=out)
     if rule.stop:
         stop(uow, complaint, rule.stop, now, **how)
     if rule.pause:
@@ -245,6 +256,7 @@ def apply(uow, action: str, complaint: Complaint, now: datetime, actor: str = ""
         retrack(uow, complaint, now, **how)
     if rule.start:
         start(uow, complaint, rule.start, now, fresh=action == "intake", **how)
+    log(uow.conn, out)
     refresh_next_due(uow.conn, complaint.id)
 
 
