@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from timers import notify
+from timers.backoff import DatabaseBackoff
 from timers.scheduler import build_scheduler
 from timers.worker import Worker
 from workflow.settings import Settings
@@ -54,7 +55,8 @@ def start_background(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
                      batch: int = 500) -> Background:
     """Start the timer worker and the outbox sender in background threads."""
     worker, send = _jobs(runtime, now, smtp_url, batch)
-    scheduler = build_scheduler(worker.sweep, send, interval=interval)
+    scheduler = build_scheduler(DatabaseBackoff("deadlines", worker.sweep),
+                                DatabaseBackoff("outbox", send), interval=interval)
     scheduler.start()
     return Background(scheduler, worker)
 
