@@ -69,12 +69,22 @@ def handler_config(log_format: str) -> dict:
 
 
 def configure(log_format: str = "text", level: int = logging.INFO) -> None:
-    """Log to stderr as text or JSON lines (for the CLI and the timer worker)."""
-    import logging.config
-    config = {"version": 1, "disable_existing_loggers": False, **handler_config(log_format),
-              "root": {"level": level, "handlers": ["stderr"]},
-              "loggers": {"transitions": {"level": "WARNING"}}}
-    logging.config.dictConfig(config)
+    """Log to stderr as text or JSON lines (for the CLI and the timer worker); calling it
+    again replaces the handler it added. Like `logging.basicConfig`, it does nothing when
+    someone else (a test runner, an embedding program) already set up the root logger."""
+    import sys
+    root = logging.getLogger()
+    if any(not getattr(h, "_complaints", False) for h in root.handlers):
+        return
+    for old in [h for h in root.handlers if getattr(h, "_complaints", False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._complaints = True
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(RequestIdFilter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
 def gunicorn_config(log_format: str, access_log: bool, level: str = "INFO") -> dict:

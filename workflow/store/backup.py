@@ -17,7 +17,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 
 class BackupError(Exception):
@@ -95,6 +95,7 @@ def _scalar(conn, sql: str):
 def pg_dump_command(url: str, target: str) -> list[str]:
     """The pg_dump command for a PostgreSQL URL, without its password (libpq reads it
     from PGPASSWORD or ~/.pgpass)."""
-    parsed = make_url(url)
-    libpq = parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    p = make_url(url)
+    libpq = URL.create("postgresql", p.username, None, p.host, p.port, p.database,
+                       p.query).render_as_string(hide_password=False)
     return ["pg_dump", "--format=custom", "--no-owner", f"--file={target}", libpq]

@@ -124,8 +124,9 @@ def make_engine(url: str | None = None, connect_timeout: float = 5.0, **kwargs) 
         event.listen(engine, "connect", _sqlite_driver_autocommit)
         engine.dialect.do_begin = _sqlite_do_begin
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("pool_recycle", 3600)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("pool_recycle", 3600)
     connect_args = {**PG_CONNECT_ARGS, "connect_timeout": max(1, round(connect_timeout)),
                     **kwargs.pop("connect_args", {})}
     for name in list(connect_args):       # settings in the URL's query win
