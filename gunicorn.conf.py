@@ -36,6 +36,9 @@ worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
+# gunicorn 27's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl):
+# several servers on one machine would take it from each other. Signals do the same job.
+control_socket_disable = True
 logconfig_dict = gunicorn_config(_settings.log_format, _settings.access_log)
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 

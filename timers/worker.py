@@ -67,12 +67,16 @@ class Worker:
     def start(self) -> "Worker":
         """Take the lease (SQLite: refuse when another worker runs) and load the calendar."""
         self._lease.acquire()
-        self._refresh_calendar()
-        with self.rt.engine.begin() as conn:
-            conn.execute(workers.delete().where(workers.c.name == self.name))
-            now = self.now()
-            conn.execute(workers.insert().values(name=self.name, started_at=now,
-                                                 heartbeat_at=now, lag_seconds=0, fired_total=0))
+        try:
+            self._refresh_calendar()
+            with self.rt.engine.begin() as conn:
+                conn.execute(workers.delete().where(workers.c.name == self.name))
+                now = self.now()
+                conn.execute(workers.insert().values(name=self.name, started_at=now, heartbeat_at=now,
+                                                     lag_seconds=0, fired_total=0))
+        except BaseException:
+            self._lease.release()      # a start that failed (database away) holds nothing
+            raise
         log.info("timer worker %s started on %s", self.name, self.dialect)
         return self
 

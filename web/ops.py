@@ -24,7 +24,7 @@ import re
 import secrets
 import time
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -117,7 +117,10 @@ def _unavailable_page(exc):
     if not is_unavailable(exc):
         raise exc
     note_unavailable(exc)
-    html = render_template("ops/unavailable.html", retry_after=RETRY_AFTER_SECONDS)
+    # Rendered without the context processors: Flask-Login's loads the signed-in user,
+    # which needs the database.
+    html = current_app.jinja_env.get_template("ops/unavailable.html").render(
+        retry_after=RETRY_AFTER_SECONDS, path=request.path)
     return html, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 

@@ -96,4 +96,6 @@ def gunicorn_config(log_format: str, access_log: bool, level: str = "INFO") -> d
                                            "propagate": False},
                         "gunicorn.access": {"level": "INFO" if access_log else "WARNING",
                                             "handlers": ["stderr"], "propagate": False},
-                        "transitions": {"level": "WARNING"}}}
+                        "transitions": {"level": "WARNING"},
+                        # Alembic logs its plugins and context at INFO on every readiness check.
+                        "alembic": {"level": "WARNING"}}}

@@ -101,7 +101,7 @@ class DatabaseCollector:
         try:
             families = self._read(self.now())
         except Exception as exc:      # a scrape must answer even with the database down
-            log.warning("metrics: database not readable: %s", exc)
+            log.warning("metrics: database not readable: %s", str(exc).splitlines()[0])
             up.add_metric([], 0)
             yield up
             return
