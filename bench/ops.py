@@ -23,25 +23,20 @@ import tempfile
 import time
 from pathlib import Path
 
-if "--no-metrics-env" not in sys.argv:
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="bench-ops-"))
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from states.policy import load_policy  # noqa: E402
-from web import create_app  # noqa: E402
-from web.ops import OpsMiddleware, _note_endpoint  # noqa: E402
-from workflow import services  # noqa: E402
-from workflow.admin import tokens  # noqa: E402
-from workflow.admin.directory import actor_for, create_user, ensure_departments  # noqa: E402
-from workflow.store import migrate  # noqa: E402
-from workflow.store.db import make_engine  # noqa: E402
-from workflow.store.runtime import Runtime  # noqa: E402
-from workflow.store.schema import utcnow  # noqa: E402
 
 
 def build(path: Path, complaints: int):
     """A migrated file with one operator, a token and `complaints` complaints."""
+    from states.policy import load_policy
+    from web import create_app
+    from workflow import services
+    from workflow.admin import tokens
+    from workflow.admin.directory import actor_for, create_user, ensure_departments
+    from workflow.store import migrate
+    from workflow.store.db import make_engine
+    from workflow.store.runtime import Runtime
+    from workflow.store.schema import utcnow
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
     rt = Runtime(engine, load_policy())
@@ -61,6 +56,7 @@ def build(path: Path, complaints: int):
 
 def without_ops(app):
     """Take the ops middleware and its before-request hook out of `app` (restorable)."""
+    from web.ops import _note_endpoint
     wrapped = app.wsgi_app
     hooks = app.before_request_funcs[None]
     app.wsgi_app = wrapped.app
@@ -91,6 +87,9 @@ def main() -> None:
     parser.add_argument("--no-metrics-env", action="store_true",
                         help="prometheus_client in single-process mode")
     args = parser.parse_args()
+    if not args.no_metrics_env:     # before anything imports prometheus_client, as gunicorn.conf.py
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="bench-ops-"))
+    from web.ops import OpsMiddleware
     with tempfile.TemporaryDirectory() as tmp:
         app, token, ids = build(Path(tmp) / "bench.db", args.complaints)
         assert isinstance(app.wsgi_app, OpsMiddleware)
