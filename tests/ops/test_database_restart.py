@@ -259,3 +259,32 @@ def _escalated(rt) -> int:
 def _scalar(rt, query):
     with rt.engine.connect() as conn:
         return conn.execute(query).scalar()
+
+
+def test_a_worker_started_while_the_database_is_down_waits_for_it(private_pg, tmp_path):
+    name = f"late_{uuid.uuid4().hex[:8]}"
+    url = private_pg.database(name)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    rt = make_runtime(url)
+    log = tmp_path / "worker.log"
+    private_pg.stop("fast")
+    try:
+        with open(log, "ab") as handle:
+            worker = subprocess.Popen([COMPLAINTS, "worker"], env=ops_env(url),
+                                      stdout=handle, stderr=subprocess.STDOUT)
+        wait_for(lambda: "database unavailable at start" in log.read_text("utf-8", "replace"),
+                 60, "the worker to say it waits for the database")
+        assert worker.poll() is None
+    finally:
+        private_pg.start()
+    rt.engine.dispose()          # the test's own pooled connections died with the server
+    try:
+        wait_for(lambda: _scalar(rt, select(func.count()).select_from(workers)), 60,
+                 "the worker's first heartbeat once the database is back")
+        assert worker.poll() is None
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+        rt.engine.dispose()
