@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import sys
+from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
 
 from states.calendar import SHANGHAI
 from states.policy import PolicyError, load_policy
@@ -37,9 +40,10 @@ def _local(ts) -> str:
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 def main(verbose: bool) -> None:
     """Complaint-handling workflow service (set COMPLAINTS_DATABASE_URL, COMPLAINTS_POLICY)."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    from workflow import logs
+    log_format = Settings.from_env().log_format
+    logs.configure(log_format if log_format in ("text", "json") else "text",
+                   logging.DEBUG if verbose else logging.INFO)
 
 
 @main.group()
@@ -425,11 +429,61 @@ def check_policy(path) -> None:
 
 
 @main.command()
+@click.option("--worker", "worker_only", is_flag=True,
+              help="Check for a timer worker: leave out what only the web needs.")
+def check(worker_only: bool) -> None:
+    """Verify configuration, the database connection and the schema version before start."""
+    from timers.notify import make_sender
+    from web.api.auth import RateLimiter
+    from workflow.admin import preflight
+    settings = Settings.from_env()
+    results = preflight.configuration(settings, web=not worker_only)
+    try:
+        if not worker_only:
+            RateLimiter.parse(settings.api_rate_limit)
+        make_sender(settings.smtp_url)
+    except ValueError as exc:
+        results.append(preflight.Check("configuration", False, f"取值无效 {exc}"))
+    results += preflight.database(settings)
+    for result in results:
+        click.echo(f"{'正常 ok  ' if result.ok else '错误 FAIL'}  {result.message}",
+                   err=not result.ok)
+    if not all(r.ok for r in results):
+        click.echo("检查未通过 check failed: fix the lines marked FAIL before starting", err=True)
+        sys.exit(1)
+    click.echo("检查通过 all checks passed")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace an existing backup file.")
+def backup(path: Path, overwrite: bool) -> None:
+    """Copy the SQLite database to PATH while the service runs (PostgreSQL: pg_dump)."""
+    from workflow.admin.preflight import safe_url
+    from workflow.store import backup as backups
+    url = Settings.from_env().database_url
+    if make_url(url).get_backend_name() == "postgresql":
+        command = " ".join(shlex.quote(a) for a in backups.pg_dump_command(url, str(path)))
+        raise click.ClickException(
+            f"{safe_url(url)} 是 PostgreSQL 数据库，请用 pg_dump 备份 is PostgreSQL: back it up "
+            f"with its own tool (README, Backups):\n  {command}")
+    try:
+        result = backups.backup_sqlite(url, path, overwrite=overwrite)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"备份完成 backup written to {result.path} ({result.size} bytes, revision "
+               f"{result.revision}, {result.complaints} complaints)")
+
+
+@main.command()
 @click.option("--status", "show_status", is_flag=True, help="Show the workers' heartbeat and lag, then exit.")
 @click.option("--once", is_flag=True, help="Fire what is due now and send the outbox, then exit.")
 @click.option("--interval", default=0.25, show_default=True, help="Seconds between sweeps.")
 @click.option("--batch", default=500, show_default=True, help="Deadlines claimed per transaction.")
-def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
+@click.option("--metrics-port", type=int, default=None,
+              help="Serve Prometheus metrics on 127.0.0.1:PORT (default COMPLAINTS_WORKER_METRICS_PORT).")
+def worker(show_status: bool, once: bool, interval: float, batch: int,
+           metrics_port: int | None) -> None:
     """Run the timer worker: fire due deadlines and send notifications (COMPLAINTS_SMTP_URL)."""
 
     from timers import notify, service
@@ -441,7 +495,13 @@ def worker(show_status: bool, once: bool, interval: float, batch: int) -> None:
         click.echo(health.render(rt, now=utcnow()))
         rt.engine.dispose()
         return
-    smtp_url = Settings.from_env().smtp_url
+    settings = Settings.from_env()
+    smtp_url = settings.smtp_url
+    port = metrics_port if metrics_port is not None else settings.worker_metrics_port
+    if port and not once:
+        from workflow.metrics import serve_metrics
+        serve_metrics(rt.engine, settings.metrics_dir, port)
+        click.echo(f"metrics on http://127.0.0.1:{port}/metrics")
     try:
         if once:
             timer_worker = Worker(rt, batch=batch).start()

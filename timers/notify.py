@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import bindparam, select, update
 
+from workflow import metrics
 from workflow.store.schema import outbox as t
 from workflow.store.schema import utcnow
 
@@ -114,7 +115,9 @@ def _deliver_batch(rt, sender, now, batch) -> tuple[int, int]:
             results.append({"_id": row.id, "attempts": row.attempts + 1, "sent_at": now(),
                             "next_attempt_at": None, "last_error": None})
             sent += 1
+            metrics.OUTBOX_SENT.inc()
         except Exception as exc:  # any failure of the channel: retry later
+            metrics.OUTBOX_FAILURES.inc()
             attempts = row.attempts + 1
             retry = now() + backoff(attempts) if attempts < MAX_ATTEMPTS else None
             log.warning("notification %s failed (attempt %s): %s", row.id, attempts, exc)

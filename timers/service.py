@@ -15,9 +15,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from timers import notify
+from timers.backoff import DatabaseBackoff
 from timers.scheduler import build_scheduler
 from timers.worker import Worker
 from workflow.settings import Settings
+from workflow.store.db import is_unavailable
 from workflow.store.runtime import Runtime
 from workflow.store.schema import utcnow
 
@@ -54,7 +56,8 @@ def start_background(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
                      batch: int = 500) -> Background:
     """Start the timer worker and the outbox sender in background threads."""
     worker, send = _jobs(runtime, now, smtp_url, batch)
-    scheduler = build_scheduler(worker.sweep, send, interval=interval)
+    scheduler = build_scheduler(DatabaseBackoff("deadlines", worker.sweep),
+                                DatabaseBackoff("outbox", send), interval=interval)
     scheduler.start()
     return Background(scheduler, worker)
 
@@ -63,20 +66,40 @@ def run_forever(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
                 smtp_url: str | None = None, interval: float = 0.25, batch: int = 500) -> None:
     """Run the timer worker and the outbox sender until SIGTERM or SIGINT (main thread only).
 
+    A database that is unavailable at start is waited for (0.5 s, 1 s, 2 s … at most 15 s
+    between tries), as a running worker waits for it (`timers.backoff`).
     The signal handler only sets a flag (raising from it could land inside a lock held
     by the scheduler); the main thread sees the flag, stops the scheduler after the
     running batch and gives the lease up.
     """
-    handle = start_background(runtime, now=now, smtp_url=smtp_url, interval=interval,
-                              batch=batch)
-    stop_requested = []
+    stop_requested: list[bool] = []
     previous = {sig: signal.signal(sig, lambda *_: stop_requested.append(True))
                 for sig in (signal.SIGTERM, signal.SIGINT)}
+    handle = None
     try:
+        delay = 0.5
+        while handle is None and not stop_requested:
+            try:
+                handle = start_background(runtime, now=now, smtp_url=smtp_url,
+                                          interval=interval, batch=batch)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                log.warning("数据库不可用 database unavailable at start, retry in %.1f s: %s",
+                            delay, str(exc).splitlines()[0])
+                _sleep_unless(stop_requested, delay)
+                delay = min(15.0, delay * 2)
         while not stop_requested:
             time.sleep(0.2)
     finally:
-        handle.stop()
+        if handle is not None:
+            handle.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("timer worker stopped")
+
+
+def _sleep_unless(stop_requested: list, seconds: float) -> None:
+    until = time.monotonic() + seconds
+    while not stop_requested and time.monotonic() < until:
+        time.sleep(0.1)

@@ -24,9 +24,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from workflow import metrics
 from workflow.domain.errors import Conflict
 from workflow.services.deadline_due import fire
 from workflow.store import deadlines, outbox
+from workflow.store.db import is_unavailable
 from workflow.store.locks import lease_for
 from workflow.store.runtime import Runtime
 from workflow.store.schema import calendar_years, utcnow, workers
@@ -65,12 +67,16 @@ class Worker:
     def start(self) -> "Worker":
         """Take the lease (SQLite: refuse when another worker runs) and load the calendar."""
         self._lease.acquire()
-        self._refresh_calendar()
-        with self.rt.engine.begin() as conn:
-            conn.execute(workers.delete().where(workers.c.name == self.name))
-            now = self.now()
-            conn.execute(workers.insert().values(name=self.name, started_at=now,
-                                                 heartbeat_at=now, lag_seconds=0, fired_total=0))
+        try:
+            self._refresh_calendar()
+            with self.rt.engine.begin() as conn:
+                conn.execute(workers.delete().where(workers.c.name == self.name))
+                now = self.now()
+                conn.execute(workers.insert().values(name=self.name, started_at=now, heartbeat_at=now,
+                                                     lag_seconds=0, fired_total=0))
+        except BaseException:
+            self._lease.release()      # a start that failed (database away) holds nothing
+            raise
         log.info("timer worker %s started on %s", self.name, self.dialect)
         return self
 
@@ -87,8 +93,13 @@ class Worker:
             with self.rt.engine.connect() as conn:
                 oldest = deadlines.peek(conn)
             if oldest is None or oldest > now:
+                if not fired:
+                    metrics.TIMER_LAG.set(0)
                 break
-            self._lag = max(self._lag, (now - oldest).total_seconds())
+            lag = (now - oldest).total_seconds()
+            if not fired:
+                metrics.TIMER_LAG.set(lag)
+            self._lag = max(self._lag, lag)
             claimed, done = self._batch(now)
             fired += done
             if claimed < self.batch or done == 0:
@@ -102,6 +113,8 @@ class Worker:
         try:
             return self._fire_batch(now, careful=False)
         except Exception as exc:  # any failure: redo the batch carefully
+            if is_unavailable(exc):   # the database is gone: nothing to redo row by row
+                raise
             # Rare (someone changed a complaint meanwhile): redo the batch with a
             # savepoint per row, so only the rows that fail wait for a later pass.
             log.info("batch rolled back (%s); firing row by row", exc)
@@ -131,6 +144,7 @@ class Worker:
             outbox.write(uow, notes)
             uow.commit()
         self.counts.update(outcomes)
+        _count(outcomes)
         self.last_batch = rows          # committed: what the benchmark times
         done = sum(outcomes.values())
         if rows:
@@ -153,3 +167,13 @@ class Worker:
         self.rt.reload_calendar()
         with self.rt.engine.connect() as conn:
             self._calendar_stamp = conn.execute(select(func.max(calendar_years.c.loaded_at))).scalar()
+
+
+def _count(outcomes: Counter) -> None:
+    """The committed batch's outcomes as metrics (fired, warnings, escalations)."""
+    for outcome, n in outcomes.items():
+        metrics.FIRED.labels(outcome).inc(n)
+    if outcomes.get("warned"):
+        metrics.WARNINGS.inc(outcomes["warned"])
+    if outcomes.get("escalated"):
+        metrics.ESCALATIONS.labels("deadline").inc(outcomes["escalated"])

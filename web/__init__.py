@@ -53,6 +53,10 @@ def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Fl
     from web.api import init_app as init_api
     init_api(app)
     # --- end JSON API
+
+    # --- operations: /healthz, /readyz, /metrics, request ids, the database-down answers
+    from web.ops import init_ops
+    init_ops(app)
     return app
 
 

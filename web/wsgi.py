@@ -1,4 +1,4 @@
-"""The WSGI entry point for gunicorn: `gunicorn -k gthread -w 2 --threads 1 web.wsgi:app`.
+"""The WSGI entry point for gunicorn: `gunicorn -c gunicorn.conf.py` (which names it).
 
 Configuration comes from the environment (COMPLAINTS_DATABASE_URL, COMPLAINTS_POLICY,
 COMPLAINTS_SECRET_KEY, ...). The timer worker runs separately (`complaints worker`).

@@ -13,10 +13,24 @@ from workflow.store.db import DEFAULT_URL
 
 #: The API's default rate limit per token: REQUESTS/SECONDS.
 DEFAULT_API_RATE_LIMIT = "600/60"
+#: Where gunicorn listens by default (`gunicorn.conf.py`).
+DEFAULT_BIND = "127.0.0.1:8000"
+LOG_FORMATS = ("text", "json")
 
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes")
+
+
+def _number(environ, name: str, default, kind=int):
+    """A numeric variable; a bad value is kept as text for `problems()` to report."""
+    raw = (environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        return raw
 
 
 @dataclass(frozen=True)
@@ -30,12 +44,28 @@ class Settings:
     secure_cookies: bool = False
     smtp_url: str | None = None
     api_rate_limit: str = DEFAULT_API_RATE_LIMIT
+    # --- production (gunicorn.conf.py, logs, metrics; README "Production") ---
+    bind: str = DEFAULT_BIND
+    web_workers: int = 2
+    web_threads: int = 1
+    log_format: str = "text"
+    access_log: bool = False
+    metrics_dir: str | None = None
+    metrics_token: str | None = None
+    worker_metrics_port: int | None = None
+    db_connect_timeout: float = 5.0
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
         """Read COMPLAINTS_DATABASE_URL, COMPLAINTS_POLICY, COMPLAINTS_SECRET_KEY,
         COMPLAINTS_DEMO, COMPLAINTS_SECURE_COOKIES, COMPLAINTS_SMTP_URL and
-        COMPLAINTS_API_RATE_LIMIT."""
+        COMPLAINTS_API_RATE_LIMIT; for production COMPLAINTS_BIND, COMPLAINTS_WEB_WORKERS,
+        COMPLAINTS_WEB_THREADS, COMPLAINTS_LOG_FORMAT, COMPLAINTS_ACCESS_LOG,
+        COMPLAINTS_METRICS_TOKEN, COMPLAINTS_WORKER_METRICS_PORT,
+        COMPLAINTS_DB_CONNECT_TIMEOUT and prometheus_client's PROMETHEUS_MULTIPROC_DIR.
+
+        A malformed number is kept as given, so that `problems()` (and `complaints
+        check`) can name it instead of failing here."""
         return cls(
             database_url=environ.get("COMPLAINTS_DATABASE_URL") or DEFAULT_URL,
             policy_path=environ.get("COMPLAINTS_POLICY") or None,
@@ -44,4 +74,38 @@ class Settings:
             secure_cookies=_flag(environ.get("COMPLAINTS_SECURE_COOKIES")),
             smtp_url=environ.get("COMPLAINTS_SMTP_URL") or None,
             api_rate_limit=environ.get("COMPLAINTS_API_RATE_LIMIT") or DEFAULT_API_RATE_LIMIT,
+            bind=environ.get("COMPLAINTS_BIND") or DEFAULT_BIND,
+            web_workers=_number(environ, "COMPLAINTS_WEB_WORKERS", 2),
+            web_threads=_number(environ, "COMPLAINTS_WEB_THREADS", 1),
+            log_format=(environ.get("COMPLAINTS_LOG_FORMAT") or "text").strip().lower(),
+            access_log=_flag(environ.get("COMPLAINTS_ACCESS_LOG")),
+            metrics_dir=environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
+            metrics_token=environ.get("COMPLAINTS_METRICS_TOKEN") or None,
+            worker_metrics_port=_number(environ, "COMPLAINTS_WORKER_METRICS_PORT", None),
+            db_connect_timeout=_number(environ, "COMPLAINTS_DB_CONNECT_TIMEOUT", 5.0, float),
         )
+
+    def problems(self, web: bool = True) -> list[str]:
+        """What is wrong with these settings, one bilingual sentence each (empty: all
+        good); `web=False` leaves out what only the web processes need."""
+        out = []
+        if web and not self.secret_key and not self.demo:
+            out.append("未设置会话密钥 COMPLAINTS_SECRET_KEY is not set (required outside demo mode)")
+        for name, value, low in (("COMPLAINTS_WEB_WORKERS", self.web_workers, 1),
+                                 ("COMPLAINTS_WEB_THREADS", self.web_threads, 1),
+                                 ("COMPLAINTS_DB_CONNECT_TIMEOUT", self.db_connect_timeout, 0.1)):
+            if not isinstance(value, (int, float)) or value < low:
+                out.append(f"取值无效 {name}={value!r}: a number of at least {low} is expected")
+        port = self.worker_metrics_port
+        if port is not None and (not isinstance(port, int) or not 0 < port < 65536):
+            out.append(f"取值无效 COMPLAINTS_WORKER_METRICS_PORT={port!r}: a TCP port is expected")
+        if self.log_format not in LOG_FORMATS:
+            out.append(f"取值无效 COMPLAINTS_LOG_FORMAT={self.log_format!r}: text or json")
+        host, sep, bind_port = self.bind.rpartition(":")
+        if not self.bind.startswith("unix:") and (not sep or not bind_port.isdigit()):
+            out.append(f"取值无效 COMPLAINTS_BIND={self.bind!r}: HOST:PORT or unix:PATH")
+        if self.metrics_dir and not os.path.isdir(self.metrics_dir):
+            out.append(f"目录不存在 PROMETHEUS_MULTIPROC_DIR={self.metrics_dir!r} is not a directory")
+        elif self.metrics_dir and not os.access(self.metrics_dir, os.W_OK):
+            out.append(f"目录不可写 PROMETHEUS_MULTIPROC_DIR={self.metrics_dir!r} is not writable")
+        return out

@@ -12,10 +12,11 @@ import json
 import logging
 
 from flask import Response, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from workflow.domain import errors as domain
+from workflow.store.db import RETRY_AFTER_SECONDS, is_unavailable
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -112,14 +113,22 @@ def register(blueprint) -> None:
         e.code, e.detail, e.headers, **e.extensions))
     blueprint.register_error_handler(domain.DomainError, from_domain)
     blueprint.register_error_handler(HTTPException, from_http)
-    blueprint.register_error_handler(OperationalError, _unavailable)
+    blueprint.register_error_handler(SQLAlchemyError, _database_error)
     blueprint.register_error_handler(Exception, _internal)
 
 
-def _unavailable(exc: OperationalError) -> Response:
-    log.warning("database unavailable: %s", exc)
-    return problem("unavailable", "the database is busy or unreachable; try again shortly",
-                   {"Retry-After": "1"})
+def _database_error(exc: SQLAlchemyError) -> Response:
+    """503 when the database is unavailable (down, restarting, connection cut, locked);
+    any other database error is a 500."""
+    if not is_unavailable(exc):
+        return _internal(exc)
+    from web.ops import note_unavailable
+    note_unavailable(exc)
+    detail = "the database is busy or unreachable; try again shortly"
+    if request.method not in ("GET", "HEAD"):
+        detail += (" (if the request was a write, it may or may not have been applied: read "
+                   "the resource first, or retry with If-Match / Idempotency-Key)")
+    return problem("unavailable", detail, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def _internal(exc: Exception) -> Response:

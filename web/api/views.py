@@ -14,7 +14,7 @@ from web.api.blueprint import api
 from web.api.problems import ApiError
 from web.api.represent import clock_run, detail, event, summary
 from web.clock_story import runs
-from workflow import services
+from workflow import metrics, services
 from workflow.domain import access
 from workflow.domain.errors import IdempotencyMismatch, NotFound, ValidationError
 from workflow.domain.intake import check_may_file
@@ -117,10 +117,15 @@ def fire_action(complaint_id: int, action: str):
     rt, actor = runtime_of(current_app), g.api_actor
     try:
         fields = schemas.action_fields(action)
-    except ValidationError:
+    except ValidationError as invalid:
         # Who may and the complaint's state answer first (404/412/403/409), as on the
         # pages; only then the fields. Read only when the body is bad: not on the hot path.
-        services.check_may(rt, complaint_id, action, actor, expected_version=expected)
+        try:
+            services.check_may(rt, complaint_id, action, actor, expected_version=expected)
+        except Exception as exc:
+            metrics.count_action(action, metrics.outcome_of(exc))
+            raise
+        metrics.count_action(action, invalid.code)
         raise
     acted = services.act_and_read(rt, complaint_id, action, actor, now=utcnow(),
                                   expected_version=expected, **fields)

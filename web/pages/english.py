@@ -225,4 +225,11 @@ EN: dict[str, str] = {
         "times assume ordinary weekends.",
     "所有计时中的时限都按已加载的节假日安排计算。":
         "Every running clock was computed with a loaded holiday calendar.",
+    # the database is unavailable (web/templates/ops/unavailable.html)
+    "数据库暂时不可用，请稍候几秒再试。":
+        "The database is unavailable for a moment; please try again in a few seconds.",
+    "如果您刚才提交了表单，请先刷新页面，确认操作是否已经生效，再决定是否重新提交。":
+        "If you just submitted a form, reload the page to see whether it took effect "
+        "before submitting it again.",
+    "重试": "Try again",
 }

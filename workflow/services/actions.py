@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from states.process import ACTIONS
+from workflow import metrics
 from workflow.domain import actions as rules
 from workflow.domain.errors import NotFound
 from workflow.domain.model import Actor, Complaint
@@ -64,10 +65,21 @@ def check_may(rt: Runtime, complaint_id: int, action: str, actor: Actor, *,
 def act(rt: Runtime, complaint_id: int, action: str, actor: Actor, *, now: datetime,
         **fields) -> Complaint:
     """Fire one action on one complaint, in a transaction of its own."""
-    with rt.uow() as uow:
-        complaint = apply_action(uow, complaint_id, action, actor, now=now, **fields)
-        uow.commit()
-        return complaint
+    try:
+        with rt.uow() as uow:
+            complaint = apply_action(uow, complaint_id, action, actor, now=now, **fields)
+            uow.commit()
+    except Exception as exc:
+        metrics.count_action(action, metrics.outcome_of(exc))
+        raise
+    _count_done(action)
+    return complaint
+
+
+def _count_done(action: str) -> None:
+    metrics.count_action(action, "ok")
+    if action == "escalate":
+        metrics.ESCALATIONS.labels("hand").inc()
 
 
 @dataclass
@@ -88,9 +100,14 @@ def act_and_read(rt: Runtime, complaint_id: int, action: str, actor: Actor, *,
     that unit of work runs in autocommit: no BEGIN and COMMIT round trips. The statement
     is atomic by itself; what could fail after it is building the answer, and then the
     action stands, as it would if the answer were lost on its way to the caller."""
-    with rt.uow(autocommit=store.one_statement(rt.engine.dialect.name, action)) as uow:
-        complaint, clocks = apply_action(uow, complaint_id, action, actor, now=now,
-                                         want_clocks=True, **fields)
-        acted = Acted(complaint, clocks, allowed_actions(uow, complaint, actor))
-        uow.commit()
-        return acted
+    try:
+        with rt.uow(autocommit=store.one_statement(rt.engine.dialect.name, action)) as uow:
+            complaint, clocks = apply_action(uow, complaint_id, action, actor, now=now,
+                                             want_clocks=True, **fields)
+            acted = Acted(complaint, clocks, allowed_actions(uow, complaint, actor))
+            uow.commit()
+    except Exception as exc:
+        metrics.count_action(action, metrics.outcome_of(exc))
+        raise
+    _count_done(action)
+    return acted

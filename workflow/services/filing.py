@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from states.fields import MAX_IDEMPOTENCY_KEY
 from states.process import State
+from workflow import metrics
 from workflow.domain import intake as rules
 from workflow.domain.errors import FieldError, IdempotencyMismatch, ValidationError
 from workflow.domain.model import Actor, Complaint
@@ -75,6 +76,17 @@ def file_complaint(uow, actor: Actor, values: dict, *, now: datetime,
 def intake(rt: Runtime, actor: Actor, values: dict, *, now: datetime,
            idempotency_key: str | None = None) -> IntakeResult:
     """File a new complaint (or return the first result of a retried idempotent intake)."""
+    try:
+        result = _intake(rt, actor, values, now=now, idempotency_key=idempotency_key)
+    except Exception as exc:
+        metrics.count_action("intake", metrics.outcome_of(exc))
+        raise
+    metrics.count_action("intake", "replayed" if result.replayed else "ok")
+    return result
+
+
+def _intake(rt: Runtime, actor: Actor, values: dict, *, now: datetime,
+            idempotency_key: str | None) -> IntakeResult:
     try:
         with rt.uow() as uow:
             result = file_complaint(uow, actor, values, now=now, idempotency_key=idempotency_key)

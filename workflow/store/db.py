@@ -7,10 +7,32 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 log = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite:///instance/complaints.db"
+#: What a client is told to wait (Retry-After) when the database is unavailable.
+RETRY_AFTER_SECONDS = 2
+#: libpq settings that turn a dead server or network into an error within seconds instead
+#: of a hang: a connect timeout, TCP keepalives, and a limit on unacknowledged sends.
+PG_CONNECT_ARGS = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                   "keepalives_count": 3, "tcp_user_timeout": 15000}
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database could not be used right now (down, restarting,
+    connection cut, SQLite locked, pool exhausted) rather than a bug: answered 503."""
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, DisconnectionError,
+                        PendingRollbackError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -90,8 +112,9 @@ def driver_transactional(driver) -> None:
         log.warning("could not leave autocommit: %s", exc)
 
 
-def make_engine(url: str | None = None, **kwargs) -> Engine:
-    """Create an engine for `url` (SQLite file by default) with the project's settings."""
+def make_engine(url: str | None = None, connect_timeout: float = 5.0, **kwargs) -> Engine:
+    """Create an engine for `url` (SQLite file by default) with the project's settings;
+    `connect_timeout` (seconds, PostgreSQL) bounds how long a connection attempt may take."""
     url = make_url(url or DEFAULT_URL)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -101,9 +124,15 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         event.listen(engine, "connect", _sqlite_driver_autocommit)
         engine.dialect.do_begin = _sqlite_do_begin
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("pool_recycle", 3600)
-    engine = create_engine(url, **kwargs)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("pool_recycle", 3600)
+    connect_args = {**PG_CONNECT_ARGS, "connect_timeout": max(1, round(connect_timeout)),
+                    **kwargs.pop("connect_args", {})}
+    for name in list(connect_args):       # settings in the URL's query win
+        if name in url.query:
+            connect_args.pop(name)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine

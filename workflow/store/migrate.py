@@ -1,6 +1,7 @@
 """Schema migrations (Alembic) driven from code: `complaints db upgrade` calls `upgrade`."""
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 
 from alembic import command
@@ -34,3 +35,34 @@ def current(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+@cache
+def heads() -> frozenset[str]:
+    """The newest revisions this code knows (one, once the revisions are chained)."""
+    from alembic.script import ScriptDirectory
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+@cache
+def known() -> frozenset[str]:
+    """Every revision this code knows."""
+    from alembic.script import ScriptDirectory
+    return frozenset(r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
+def schema_problem(conn) -> str | None:
+    """What is wrong with the schema version on `conn` (None: current), bilingual."""
+    from alembic.runtime.migration import MigrationContext
+    current = frozenset(MigrationContext.configure(conn).get_current_heads())
+    if current == heads():
+        return None
+    if not current:
+        return "数据库尚无表结构 the database has no schema: run `complaints db upgrade`"
+    unknown = current - known()
+    if unknown:
+        return (f"数据库版本比程序新 the database is at revision {', '.join(sorted(unknown))}, "
+                f"which this code does not know (it expects {', '.join(sorted(heads()))}): "
+                "deploy the newer code")
+    return (f"数据库版本过旧 the database is at revision {', '.join(sorted(current))}, the code "
+            f"expects {', '.join(sorted(heads()))}: run `complaints db upgrade`")

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from states.calendar import BusinessCalendar
 from states.policy import Policy, load_policy
 from states.process import PROCESS, Process
+from workflow import metrics
 from workflow.settings import Settings
 from workflow.store import db, policies
 from workflow.store.calendar import calendar_from
@@ -21,6 +22,29 @@ from workflow.store.locks import WriterLock
 from workflow.store.schema import utcnow
 
 log = logging.getLogger(__name__)
+
+
+class WriteTracker:
+    """Whether a unit of work that writes began while it was active (`track_writes`)."""
+
+    begun = False
+
+
+_writes: ContextVar[WriteTracker | None] = ContextVar("complaints_writes", default=None)
+
+
+@contextmanager
+def track_writes() -> Iterator[WriteTracker]:
+    """Note whether any writing unit of work begins inside the block (in this thread or
+    task): when one did not, a failed request wrote nothing and may safely run again."""
+    tracker = WriteTracker()
+    token = _writes.set(tracker)
+    try:
+        yield tracker
+    finally:
+        _writes.reset(token)
+
+
 #: How often a long-running process re-reads administrator-loaded calendar days.
 CALENDAR_REFRESH_SECONDS = 60
 #: How often a process looks which policy version is active (a change reaches every
@@ -52,6 +76,10 @@ class UnitOfWork:
         # over at once (see workflow.store.locks), not in SQLite's sleeping busy handler.
         # PostgreSQL needs none of this.
         self._lock = self.runtime.sqlite_writer if self.write else None
+        if self.write:
+            tracker = _writes.get()
+            if tracker is not None:
+                tracker.begun = True
         if self._lock:
             self._lock.acquire()
         try:
@@ -111,6 +139,7 @@ class Runtime:
         self._policies: dict[int, Policy] = {}
         self._active: Policy = policy
         self._policy_checked = float("-inf")
+        metrics.watch_pool(engine)
         self.calendar = BusinessCalendar()
         self.sqlite_writer = (WriterLock(engine.url.database)
                               if engine.dialect.name == "sqlite" else None)
@@ -121,7 +150,10 @@ class Runtime:
     def from_settings(cls, settings: Settings) -> "Runtime":
         """Build from settings; a bad policy file raises PolicyError before anything starts."""
         policy = load_policy(settings.policy_path)
-        return cls(make_engine(settings.database_url), policy)
+        timeout = settings.db_connect_timeout
+        engine = make_engine(settings.database_url,
+                             connect_timeout=timeout if isinstance(timeout, float) else 5.0)
+        return cls(engine, policy)
 
     def uow(self, write: bool = True, autocommit: bool = False) -> UnitOfWork:
         """A new unit of work (a transaction that writes, unless `write=False`; see
