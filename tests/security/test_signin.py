@@ -67,9 +67,9 @@ def test_the_wait_grows_with_every_failure_after_the_limit(rt):
 def test_refused_attempts_while_locked_do_not_wash_the_failures_out(rt):
     now = utcnow()
     with rt.uow() as uow:
-        for i in range(5):
+        for _ in range(5):
             signin.record(uow.conn, "op", "a", "bad_password", now=now)
-        for i in range(200):
+        for _ in range(200):
             signin.record(uow.conn, "op", "a", "locked", now=now)
         uow.commit()
     with rt.uow(write=False) as uow:

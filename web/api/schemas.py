@@ -18,8 +18,8 @@ from states.fields import INTAKE_SPEC, MAX_IDEMPOTENCY_KEY, MAX_PER_PAGE, unsafe
 from states.fields import action_fields as action_fields_of
 from states.process import State
 from web.api import models
-from web.boundary import UnsafeInput, clean, unsafe_json, unsafe_pairs
 from web.api.problems import ApiError
+from web.boundary import UnsafeInput, clean, unsafe_json, unsafe_pairs
 from workflow.domain.errors import FieldError, ValidationError
 from workflow.domain.intake import validate
 
