@@ -83,7 +83,7 @@ def start_gunicorn(url: str, workers: int, threads: int,
                    app: str = "web.wsgi:app") -> tuple[subprocess.Popen, int]:
     """gunicorn -k gthread on a free loopback port; returns once /api/v1/ping answers."""
     port = free_port()
-    env = dict(os.environ, COMPLAINTS_DATABASE_URL=url, COMPLAINTS_SECRET_KEY="bench",
+    env = dict(os.environ, COMPLAINTS_DATABASE_URL=url, COMPLAINTS_SECRET_KEY="bench-" + "k" * 32,
                COMPLAINTS_API_RATE_LIMIT="1000000/1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads",

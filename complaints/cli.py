@@ -241,6 +241,7 @@ def serve(host: str, port: int, with_worker: bool) -> None:
 
     from timers.service import start_background
     from web import create_app
+    from web.headers import QuietRequestHandler
     from workflow.store.locks import WorkerRefused
     rt = _runtime()
     try:
@@ -256,7 +257,8 @@ def serve(host: str, port: int, with_worker: bool) -> None:
             click.echo(f"timer worker not started here: {exc}", err=True)
     click.echo(f"serving on http://{host}:{port}/ (database {rt.engine.url.render_as_string()})")
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True, use_reloader=False,
+                   request_handler=QuietRequestHandler)
     finally:
         if background:
             background.stop()

@@ -6,6 +6,7 @@ built from these tables, and the limits are named here once.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from states.catalogue import CAUSES, CHANNELS, DEPARTMENTS, SATISFACTION, SOURCES
@@ -24,6 +25,15 @@ PAGE_SIZE = 50
 MAX_PER_PAGE = 200
 #: Longest Idempotency-Key.
 MAX_IDEMPOTENCY_KEY = 200
+#: What no accepted text may hold: NUL and the other C0 and C1 control characters (and
+#: DEL) but tab, newline and carriage return (browsers send a textarea's newlines as
+#: CRLF), and UTF-16 surrogates (only a lone one can reach a Python str).
+UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def unsafe_text(value) -> bool:
+    """Whether `value` is a str holding a character no accepted text may hold."""
+    return isinstance(value, str) and UNSAFE_TEXT.search(value) is not None
 
 
 @dataclass(frozen=True)

@@ -42,13 +42,24 @@ class LogSender:
         log.info("notification %s to %s: %s", row.id, ",".join(row.recipients), row.subject)
 
 
+def redacted(url: str) -> str:
+    """The URL with any password replaced by ***, for errors and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")
+    user = netloc[0].partition(":")[0]
+    return parts._replace(netloc=f"{user}:***@{netloc[2]}").geturl()
+
+
 class SmtpSender:
     """Sends each notification as one mail to `<department>@<domain>` for every recipient."""
 
     def __init__(self, url: str, timeout: float = 10.0):
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps"):
-            raise ValueError(f"SMTP URL must start with smtp:// or smtps://, got {url!r}")
+            raise ValueError("SMTP URL must start with smtp:// or smtps://, got "
+                             f"{redacted(url)!r}")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 25
         self.tls = parts.scheme == "smtps"

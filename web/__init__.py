@@ -9,17 +9,27 @@ import logging
 import secrets
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
+from web import headers
 from web.jsonio import OrjsonProvider
-from workflow.settings import Settings
+from workflow.settings import MIN_SECRET_KEY_BYTES, Settings, session_seconds
 from workflow.store.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
+class AsciiIntegerConverter(IntegerConverter):
+    """`<int:…>` path parts of ASCII digits only (Werkzeug's `\\d` also takes full-width
+    and other Unicode digits, so /complaints/１ reached complaint 1)."""
+
+    regex = r"[0-9]+"
+
+
 def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the application; `config` overrides settings read from the environment."""
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["int"] = AsciiIntegerConverter
     app.json = OrjsonProvider(app)
     settings = Settings.from_env()
     app.config.update(
@@ -29,19 +39,20 @@ def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Fl
         DEMO=settings.demo,
         SECURE_COOKIES=settings.secure_cookies,
         API_RATE_LIMIT=settings.api_rate_limit,
+        SESSION_IDLE_SECONDS=session_seconds(settings.session_idle, "COMPLAINTS_SESSION_IDLE"),
+        SESSION_LIFETIME_SECONDS=session_seconds(settings.session_lifetime,
+                                                 "COMPLAINTS_SESSION_LIFETIME"),
         MAX_CONTENT_LENGTH=256 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.config.update(config or {})
-    if not app.config["SECRET_KEY"]:
-        if not (app.config["DEMO"] or app.config.get("TESTING")):
-            raise RuntimeError("COMPLAINTS_SECRET_KEY must be set outside demo mode")
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    _check_secret_key(app)
     if runtime is None:
         runtime = Runtime.from_settings(Settings(
             database_url=app.config["DATABASE_URL"], policy_path=app.config["POLICY_PATH"]))
     app.extensions["runtime"] = runtime
+    headers.install(app)
 
     # --- operators' pages (web/pages: sign-in, queue, intake, complaint, admin) ---
     from web.pages import init_pages
@@ -58,6 +69,21 @@ def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Fl
     from web.ops import init_ops
     init_ops(app)
     return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    """Refuse a missing or short key outside demo mode (tests set theirs in code)."""
+    key = app.config["SECRET_KEY"]
+    lenient = app.config["DEMO"] or app.config.get("TESTING")
+    if not key:
+        if not lenient:
+            raise RuntimeError("COMPLAINTS_SECRET_KEY must be set outside demo mode")
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    elif not lenient and len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(
+            f"COMPLAINTS_SECRET_KEY is too short: at least {MIN_SECRET_KEY_BYTES} bytes are "
+            "needed outside demo mode, e.g. python -c 'import secrets; "
+            "print(secrets.token_hex(32))'")
 
 
 def runtime_of(app: Flask) -> Runtime:

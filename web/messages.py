@@ -42,6 +42,8 @@ FIELD_ZH: dict[str, str] = {
     "email_format": "请填写有效的邮箱地址",
     "length_between": "须为 {min}–{max} 个字",
     "no_active_user": "没有名为“{value}”的在用账号",
+    "date": "须为日期，例如 2026-11-30",
+    "bad_characters": "含有不允许的字符（控制字符、空字符或无效编码），请删除后重新提交",
 }
 
 #: Chinese text of every domain error code (`ENGLISH`).
@@ -53,6 +55,16 @@ ZH: dict[str, str] = {
     "action_not_allowed": "投诉当前为“{state_zh}”，不能执行“{action_zh}”",
     "conflict": "其他人已先处理了这张工单，请刷新后重试",
     "idempotency_mismatch": "该表单已经提交过，请勿重复提交",
+}
+
+#: What came of a sign-in attempt (`workflow.admin.signin`), in Chinese and English.
+SIGN_IN_OUTCOMES: dict[str, tuple[str, str]] = {
+    "ok": ("登录成功", "signed in"),
+    "bad_password": ("密码错误", "wrong password"),
+    "unknown_user": ("用户名不存在", "unknown user name"),
+    "locked": ("账号锁定中，已拒绝", "refused: account locked"),
+    "address_locked": ("来源地址锁定中，已拒绝", "refused: address locked"),
+    "unlocked": ("管理员已解锁", "unlocked by an administrator"),
 }
 
 #: What a NotFound's `kind` is called.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from states.durations import parse_duration
 from workflow.store.db import DEFAULT_URL
 
 #: The API's default rate limit per token: REQUESTS/SECONDS.
@@ -16,6 +17,22 @@ DEFAULT_API_RATE_LIMIT = "600/60"
 #: Where gunicorn listens by default (`gunicorn.conf.py`).
 DEFAULT_BIND = "127.0.0.1:8000"
 LOG_FORMATS = ("text", "json")
+#: A page session ends after this long without a request, and this long after sign-in.
+DEFAULT_SESSION_IDLE = "8h"
+DEFAULT_SESSION_LIFETIME = "12h"
+#: The shortest secret key accepted outside demo mode, in bytes.
+MIN_SECRET_KEY_BYTES = 32
+
+
+def session_seconds(text: str, name: str) -> int:
+    """A session span ("8h", "30m", "1 day") in seconds; ValueError naming the variable."""
+    try:
+        duration = parse_duration(text)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    if duration.is_workdays or duration.seconds < 60:
+        raise ValueError(f"{name}: {text!r} must be clock time of at least a minute, e.g. 8h")
+    return int(duration.seconds)
 
 
 def _flag(value: str | None) -> bool:
@@ -54,15 +71,18 @@ class Settings:
     metrics_token: str | None = None
     worker_metrics_port: int | None = None
     db_connect_timeout: float = 5.0
+    session_idle: str = DEFAULT_SESSION_IDLE
+    session_lifetime: str = DEFAULT_SESSION_LIFETIME
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
         """Read COMPLAINTS_DATABASE_URL, COMPLAINTS_POLICY, COMPLAINTS_SECRET_KEY,
-        COMPLAINTS_DEMO, COMPLAINTS_SECURE_COOKIES, COMPLAINTS_SMTP_URL and
-        COMPLAINTS_API_RATE_LIMIT; for production COMPLAINTS_BIND, COMPLAINTS_WEB_WORKERS,
-        COMPLAINTS_WEB_THREADS, COMPLAINTS_LOG_FORMAT, COMPLAINTS_ACCESS_LOG,
-        COMPLAINTS_METRICS_TOKEN, COMPLAINTS_WORKER_METRICS_PORT,
-        COMPLAINTS_DB_CONNECT_TIMEOUT and prometheus_client's PROMETHEUS_MULTIPROC_DIR.
+        COMPLAINTS_DEMO, COMPLAINTS_SECURE_COOKIES, COMPLAINTS_SMTP_URL,
+        COMPLAINTS_API_RATE_LIMIT, COMPLAINTS_SESSION_IDLE and COMPLAINTS_SESSION_LIFETIME;
+        for production COMPLAINTS_BIND, COMPLAINTS_WEB_WORKERS, COMPLAINTS_WEB_THREADS,
+        COMPLAINTS_LOG_FORMAT, COMPLAINTS_ACCESS_LOG, COMPLAINTS_METRICS_TOKEN,
+        COMPLAINTS_WORKER_METRICS_PORT, COMPLAINTS_DB_CONNECT_TIMEOUT and
+        prometheus_client's PROMETHEUS_MULTIPROC_DIR.
 
         A malformed number is kept as given, so that `problems()` (and `complaints
         check`) can name it instead of failing here."""
@@ -83,6 +103,9 @@ class Settings:
             metrics_token=environ.get("COMPLAINTS_METRICS_TOKEN") or None,
             worker_metrics_port=_number(environ, "COMPLAINTS_WORKER_METRICS_PORT", None),
             db_connect_timeout=_number(environ, "COMPLAINTS_DB_CONNECT_TIMEOUT", 5.0, float),
+            session_idle=environ.get("COMPLAINTS_SESSION_IDLE") or DEFAULT_SESSION_IDLE,
+            session_lifetime=(environ.get("COMPLAINTS_SESSION_LIFETIME")
+                              or DEFAULT_SESSION_LIFETIME),
         )
 
     def problems(self, web: bool = True) -> list[str]:
@@ -91,6 +114,15 @@ class Settings:
         out = []
         if web and not self.secret_key and not self.demo:
             out.append("未设置会话密钥 COMPLAINTS_SECRET_KEY is not set (required outside demo mode)")
+        elif web and not self.demo and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            out.append(f"会话密钥过短 COMPLAINTS_SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} "
+                       "bytes (required outside demo mode)")
+        for name, text in (("COMPLAINTS_SESSION_IDLE", self.session_idle),
+                           ("COMPLAINTS_SESSION_LIFETIME", self.session_lifetime)):
+            try:
+                session_seconds(text, name)
+            except ValueError as exc:
+                out.append(f"取值无效 {exc}")
         for name, value, low in (("COMPLAINTS_WEB_WORKERS", self.web_workers, 1),
                                  ("COMPLAINTS_WEB_THREADS", self.web_threads, 1),
                                  ("COMPLAINTS_DB_CONNECT_TIMEOUT", self.db_connect_timeout, 0.1)):

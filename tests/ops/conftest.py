@@ -136,7 +136,7 @@ def private_pg():
 
 def ops_env(url: str, **extra) -> dict:
     """The environment of a web or worker process on `url`."""
-    return {**os.environ, "COMPLAINTS_DATABASE_URL": url, "COMPLAINTS_SECRET_KEY": "ops-test",
+    return {**os.environ, "COMPLAINTS_DATABASE_URL": url, "COMPLAINTS_SECRET_KEY": "ops-test-" + "k" * 32,
             "COMPLAINTS_API_RATE_LIMIT": "0", "PYTHONPATH": str(ROOT), **extra}
 
 

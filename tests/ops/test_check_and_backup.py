@@ -21,7 +21,7 @@ from workflow.store.schema import complaints, deadlines, events, utcnow
 
 def run(*args, **env):
     """The command in-process with exactly this environment (plus a secret key)."""
-    env = {"COMPLAINTS_SECRET_KEY": "check-test", **env}
+    env = {"COMPLAINTS_SECRET_KEY": "check-test-" + "k" * 32, **env}
     return CliRunner().invoke(main, list(args), env=env)
 
 
@@ -50,6 +50,8 @@ def test_check_names_bad_settings_and_a_missing_secret(sqlite_url):
     assert "COMPLAINTS_SECRET_KEY is not set" in out
     assert "COMPLAINTS_WEB_WORKERS='two'" in out and "COMPLAINTS_LOG_FORMAT='xml'" in out
     assert "错误 FAIL  取值无效" in out and "检查未通过" in out
+    short = run("check", COMPLAINTS_DATABASE_URL=sqlite_url, COMPLAINTS_SECRET_KEY="x")
+    assert short.exit_code == 1 and "COMPLAINTS_SECRET_KEY is shorter than 32 bytes" in short.output
     worker = CliRunner().invoke(main, ["check", "--worker"], env={
         "COMPLAINTS_DATABASE_URL": sqlite_url, "COMPLAINTS_SECRET_KEY": None})
     assert worker.exit_code == 0, worker.output      # a timer worker needs no session key

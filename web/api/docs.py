@@ -9,17 +9,19 @@ from flask import jsonify, render_template_string
 from web.api.blueprint import api
 from web.api.openapi import document
 from web.api.problems import PROBLEMS
+from web.headers import csp_with_style
 
-PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>{{ doc.info.title }} {{ doc.info.version }}</title>
-<style>
-body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1e293b}
+#: The page's one stylesheet, inline (the page is self-contained); the CSP allows it by hash.
+STYLE = """body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1e293b}
 code,pre{background:#f1f5f9;border-radius:4px}pre{padding:.6rem;overflow:auto;font-size:.8rem}
 .op{border:1px solid #cbd5e1;border-radius:6px;margin:1rem 0;padding:.4rem 1rem}
 .method{font-weight:bold;text-transform:uppercase;margin-right:.5rem}
 table{border-collapse:collapse}td,th{border:1px solid #e2e8f0;padding:.2rem .5rem;text-align:left}
-</style></head><body>
+"""
+PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>{{ doc.info.title }} {{ doc.info.version }}</title>
+<style>{{ style }}</style></head><body>
 <h1>{{ doc.info.title }} <small>{{ doc.info.version }}</small></h1>
 <p>OpenAPI 3.1: <a href="openapi.json">openapi.json</a> · base URL <code>{{ doc.servers[0].url }}</code></p>
 <pre>{{ doc.info.description }}</pre>
@@ -66,5 +68,6 @@ def openapi():
 @api.get("/docs")
 def docs():
     """The API reference page, rendered on the server from the OpenAPI document."""
-    return render_template_string(PAGE, doc=cached_document(), problems=PROBLEMS,
+    body = render_template_string(PAGE, doc=cached_document(), problems=PROBLEMS, style=STYLE,
                                   pretty=lambda s: json.dumps(s, ensure_ascii=False, indent=2))
+    return body, 200, {"Content-Security-Policy": csp_with_style(STYLE)}

@@ -102,7 +102,10 @@ class Deadline(Closed):
 class Facts(Closed):
     """What the customer reported."""
 
-    mobile: str
+    mobile: str | None = Field(description=(
+        "the full number: only in GET of the complaint, to a role that works it (each such "
+        "answer is recorded in the personal-data access log); null otherwise"))
+    mobile_masked: str
     customer_name: str
     channel: str
     source: str

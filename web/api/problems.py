@@ -15,6 +15,7 @@ from flask import Response, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from web.boundary import clean_deep
 from workflow.domain import errors as domain
 from workflow.store.db import RETRY_AFTER_SECONDS, is_unavailable
 
@@ -56,7 +57,7 @@ def problem(code: str, detail: str, headers: dict | None = None, **extensions) -
     status, title = PROBLEMS[code]
     body = {"type": f"/api/v1/docs#problem-{code}", "title": title, "status": status,
             "detail": detail, **extensions}
-    response = Response(json.dumps(body, ensure_ascii=False), status=status,
+    response = Response(json.dumps(clean_deep(body), ensure_ascii=False), status=status,
                         mimetype=MEDIA_TYPE)
     response.headers.update(headers or {})
     return response

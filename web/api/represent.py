@@ -61,15 +61,17 @@ def deadline(row: dict) -> dict:
     }
 
 
-def detail(c: Complaint, deadlines: list, allowed: list[str]) -> dict:
-    """A complaint with its facts, severity and reasons, departments, clocks and allowed actions."""
+def detail(c: Complaint, deadlines: list, allowed: list[str], full_mobile: bool = False) -> dict:
+    """A complaint with its facts, severity and reasons, departments, clocks and allowed
+    actions; the full mobile number only when `full_mobile` (else null, and masked)."""
     return {
         "id": c.id, "number": c.number, "state": c.state.value,
         "state_zh": STATE_NAMES[c.state.value][0], "version": c.version,
         "severity": c.severity, "escalation_level": c.escalation_level,
         "major_reasons": list(c.major_reasons),
         "facts": {
-            "mobile": c.mobile, "customer_name": c.customer_name, "channel": c.channel,
+            "mobile": c.mobile if full_mobile else None, "mobile_masked": c.masked_mobile,
+            "customer_name": c.customer_name, "channel": c.channel,
             "source": c.source, "cause": c.cause, "text": c.text,
             "complainant_count": c.complainant_count, "media": bool(c.media),
             "leadership": bool(c.leadership), "serious_deficiency": bool(c.serious_deficiency),

@@ -14,11 +14,12 @@ from flask import request
 from pydantic import ValidationError as PydanticError
 
 from states.catalogue import DEPARTMENTS
-from states.fields import INTAKE_SPEC, MAX_IDEMPOTENCY_KEY, MAX_PER_PAGE
+from states.fields import INTAKE_SPEC, MAX_IDEMPOTENCY_KEY, MAX_PER_PAGE, unsafe_text
 from states.fields import action_fields as action_fields_of
 from states.process import State
 from web.api import models
 from web.api.problems import ApiError
+from web.boundary import UnsafeInput, clean, unsafe_json, unsafe_pairs
 from workflow.domain.errors import FieldError, ValidationError
 from workflow.domain.intake import validate
 
@@ -44,6 +45,9 @@ def json_object() -> dict:
         raise ApiError("bad_request", f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise ApiError("bad_request", "the body must be a JSON object")
+    bad = unsafe_json(body)       # NUL, controls, lone surrogates: before anything else
+    if bad:
+        raise UnsafeInput(bad)
     return body
 
 
@@ -120,10 +124,13 @@ def expected_version() -> int | None:
 
 
 def idempotency_key() -> str | None:
-    """The Idempotency-Key header: 1 to MAX_IDEMPOTENCY_KEY visible ASCII characters, or None."""
+    """The Idempotency-Key header: 1 to MAX_IDEMPOTENCY_KEY visible ASCII characters, or None
+    (control characters are a 422 naming the header, as in any stored text)."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
+    if unsafe_text(key):
+        raise UnsafeInput({"Idempotency-Key": FieldError("bad_characters")})
     if not IDEMPOTENCY_KEY.match(key):
         raise ApiError("bad_request", f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} "
                        "visible ASCII characters")
@@ -132,7 +139,9 @@ def idempotency_key() -> str | None:
 
 def _param_errors(allowed) -> dict[str, str]:
     args = request.args
-    errors = {name: FieldError("unknown_parameter") for name in args if name not in allowed}
+    errors = unsafe_pairs(args.items(multi=True))
+    errors.update({clean(name): FieldError("unknown_parameter") for name in args
+                   if name not in allowed and name not in errors})
     errors.update({name: FieldError("repeated_parameter") for name in args
                    if name in allowed and len(args.getlist(name)) > 1})
     return errors

@@ -15,6 +15,7 @@ from web.api.problems import ApiError
 from web.api.represent import clock_run, detail, event, summary
 from web.clock_story import runs
 from workflow import metrics, services
+from workflow.admin import personal_data
 from workflow.domain import access
 from workflow.domain.errors import IdempotencyMismatch, NotFound, ValidationError
 from workflow.domain.intake import check_may_file
@@ -46,9 +47,9 @@ def _visible(uow, complaint_id: int, actor):
     return found
 
 
-def _detail_of(uow, complaint, actor) -> dict:
+def _detail_of(uow, complaint, actor, full_mobile: bool = False) -> dict:
     return detail(complaint, deadlines.rows(uow.conn, complaint.id),
-                  allowed_actions(uow, complaint, actor))
+                  allowed_actions(uow, complaint, actor), full_mobile)
 
 
 @api.get("/ping")
@@ -70,7 +71,9 @@ def create_complaint():
         complaint = load(uow, result.complaint.id)
         if result.replayed and not access.may_see(actor, complaint):
             raise IdempotencyMismatch(key)   # someone else's key: never reveal their complaint
-        body = _detail_of(uow, complaint, actor)
+        # The filer's own input comes back as sent: not a view of someone's number.
+        body = _detail_of(uow, complaint, actor,
+                          personal_data.may_see_full_mobile(actor, complaint))
     headers = {"Location": url_for("api.complaint", complaint_id=complaint.id)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -98,12 +101,18 @@ def list_complaints():
 
 @api.get(f"/complaints/{ID}")
 def complaint(complaint_id: int):
-    """One complaint with clocks and the actions allowed now; ETag is its version."""
+    """One complaint with clocks and the actions allowed now; ETag is its version. The full
+    mobile number goes only to a role that works it, and each such answer is recorded."""
     schemas.query(set())
     rt, actor = runtime_of(current_app), g.api_actor
     with rt.uow(write=False) as uow:
         found = _visible(uow, complaint_id, actor)
-        body = _detail_of(uow, found, actor)
+        full = personal_data.may_see_full_mobile(actor, found)
+        body = _detail_of(uow, found, actor, full)
+    if full:
+        with rt.uow() as uow:
+            personal_data.record_view(uow.conn, actor, found.id, "api", now=utcnow())
+            uow.commit()
     return _json(body, version=found.version)
 
 

@@ -2,22 +2,41 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from states.calendar import SHANGHAI
 from states.policy import PolicyError
 from states.process import Role
-from web.pages.common import actor, now, page_blueprint, roles_required, runtime
+from web import messages
+from web.pages.common import (
+    actor,
+    checked_form,
+    checks_own_form,
+    now,
+    page_blueprint,
+    roles_required,
+    runtime,
+)
 from web.pages.i18n import _
-from workflow.admin import health, liaisons
+from workflow.admin import health, liaisons, personal_data, signin
 from workflow.admin import policy as policy_admin
-from workflow.admin.directory import create_user, list_departments, list_users, save_department, update_user
-from workflow.domain.errors import ValidationError
+from workflow.admin.directory import (
+    create_user,
+    end_sessions,
+    list_departments,
+    list_users,
+    save_department,
+    update_user,
+)
+from workflow.domain.errors import FieldError, ValidationError
 from workflow.store import policies
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = (Role.admin,)
+AUDITORS = (Role.auditor, Role.admin)      # who reads the personal-data access log
 LIAISON_KEEPERS = (Role.admin, Role.major_desk)   # the CSC keeps the liaison list current
 #: A policy file is a few kilobytes; more is not a policy file.
 MAX_POLICY_BYTES = 256 * 1024
@@ -28,10 +47,11 @@ PREVIEW_ROWS = 200
 def _users_page(errors=None, values=None, status=200, edit_errors=None):
     with runtime().uow(write=False) as uow:
         users, departments = list_users(uow.conn), list_departments(uow.conn)
+        locked = signin.locked_accounts(uow.conn, now=now())
     roles = [r for r in Role if r is not Role.system]
     return render_template("admin/users.html", users=users, departments=departments,
                            roles=roles, errors=errors or {}, values=values or {},
-                           edit_errors=edit_errors or {}), status
+                           edit_errors=edit_errors or {}, locked=locked), status
 
 
 @bp.route("/users")
@@ -42,12 +62,14 @@ def users():
 
 
 @bp.route("/users", methods=["POST"])
+@checks_own_form
 @roles_required(*ADMIN)
 def add_user():
     """Create a user."""
     f = request.form
     values = {k: f.get(k, "").strip() for k in ("username", "display_name", "role", "department")}
     try:
+        checked_form()
         with runtime().uow() as uow:
             create_user(uow.conn, values["username"], values["display_name"], values["role"],
                         values["department"], f.get("password", ""), now=now())
@@ -60,6 +82,7 @@ def add_user():
 
 
 @bp.route("/users/<username>", methods=["POST"])
+@checks_own_form
 @roles_required(*ADMIN)
 def edit_user(username: str):
     """Change a user's role, department, name, active flag or password."""
@@ -69,6 +92,7 @@ def edit_user(username: str):
         flash(_("不能取消自己的管理员角色或停用自己"), "error")
         return redirect(url_for("admin.users"))
     try:
+        checked_form()
         with runtime().uow() as uow:
             update_user(uow.conn, username, display_name=f.get("display_name", "").strip(),
                         role=f.get("role", ""), department=f.get("department", ""),
@@ -81,7 +105,79 @@ def edit_user(username: str):
     return redirect(url_for("admin.users"))
 
 
+@bp.route("/users/<username>/unlock", methods=["POST"])
+@roles_required(*ADMIN)
+def unlock_user(username: str):
+    """Let a locked account sign in again at once."""
+    with runtime().uow() as uow:
+        signin.unlock(uow.conn, username, by=actor().username, now=now())
+        uow.commit()
+    log.info("user %s unlocked by %s", username, actor().username)
+    flash(_("已解锁用户 %(user)s", user=username), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<username>/sign-out", methods=["POST"])
+@roles_required(*ADMIN)
+def sign_out_everywhere(username: str):
+    """End every page session of a user, on every device."""
+    with runtime().uow() as uow:
+        end_sessions(uow.conn, username)
+        uow.commit()
+    log.info("every session of %s ended by %s", username, actor().username)
+    flash(_("已使用户 %(user)s 在所有设备上退出登录", user=username), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/sign-ins")
+@roles_required(*ADMIN)
+def sign_ins():
+    """The sign-in log: every attempt, who, when, from where and what came of it."""
+    username = (request.args.get("username") or "").strip()[:60] or None
+    with runtime().uow(write=False) as uow:
+        rows = signin.history(uow.conn, username=username)
+    return render_template("admin/sign_ins.html", rows=rows, username=username or "",
+                           outcomes=messages.SIGN_IN_OUTCOMES)
+
+
+def _access_filter(args) -> tuple[personal_data.ViewFilter, dict]:
+    errors, f = {}, personal_data.ViewFilter()
+    f.username = (args.get("username") or "").strip()[:60] or None
+    complaint = (args.get("complaint") or "").strip()
+    if complaint:
+        if complaint.isascii() and complaint.isdigit() and len(complaint) <= 18:
+            f.complaint_id = int(complaint)
+        else:
+            errors["complaint"] = FieldError("whole_number", min=1, max=10 ** 18)
+    for name in ("since", "until"):
+        text = (args.get(name) or "").strip()
+        if text:
+            try:
+                day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=SHANGHAI)
+            except ValueError:
+                errors[name] = FieldError("date")
+                continue
+            setattr(f, name, day if name == "since" else day + timedelta(days=1))
+    return f, errors
+
+
+@bp.route("/access-log")
+@roles_required(*AUDITORS)
+def access_log():
+    """Who saw which customer's full mobile number, when (PIPL); filter by user,
+    complaint and days (Asia/Shanghai)."""
+    f, errors = _access_filter(request.args)
+    rows = []
+    if not errors:
+        with runtime().uow(write=False) as uow:
+            rows = personal_data.views(uow.conn, f)
+    return render_template("admin/access_log.html", rows=rows, errors=errors,
+                           form=request.args, limit=personal_data.MAX_ROWS), \
+        (422 if errors else 200)
+
+
 @bp.route("/departments", methods=["GET", "POST"])
+@checks_own_form
 @roles_required(*ADMIN)
 def departments():
     """Departments: names and whether complaints may be assigned to them."""
@@ -90,6 +186,7 @@ def departments():
         f = request.form
         code = f.get("code", "").strip()
         try:
+            checked_form()
             with runtime().uow() as uow:
                 save_department(uow.conn, code, name_zh=f.get("name_zh", ""),
                                 name_en=f.get("name_en", ""), active=f.get("active") == "on")
@@ -120,10 +217,12 @@ def liaison_list():
 
 @bp.route("/liaisons", methods=["POST"])
 @bp.route("/liaisons/<int:liaison_id>", methods=["POST"])
+@checks_own_form
 @roles_required(*LIAISON_KEEPERS)
 def save_liaison(liaison_id: int | None = None):
     """Add or change a liaison contact, or delete one."""
     try:
+        checked_form()
         with runtime().uow() as uow:
             if liaison_id is not None and request.form.get("delete") == "1":
                 liaisons.delete_liaison(uow.conn, liaison_id)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
 from states.process import Role
+from web import boundary
 from workflow.domain.errors import Forbidden, NotFound
 from workflow.domain.model import Actor
 from workflow.store.runtime import Runtime
@@ -22,7 +23,13 @@ def page_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
     def check_csrf():
         current_app.extensions["csrf"].protect()
 
+    @bp.before_request
+    def check_text():
+        view = current_app.view_functions.get(request.endpoint)
+        boundary.check_request(request, form=not getattr(view, "checks_own_form", False))
+
     bp.register_error_handler(CSRFError, _csrf_failed)
+    bp.register_error_handler(boundary.UnsafeInput, _unsafe_input)
     for error, status in ((NotFound, 404), (Forbidden, 403), (404, 404), (403, 403)):
         bp.register_error_handler(error, _error_page(status))
     return bp
@@ -30,6 +37,25 @@ def page_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
 
 def _csrf_failed(exc):
     return render_template("error.html", status=400, reason="csrf"), 400
+
+
+def _unsafe_input(exc):
+    return render_template("error.html", status=422, reason="unsafe_input",
+                           fields=sorted(exc.errors)), 422
+
+
+def checks_own_form(view):
+    """Mark a view that checks its form's text itself (`checked_form`) and shows the form
+    again with the bad fields marked; other views' forms are refused with an error page."""
+    view.checks_own_form = True
+    return view
+
+
+def checked_form():
+    """The request's form, or UnsafeInput (a ValidationError) naming every field that
+    holds a character no text may hold."""
+    boundary.check_form(request.form)
+    return request.form
 
 
 def _error_page(status: int):

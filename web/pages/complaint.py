@@ -12,10 +12,12 @@ from states.catalogue import ACTION_NAMES
 from states.fields import ACTION_FIELDS
 from states.process import ACTIONS
 from web import clock_story
+from web.boundary import UnsafeInput
 from web.clock_story import runs
-from web.pages.common import actor, now, page_blueprint, runtime
+from web.pages.common import actor, checked_form, checks_own_form, now, page_blueprint, runtime
 from web.pages.i18n import _, name
 from workflow import services
+from workflow.admin import personal_data
 from workflow.admin.directory import active_departments, display_names
 from workflow.domain import access
 from workflow.domain.errors import ActionNotAllowed, Conflict, ValidationError
@@ -44,11 +46,17 @@ def _page(complaint_id: int, status: int = 200, typed: dict | None = None,
     timeline = sorted([(e.at, 0, e.id, "action", e) for e in view.history]
                       + [(e["at"], 1, e["id"], "clock", e) for e in clock_entries
                          if e["event"] in HISTORY_EVENTS], key=lambda item: item[:3])
+    full_mobile = personal_data.may_see_full_mobile(me, c)
+    if full_mobile:     # PIPL: every view of a full number is recorded
+        with runtime().uow() as uow:
+            personal_data.record_view(uow.conn, me, c.id, "page", now=now())
+            uow.commit()
     return render_template(
         "complaint/show.html", view=view, c=c, names=names, departments=departments,
         repeat_of=repeat_of, fields=ACTION_FIELDS, typed=typed or {}, errors=errors or {},
         notice=notice, acted=acted, now=now(), filed=request.args.get("filed") == "1",
-        may_act=access.may_act(me, c), diagram=Markup(diagram.svg(c.state.value)),
+        may_act=access.may_act(me, c), full_mobile=full_mobile,
+        diagram=Markup(diagram.svg(c.state.value)),
         timeline=[(kind, e) for *_, kind, e in timeline], clock_runs=runs(clock_entries),
         calendar=calendar, clock_line=clock_story.line), status
 
@@ -61,6 +69,7 @@ def show(complaint_id: int):
 
 
 @bp.route("/complaints/<int:complaint_id>/<action>", methods=["POST"])
+@checks_own_form
 @login_required
 def act(complaint_id: int, action: str):
     """Fire one action from its form; a stale or invalid form comes back filled in."""
@@ -68,9 +77,13 @@ def act(complaint_id: int, action: str):
         abort(404)
     me, form = actor(), request.form
     typed = {k: form.get(k, "") for k in ("comment", "department", "satisfaction", "reason")}
+    version = form.get("version", "").strip()
+    if version and not (version.isascii() and version.isdigit() and len(version) <= 9):
+        abort(400)          # a tampered form: never act without the version check
     try:
+        checked_form()
         services.act(runtime(), complaint_id, action, me, now=now(),
-                     expected_version=form.get("version", type=int),
+                     expected_version=int(version) if version else None,
                      comment=typed["comment"].strip(),
                      **{f: typed[f].strip() or None for f in ACTION_FIELDS[action]})
     except Conflict:
@@ -81,6 +94,11 @@ def act(complaint_id: int, action: str):
         notice = _("当前状态下不能执行“%(action)s”。下面是最新状态,您填写的内容已保留。",
                    action=name(ACTION_NAMES, action))
         return _page(complaint_id, 409, {action: typed}, notice=notice, acted=action)
+    except UnsafeInput as exc:
+        notice = _("提交的内容含有不允许的字符（控制字符、空字符或无效编码），未作任何保存。"
+                   "请删除标出的内容后重新提交。")
+        return _page(complaint_id, 422, {action: typed}, {action: exc.errors}, notice=notice,
+                     acted=action)
     except ValidationError as exc:
         return _page(complaint_id, 422, {action: typed}, {action: exc.errors}, acted=action)
     log.info("complaint %s: %s by %s", complaint_id, action, me.username)

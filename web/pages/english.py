@@ -232,4 +232,42 @@ EN: dict[str, str] = {
         "If you just submitted a form, reload the page to see whether it took effect "
         "before submitting it again.",
     "重试": "Try again",
+    # --- hostile input and sign-in hardening (issue 12) ---
+    "、": ", ",
+    "个人信息查看记录": "Personal data access log",
+    "在所有设备上退出": "Sign out everywhere",
+    "已使用户 %(user)s 在所有设备上退出登录": "Every session of %(user)s was ended",
+    "已解锁用户 %(user)s": "Unlocked %(user)s",
+    "已锁定，剩余约 %(minutes)s 分钟": "locked, about %(minutes)s min left",
+    "截止日期": "Until (day)",
+    "投诉": "Complaint",
+    "投诉编号（ID）": "Complaint (ID)",
+    "接口": "API",
+    "提交的内容含有不允许的字符（控制字符、空字符或无效编码），未作任何保存。请删除后重新提交。":
+        "What was sent holds characters that are not allowed (control characters, NUL or "
+        "invalid encoding); nothing was saved. Remove them and send it again.",
+    "提交的内容含有不允许的字符（控制字符、空字符或无效编码），未作任何保存。请删除标出的内容后重新提交。":
+        "What was sent holds characters that are not allowed (control characters, NUL or "
+        "invalid encoding); nothing was saved. Remove them from the marked fields and send "
+        "it again.",
+    "时间": "Time",
+    "有问题的字段：": "Fields concerned: ",
+    "来源地址": "Address",
+    "查看人": "Viewed by",
+    "每次向处理人员显示客户完整手机号码（页面或接口）都记录在此，最新的在前，最多显示 %(n)s 条。":
+        "Every time a customer's full mobile number was shown (page or API) is recorded "
+        "here, newest first; at most %(n)s rows are shown.",
+    "没有记录": "Nothing recorded",
+    "用户名或密码含有不允许的字符，请重新输入。":
+        "The user name or password holds characters that are not allowed; type it again.",
+    "登录失败次数过多，账号已暂时锁定，请 %(minutes)s 分钟后再试；如需立即解锁，请联系管理员。":
+        "Too many failed sign-ins: the account is locked for now. Try again in %(minutes)s "
+        "min, or ask an administrator to unlock it.",
+    "登录已超时，请重新登录。": "Your session has expired; please sign in again.",
+    "登录记录": "Sign-in log",
+    "结果": "Outcome",
+    "解锁": "Unlock",
+    "起始日期": "From (day)",
+    "途径": "Through",
+    "页面": "page",
 }

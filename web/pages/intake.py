@@ -8,7 +8,15 @@ from flask import flash, redirect, render_template, request, url_for
 
 from states.catalogue import CAUSES, DEPARTMENTS
 from states.process import INTAKE_ROLES
-from web.pages.common import actor, now, page_blueprint, roles_required, runtime
+from web.pages.common import (
+    actor,
+    checked_form,
+    checks_own_form,
+    now,
+    page_blueprint,
+    roles_required,
+    runtime,
+)
 from web.pages.i18n import _
 from workflow import services
 from workflow.domain.errors import IdempotencyMismatch, ValidationError
@@ -47,6 +55,7 @@ def _form(values=None, errors=None, key=None, status=200):
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
+@checks_own_form
 @roles_required(*INTAKE_ROLES)
 def new():
     """Show the intake form, or file the complaint it posts."""
@@ -55,6 +64,7 @@ def new():
     values = _values(request.form)
     key = request.form.get("key", "")[:64] or uuid.uuid4().hex
     try:
+        checked_form()
         result = services.intake(runtime(), actor(), values, now=now(),
                                  idempotency_key=f"web:{key}")
     except ValidationError as exc:

@@ -9,6 +9,7 @@ from flask import Flask, request
 from states import catalogue, fields
 from states.calendar import SHANGHAI
 from web import messages
+from web.boundary import safe_output
 from web.pages.i18n import _, is_english, name
 
 
@@ -59,7 +60,9 @@ def url_with(**changes) -> str:
 
 
 def install_template_helpers(app: Flask) -> None:
-    """Make the helpers and the catalogue available in every template."""
+    """Make the helpers and the catalogue available in every template; whatever a template
+    prints has characters no text may hold replaced (rows stored before the input check)."""
+    app.jinja_env.finalize = safe_output
     app.jinja_env.globals.update(
         _=_, name=name, local=local, clock_status=clock_status, error_text=error_text,
         url_with=url_with, is_english=is_english, catalogue=catalogue, limits=fields,

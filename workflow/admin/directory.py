@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from states.catalogue import DEPARTMENTS
 from states.process import Role
@@ -62,12 +62,20 @@ def actor_for(conn, username: str) -> Actor:
     return Actor(row.username, Role(row.role), row.department, row.display_name)
 
 
-def check_password(conn, username: str, password: str) -> Actor | None:
-    """The Actor if the username and password match an active user, else None."""
+def session_user(conn, username: str) -> tuple[Actor, int] | None:
+    """An active user's Actor and session generation (None when unknown or inactive):
+    what a page session is checked against on each request."""
     row = conn.execute(select(users).where(users.c.username == username, users.c.active)).first()
-    if row is None or not row.password_hash or not check_password_hash(row.password_hash, password):
+    if row is None:
         return None
-    return Actor(row.username, Role(row.role), row.department, row.display_name)
+    return Actor(row.username, Role(row.role), row.department, row.display_name), \
+        row.session_generation
+
+
+def end_sessions(conn, username: str) -> None:
+    """End every page session of the user (sign-out, "sign out everywhere")."""
+    conn.execute(update(users).where(users.c.username == username)
+                 .values(session_generation=users.c.session_generation + 1))
 
 
 def active_departments(conn) -> list:
@@ -106,6 +114,8 @@ def update_user(conn, username: str, *, display_name: str, role: str, department
                   active=active)
     if password:
         values["password_hash"] = generate_password_hash(password)
+    if password or not active:     # a new password or deactivation ends every session
+        values["session_generation"] = users.c.session_generation + 1
     conn.execute(update(users).where(users.c.username == username).values(**values))
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from states.catalogue import CUSTOMER_SERVICE
 from states.clocks import RULES, ClockRule
-from states.fields import action_fields
+from states.fields import action_fields, unsafe_text
 from states.process import ACTIONS, Process, State
 from workflow.domain import access
 from workflow.domain.errors import (
@@ -83,7 +83,9 @@ def check_fields(policy, complaint: Complaint, action: str, values: dict,
     errors: dict[str, FieldError] = {}
     for spec in action_fields(action):
         value = values.get(spec.name)
-        if spec.kind == "text":
+        if unsafe_text(value):     # before anything reads it (PostgreSQL refuses NUL)
+            errors[spec.name] = FieldError("bad_characters")
+        elif spec.kind == "text":
             if spec.required and not (value or "").strip():
                 errors[spec.name] = FieldError("required")
             elif value and spec.max_length and len(value) > spec.max_length:

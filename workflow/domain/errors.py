@@ -36,6 +36,8 @@ FIELD_ENGLISH: dict[str, str] = {
     "email_format": "an e-mail address",
     "length_between": "{min}-{max} characters",
     "no_active_user": "no active user {value!r}",
+    "date": "a date, e.g. 2026-11-30",
+    "bad_characters": "must not contain NUL, control characters or unpaired surrogates",
 }
 
 #: Every domain error code, with its English text.

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from states.catalogue import CUSTOMER_SERVICE
-from states.fields import INTAKE_SPEC, MOBILE_PATTERN
+from states.fields import INTAKE_SPEC, MOBILE_PATTERN, unsafe_text
 from states.process import INTAKE_ROLES
 from workflow.domain.errors import FieldError, IntakeForbidden, ValidationError
 from workflow.domain.model import Actor
@@ -35,6 +35,10 @@ def validate(values: dict) -> dict:
         errors[name] = FieldError("unknown_field")
     for spec in INTAKE_SPEC:
         value = values.get(spec.name)
+        if unsafe_text(value):
+            errors[spec.name] = FieldError("bad_characters")
+            clean[spec.name] = spec.default
+            continue
         if spec.kind == "mobile":
             value = str(value or "").strip()
             if not MOBILE.match(value):

@@ -92,6 +92,11 @@ class Filters:
     actionable_only: bool = False
 
 
+def like_escaped(text: str) -> str:
+    """`text` for a LIKE pattern with `\\` as the escape: %, _ and \\ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _where(actor: Actor, f: Filters, now: datetime):
     # What an actor may act on is always a part of what it may see (see `access`), so
     # the actionable condition alone is enough, and it is the one an index serves.
@@ -107,9 +112,9 @@ def _where(actor: Actor, f: Filters, now: datetime):
     if f.updated_since:
         clauses.append(t.c.updated_at >= f.updated_since)
     if f.text:
-        like = f"%{f.text}%"
-        clauses.append(or_(t.c.text.like(like), t.c.mobile.like(like),
-                           t.c.customer_name.like(like)))
+        like = f"%{like_escaped(f.text)}%"
+        clauses.append(or_(t.c.text.like(like, escape="\\"), t.c.mobile.like(like, escape="\\"),
+                           t.c.customer_name.like(like, escape="\\")))
     if f.overdue:
         clauses.append(t.c.next_due_at <= now)
     return clauses

@@ -110,6 +110,40 @@ users = Table(
     Column("password_hash", String(255)),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", UTCDateTime, nullable=False),
+    # Raised by sign-out, a password change, deactivation and "sign out everywhere":
+    # a page session signed in under an older generation is refused.
+    Column("session_generation", Integer, nullable=False, server_default=text("0")),
+)
+
+#: Every sign-in attempt and what came of it (who, when, from which address); the
+#: failures in a window lock the account or the address (`workflow.admin.signin`).
+#: `outcome`: ok, bad_password, unknown_user, locked, address_locked, unlocked.
+sign_ins = Table(
+    "sign_ins", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("username", String(60), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("by", String(60)),                       # the administrator, for "unlocked"
+    Index("ix_sign_ins_username_at", "username", "at"),
+    Index("ix_sign_ins_address_at", "address", "at"),
+    Index("ix_sign_ins_at", "at"),
+)
+
+#: Each time a full mobile number was shown (PIPL): who, when, which complaint, where.
+personal_data_views = Table(
+    "personal_data_views", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("username", String(60), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("complaint_id", Id, ForeignKey("complaints.id"), nullable=False),
+    Column("channel", String(10), nullable=False),   # page, api
+    Column("field", String(20), nullable=False, server_default="mobile"),
+    Index("ix_personal_data_views_complaint_at", "complaint_id", "at"),
+    Index("ix_personal_data_views_username_at", "username", "at"),
+    Index("ix_personal_data_views_at", "at"),
 )
 
 complaints = Table(

@@ -5,8 +5,8 @@ policy `complaints db upgrade` runs with (`COMPLAINTS_POLICY`, or the shipped de
 and every complaint is pinned to it: the content hashes they recorded before cannot be
 turned back into policies.
 
-Revision ID: 0005_policy
-Revises: 0004_web
+Revision ID: 0006_policy
+Revises: 0005_security
 """
 from datetime import datetime, timezone
 
@@ -17,8 +17,8 @@ import workflow.store.schema
 from states.policy import load_policy
 from workflow.store.policies import stored_text
 
-revision = '0005_policy'
-down_revision = '0004_web'
+revision = '0006_policy'
+down_revision = '0005_security'
 branch_labels = None
 depends_on = None
 
