@@ -26,3 +26,33 @@ def test_upgrading_an_up_to_date_database_changes_nothing(database_url):
     migrate.upgrade(engine)
     assert migrate.current(engine) == revision
     engine.dispose()
+
+
+def test_complaints_filed_before_policy_versions_are_pinned_to_the_first_version(database_url):
+    from sqlalchemy import text
+
+    from states.policy import load_policy
+    from workflow.store import policies
+    from workflow.store.runtime import Runtime
+
+    engine = make_engine(database_url)
+    migrate.downgrade(engine, "0005_security")     # as a database was before versions
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO departments (code, name_zh, name_en) VALUES "
+                          "('customer_service', '客户服务中心', 'CSC')"))
+        conn.execute(text(
+            "INSERT INTO complaints (state, version, mobile, channel, source, cause, text, "
+            "routed_department, department, originating_department, major_reasons, "
+            "policy_version, created_by, created_at, updated_at) VALUES ('received', 1, "
+            "'13800000000', 'hotline', 'direct', 'coverage', '旧数据', 'customer_service', "
+            "'customer_service', 'customer_service', '[]', 'a1b2c3d4e5f6', 'op', "
+            "'2026-11-01 00:00:00', '2026-11-01 00:00:00')"))
+    shipped = load_policy()
+    migrate.upgrade(engine, policy=shipped)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT policy_version FROM complaints")).scalar() == 1
+        assert policies.active_number(conn) == 1
+        assert policies.get(conn, 1).digest == shipped.digest
+    rt = Runtime(engine, shipped)
+    assert rt.policy.number == 1 and rt.policy.digest == shipped.digest
+    engine.dispose()

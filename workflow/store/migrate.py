@@ -30,6 +30,14 @@ def upgrade(engine: Engine, revision: str = "head", policy=None) -> None:
         command.upgrade(cfg, revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database back to `revision` (for tests of an upgrade with data in it)."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
 def current(engine: Engine) -> str | None:
     """The database's current revision, or None for an empty database."""
     from alembic.runtime.migration import MigrationContext
