@@ -54,8 +54,8 @@ def test_servers_with_different_policy_files_use_the_active_version(database_url
     assert _reply_hours(_file(two, token, "13900000002")) == 48     # not its own file's 3h
 
     loaded = subprocess.run(
-        [sys.executable, "-c", "from complaints.cli import main; main()", "policy", "load", str(short), "--activate",
-         "--note", "答复 3 小时"], cwd=ROOT, env=ops_env(database_url),
+        [sys.executable, "-c", "from complaints.cli import main; main()", "policy", "load",
+         str(short), "--activate", "--note", "答复 3 小时"], cwd=ROOT, env=ops_env(database_url),
         capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr
     assert "policy version 2" in loaded.stdout
