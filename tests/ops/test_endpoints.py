@@ -63,8 +63,13 @@ def test_readyz_is_503_on_a_database_without_the_schema(tmp_path):
 def test_readyz_is_503_on_an_older_schema(api, rt):
     client, _ = api
     with rt.engine.begin() as conn:
+        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
-    response = client.get("/readyz")
+    try:
+        response = client.get("/readyz")
+    finally:   # the PostgreSQL database is the whole session's: put its revision back
+        with rt.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": current})
     assert response.status_code == 503
     assert "数据库版本过旧" in response.json["detail"] and "revision 0001," in response.json["detail"]
 
