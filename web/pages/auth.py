@@ -44,7 +44,7 @@ def load_user(username: str) -> SignedIn | None:
 def _safe_next(target: str | None) -> str:
     parts = urlsplit(target or "")
     if not target or parts.scheme or parts.netloc or not target.startswith("/"):
-        return url_for("queue.index")
+        return url_for("dashboard.index")
     return target
 
 
