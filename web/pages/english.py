@@ -15,7 +15,7 @@ EN: dict[str, str] = {
     '密码': 'Password',
     '用户名或密码错误': 'Wrong username or password',
     '已退出登录': 'Signed out',
-    '演示模式:演示账号见 README,密码 demo-pass-2026。':
+    '演示模式：演示账号见 README，密码 demo-pass-2026。':
         'Demo mode: the demo accounts are listed in the README; password demo-pass-2026.',
     '返回工作队列': 'Back to the work queue',
     '各状态数量': 'Counts per state',
@@ -54,7 +54,7 @@ EN: dict[str, str] = {
     '投诉内容': 'Complaint text',
     '重大投诉标志': 'Major-complaint flags',
     '保存并受理': 'Save and file',
-    '该表单已经提交过;已为修改后的内容生成新表单,请确认后再次提交。':
+    '该表单已经提交过；已为修改后的内容生成新表单，请确认后再次提交。':
         'This form was already submitted; a new form holds your changes. Check it and submit again.',
     '重大投诉': 'Major complaint',
     '领导督办': 'leadership',
@@ -110,7 +110,7 @@ EN: dict[str, str] = {
     '尚未登记接口人': 'No liaison registered yet',
     '新增接口人': 'New liaison',
     '上级单位': 'Authority',
-    '只读。文件:%(source)s。修改文件后重启服务生效;每张工单记录受理时的规范版本。':
+    '只读。文件：%(source)s。修改文件后重启服务生效；每张工单记录受理时的规范版本。':
         'Read-only. File: %(source)s. Changes take effect after a restart; every complaint records the policy version it was filed under.',
     '普通投诉': 'Normal',
     '阈值': 'Thresholds',
@@ -127,13 +127,13 @@ EN: dict[str, str] = {
     '名称': 'Name',
     '启动时间': 'Started',
     '最近心跳': 'Last heartbeat',
-    '延迟(秒)': 'Lag (s)',
+    '延迟（秒）': 'Lag (s)',
     '已触发': 'Fired',
     '已停止响应': 'not responding',
-    '没有定时任务进程在运行:时限预警和自动升级不会发生。':
+    '没有定时任务进程在运行：时限预警和自动升级不会发生。':
         'No timer worker is running: no deadline warnings or escalations will happen.',
     '节假日日历': 'Holiday calendar',
-    '%(n)s 个计时中的时限落在尚未加载节假日安排的年份,到期时间按普通周末推算。':
+    '%(n)s 个计时中的时限落在尚未加载节假日安排的年份，到期时间按普通周末推算。':
         '%(n)s running clocks fall in a year whose holiday notice is not loaded; their due times assume ordinary weekends.',
     '所有计时中的时限都按已加载的节假日安排计算。': 'Every running clock was computed with a loaded holiday calendar.',
     '%(action)s成功': '%(action)s: done',
@@ -144,8 +144,6 @@ EN: dict[str, str] = {
     '%(n)s 次': '%(n)s times',
     '%(year)s 年日历加载成功：节假日 %(h)s 天，调休上班日 %(w)s 天，重新计算了 %(n)s 个时限。':
         'Calendar %(year)s loaded: %(h)s holidays, %(w)s weekend working days; %(n)s deadlines recomputed.',
-    'TOML 或 JSON：holidays 为放假日，workdays 为周末调休上班日，可写区间“起..止”。CSV：每行“日期,班或休[,备注]”，首行为 day,workday,note。一个文件只能包含一个年度，再次加载会替换该年度的数据。':
-        'TOML or JSON: holidays are days off, workdays are weekend days declared working days; ranges "first..last" are allowed. CSV: one line per day "day,workday[,note]" with 班/休 or 1/0, the first line day,workday,note. One file holds one year; loading it again replaces that year.',
     '、': ', ',
     '上传文件（.toml、.json 或 .csv）': 'Upload a file (.toml, .json or .csv)',
     '下次发送 %(at)s': 'next try %(at)s',
@@ -191,12 +189,12 @@ EN: dict[str, str] = {
     '已超时': 'overdue',
     '已超时 %(span)s（应于 %(due)s 前完成）': '%(span)s overdue (was due %(due)s)',
     '年度': 'Year',
-    '延迟 %(lag)s秒': 'lag %(lag)s s',
+    '延迟 %(lag)s': 'lag %(lag)s',
     '当前状态下不能执行“%(action)s”。下面是最新状态，您填写的内容已保留。':
         '“%(action)s” is not possible in the current state. This is the current state; what you typed is kept.',
     '待发送': 'Pending',
-    '待处理的计时：%(live)s 个，其中已到时 %(due)s 个；当前延迟 %(lag)s秒。':
-        'Clocks to watch: %(live)s, of which %(due)s are due now; lag now %(lag)s s.',
+    '待处理的计时：%(live)s 个，其中已到时 %(due)s 个；当前延迟 %(lag)s。':
+        'Clocks to watch: %(live)s, of which %(due)s are due now; lag now %(lag)s.',
     '待我处理': 'Waiting on me',
     '恢复后剩余 %(span)s': '%(span)s left once resumed',
     '您填写的内容（未提交）': 'What you typed (not saved)',
@@ -231,7 +229,7 @@ EN: dict[str, str] = {
     '暂停计时': 'clock paused',
     '暂停计时中': 'Clock paused',
     '最近一次错误：': 'Last error: ',
-    '最近心跳 %(at)s（%(age)s秒前）': 'last heartbeat %(at)s (%(age)s s ago)',
+    '最近心跳 %(at)s（%(age)s前）': 'last heartbeat %(at)s (%(age)s ago)',
     '本部门处理的': 'My department’s',
     '查看工单': 'Open the complaint',
     '格式': 'Format',
@@ -279,6 +277,14 @@ EN: dict[str, str] = {
     '重新发送': 'Send again',
     '须于 %(at)s 前恢复计时': 'resume by %(at)s',
     '首页': 'Dashboard',
+    '已超时 %(span)s': '%(span)s overdue',
+    'TOML 或 JSON：': 'TOML or JSON: ',
+    '为放假日，': 'are the days off, ',
+    '为周末调休上班日，可写区间“起..止”。': 'the weekend days declared working days; ranges "first..last" are allowed.',
+    'CSV：首行为': 'CSV: the first line is',
+    '，此后每行一天：日期、班或休、备注（可省），以英文逗号分隔。': ', then one line per day: the date, 班 (working) or 休 (off), a note (optional), separated by commas.',
+    '一个文件只能包含一个年度，再次加载会替换该年度的数据。': 'One file holds one year; loading it again replaces that year.',
+    '更多筛选与排序': 'More filters and sorting',
     '，': ', ',
     '：': ': ',
     '；': '; ',

@@ -19,6 +19,9 @@ bp = page_blueprint("queue", __name__)
 PAGE_SIZE = queries.PAGE_SIZE
 SOURCES = ("direct", "escalated", *AUTHORITIES)
 MAX_QUERY = 100
+#: The filters folded under "more" (open when one of them is set).
+MORE_FIELDS = ("state", "department", "severity", "cause", "channel", "source", "from", "to",
+               "sort", "overdue", "warned", "within")
 
 
 def _day(value: str | None, errors: dict, key: str) -> date | None:
@@ -103,4 +106,5 @@ def index():
                            counts=counts, page=page, pages=pages, filters=filters,
                            shown=shown, errors=errors, scopes=scopes_for(me.role),
                            sources=SOURCES, sorts=queries.SORTS,
-                           read_only=me.role in READ_ONLY, now=at)
+                           read_only=me.role in READ_ONLY, now=at,
+                           more_open=any(request.args.get(k) for k in MORE_FIELDS))

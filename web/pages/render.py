@@ -70,8 +70,7 @@ def clock_detail(d) -> str:
             parts.append(_("须于 %(at)s 前恢复计时", at=local(d.resume_by)))
         return ("; " if is_english() else "；").join(parts)
     if d.state == "overdue":
-        return _("已超时 %(span)s（应于 %(due)s 前完成）",
-                 span=span_text(d.overdue_for.total_seconds()), due=local(d.due_at))
+        return _("已超时 %(span)s", span=span_text(d.overdue_for.total_seconds()))
     if d.state == "warned":
         return _("剩余 %(span)s，已发出预警", span=span_text(d.left.total_seconds()))
     if d.state == "running":
@@ -127,7 +126,7 @@ def url_with(**changes) -> str:
 def install_template_helpers(app: Flask) -> None:
     """Make the helpers and the catalogue available in every template."""
     app.jinja_env.globals.update(
-        _=_, name=name, local=local, error_text=error_text, clock_state_name=clock_state_name,
+        _=_, name=name, local=local, span_text=span_text, error_text=error_text, clock_state_name=clock_state_name,
         clock_summary=clock_summary, clock_detail=clock_detail, major_reason=major_reason,
         event_reason=event_reason, actor_name=actor_name, duration_text=duration_text,
         url_with=url_with, is_english=is_english, catalogue=catalogue, limits=fields,
