@@ -95,9 +95,11 @@ EN: dict[str, str] = {
     '新密码': 'New password',
     '不修改请留空': 'leave empty to keep',
     '保存': 'Save',
-    '不能取消自己的管理员角色或停用自己': 'You cannot remove your own administrator role or deactivate yourself',
+    '不能取消自己的管理员角色或停用自己':
+        'You cannot remove your own administrator role or deactivate yourself',
     '停用的部门不再出现在派单和转派的部门选择中。投诉原因到部门的对应关系在处理规范文件中设置。':
-        'Inactive departments are no longer offered for assign and transfer. Which cause goes to which department is set in the policy file.',
+        'Inactive departments are no longer offered for assign and transfer. Which cause goes to which '
+        'department is set in the policy file.',
     '代码': 'Code',
     '中文名称': 'Chinese name',
     '英文名称': 'English name',
@@ -111,7 +113,8 @@ EN: dict[str, str] = {
     '新增接口人': 'New liaison',
     '上级单位': 'Authority',
     '只读。文件：%(source)s。修改文件后重启服务生效；每张工单记录受理时的规范版本。':
-        'Read-only. File: %(source)s. Changes take effect after a restart; every complaint records the policy version it was filed under.',
+        'Read-only. File: %(source)s. Changes take effect after a restart; every complaint records the '
+        'policy version it was filed under.',
     '普通投诉': 'Normal',
     '阈值': 'Thresholds',
     '预警比例': 'Warning at',
@@ -134,13 +137,13 @@ EN: dict[str, str] = {
         'No timer worker is running: no deadline warnings or escalations will happen.',
     '节假日日历': 'Holiday calendar',
     '%(n)s 个计时中的时限落在尚未加载节假日安排的年份，到期时间按普通周末推算。':
-        '%(n)s running clocks fall in a year whose holiday notice is not loaded; their due times assume ordinary weekends.',
-    '所有计时中的时限都按已加载的节假日安排计算。': 'Every running clock was computed with a loaded holiday calendar.',
+        '%(n)s running clocks fall in a year whose holiday notice is not loaded; their due times assume '
+        'ordinary weekends.',
+    '所有计时中的时限都按已加载的节假日安排计算。':
+        'Every running clock was computed with a loaded holiday calendar.',
     '%(action)s成功': '%(action)s: done',
     '%(clock)s超时': 'Missed: %(clock)s',
     '%(h)s小时内到期': 'Due within %(h)s hours',
-    '%(n)s 个计时中的时限落在尚未加载节假日安排的年份，到期时间按普通周末推算。':
-        '%(n)s running clocks fall in a year whose holiday notice is not loaded; their due times assume ordinary weekends.',
     '%(n)s 次': '%(n)s times',
     '%(year)s 年日历加载成功：节假日 %(h)s 天，调休上班日 %(w)s 天，重新计算了 %(n)s 个时限。':
         'Calendar %(year)s loaded: %(h)s holidays, %(w)s weekend working days; %(n)s deadlines recomputed.',
@@ -151,7 +154,8 @@ EN: dict[str, str] = {
     '产生于 %(at)s': 'created %(at)s',
     '共 %(n)s 件，第 %(page)s／%(pages)s 页': '%(n)s complaints, page %(page)s of %(pages)s',
     '其他人已先处理了这张工单，“%(action)s”未执行。下面是最新状态，您填写的内容已保留，请确认后重新提交。':
-        'Someone else changed this complaint first (%(action)s was not done). This is its current state; what you typed is kept — check it and submit again.',
+        'Someone else changed this complaint first (%(action)s was not done). This is its current state; '
+        'what you typed is kept — check it and submit again.',
     '其他原因': 'Other reason',
     '内容': 'Content',
     '出错了': 'Something went wrong',
@@ -173,7 +177,8 @@ EN: dict[str, str] = {
     '受理成功': 'Filed',
     '受理日期从': 'Received from',
     '各上级单位转来越级投诉时的联系人，由客户服务中心负责保持最新。':
-        'Whom to contact at each authority that forwards complaints; the customer service centre keeps this list current.',
+        'Whom to contact at each authority that forwards complaints; the customer service centre keeps '
+        'this list current.',
     '各年度数据': 'Years',
     '工单号、手机号（或后4位）、姓名、内容': 'Number, mobile (or its last 4 digits), name, text',
     '工单已被其他人处理，请返回工单页面查看最新状态。':
@@ -191,7 +196,8 @@ EN: dict[str, str] = {
     '年度': 'Year',
     '延迟 %(lag)s': 'lag %(lag)s',
     '当前状态下不能执行“%(action)s”。下面是最新状态，您填写的内容已保留。':
-        '“%(action)s” is not possible in the current state. This is the current state; what you typed is kept.',
+        '“%(action)s” is not possible in the current state. This is the current state; what you typed is '
+        'kept.',
     '待发送': 'Pending',
     '待处理的计时：%(live)s 个，其中已到时 %(due)s 个；当前延迟 %(lag)s。':
         'Clocks to watch: %(live)s, of which %(due)s are due now; lag now %(lag)s.',
@@ -203,19 +209,24 @@ EN: dict[str, str] = {
     '或直接粘贴内容：': 'or paste it here:',
     '所有时间均为北京时间（Asia/Shanghai）': 'All times are Beijing time (Asia/Shanghai)',
     '找不到该页面或工单，或您无权查看。请检查地址，或从工作队列查找。':
-        'The page or complaint does not exist, or you may not see it. Check the address, or find it from the work queue.',
+        'The page or complaint does not exist, or you may not see it. Check the address, or find it from '
+        'the work queue.',
     '找不到页面': 'Not found',
     '按受理时间（新的在前）': 'Received, newest first',
     '按受理时间（早的在前）': 'Received, oldest first',
-    '按工作日计算的时限依据国务院办公厅每年发布的节假日安排通知（含调休上班日）。通知发布后，请在此录入下一年度的安排；录入后，按推算日历计算、且跨入该年度的计时会在同一事务中重新计算。':
-        'Deadlines in working days follow the State Council notice published each year (with the weekend days declared working days). Once it is out, load next year here; every running clock computed on the fallback that reaches that year is recomputed in the same transaction.',
+    '按工作日计算的时限依据国务院办公厅每年发布的节假日安排通知（含调休上班日）。通知发布后，请在此录入下一'
+    '年度的安排；录入后，按推算日历计算、且跨入该年度的计时会在同一事务中重新计算。':
+        'Deadlines in working days follow the State Council notice published each year (with the weekend '
+        'days declared working days). Once it is out, load next year here; every running clock computed on '
+        'the fallback that reaches that year is recomputed in the same transaction.',
     '按时限': 'Due time',
     '按级别（重大在前）': 'Severity, major first',
     '按规范分派给：': 'Routed by the policy to: ',
     '排序': 'Sort',
     '接口人信息保存成功': 'Liaison saved',
     '提交的内容太大': 'Too large',
-    '提交的内容超过了允许的大小，请删减后重试。': 'What you sent is larger than allowed; shorten it and try again.',
+    '提交的内容超过了允许的大小，请删减后重试。':
+        'What you sent is larger than allowed; shorten it and try again.',
     '收件部门：': 'To: ',
     '数据来源': 'Source',
     '文件格式': 'File format',
@@ -223,8 +234,10 @@ EN: dict[str, str] = {
     '无计时': 'no clock',
     '日历软件包自带': 'from the calendar package',
     '日期格式应为 2026-12-01': 'Write the date as 2026-12-01',
-    '时限预警和自动升级产生的通知由发送进程逐条发出；失败的会按间隔自动重试，最多 10 次。“重新发送”让它在下一轮立即发送。':
-        'Warnings and escalations write notifications that the sender delivers one by one; a failed one is retried with growing waits, at most 10 times. “Send again” makes it due at once.',
+    '时限预警和自动升级产生的通知由发送进程逐条发出；失败的会按间隔自动重试，最多 10 '
+    '次。“重新发送”让它在下一轮立即发送。':
+        'Warnings and escalations write notifications that the sender delivers one by one; a failed one is '
+        'retried with growing waits, at most 10 times. “Send again” makes it due at once.',
     '暂停前已超时': 'it was overdue before the pause',
     '暂停计时': 'clock paused',
     '暂停计时中': 'Clock paused',
@@ -247,7 +260,8 @@ EN: dict[str, str] = {
     '确认删除': 'Delete',
     '系统出错': 'Server error',
     '系统暂时出错，已记录下来。请稍后再试；如果一直出现，请联系系统管理员。':
-        'Something went wrong on our side and it has been logged. Try again shortly; if it keeps happening, tell an administrator.',
+        'Something went wrong on our side and it has been logged. Try again shortly; if it keeps '
+        'happening, tell an administrator.',
     '自 %(since)s 起暂停，已暂停 %(span)s': 'paused since %(since)s, for %(span)s',
     '自动升级': 'Escalation',
     '至': 'to',
@@ -280,10 +294,14 @@ EN: dict[str, str] = {
     '已超时 %(span)s': '%(span)s overdue',
     'TOML 或 JSON：': 'TOML or JSON: ',
     '为放假日，': 'are the days off, ',
-    '为周末调休上班日，可写区间“起..止”。': 'the weekend days declared working days; ranges "first..last" are allowed.',
+    '为周末调休上班日，可写区间“起..止”。':
+        'the weekend days declared working days; ranges "first..last" are allowed.',
     'CSV：首行为': 'CSV: the first line is',
-    '，此后每行一天：日期、班或休、备注（可省），以英文逗号分隔。': ', then one line per day: the date, 班 (working) or 休 (off), a note (optional), separated by commas.',
-    '一个文件只能包含一个年度，再次加载会替换该年度的数据。': 'One file holds one year; loading it again replaces that year.',
+    '，此后每行一天：日期、班或休、备注（可省），以英文逗号分隔。':
+        ', then one line per day: the date, 班 (working) or 休 (off), a note (optional), separated by '
+        'commas.',
+    '一个文件只能包含一个年度，再次加载会替换该年度的数据。':
+        'One file holds one year; loading it again replaces that year.',
     '更多筛选与排序': 'More filters and sorting',
     '，': ', ',
     '：': ': ',

@@ -126,7 +126,8 @@ def url_with(**changes) -> str:
 def install_template_helpers(app: Flask) -> None:
     """Make the helpers and the catalogue available in every template."""
     app.jinja_env.globals.update(
-        _=_, name=name, local=local, span_text=span_text, error_text=error_text, clock_state_name=clock_state_name,
+        _=_, name=name, local=local, span_text=span_text, error_text=error_text,
+        clock_state_name=clock_state_name,
         clock_summary=clock_summary, clock_detail=clock_detail, major_reason=major_reason,
         event_reason=event_reason, actor_name=actor_name, duration_text=duration_text,
         url_with=url_with, is_english=is_english, catalogue=catalogue, limits=fields,

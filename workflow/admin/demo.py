@@ -130,7 +130,8 @@ def _drive(rt, complaint, target, escalate, rng, actors, t, now):
         services.act(rt, cid, "escalate", desk, now=step(), reason="处理超时风险大，转重大投诉组督办")
         handler = desk
         services.act(rt, cid, "accept", desk, now=step())
-    services.act(rt, cid, "contact", handler, now=step(), comment="已致电客户了解情况，客户同意等待处理结果。")
+    services.act(rt, cid, "contact", handler, now=step(),
+                 comment="已致电客户了解情况，客户同意等待处理结果。")
     if target == "handling":
         if rng.random() < 0.2:
             services.act(rt, cid, "pause", handler, now=step(), reason="等待客户提供话费清单")
