@@ -96,10 +96,9 @@ def index():
     filters, shown, errors = parse_filters(request.args, me.role, at)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     with runtime().uow(write=False) as uow:
-        rows, total, page = queries.list_complaints(uow, me, filters, now=at, page=page,
-                                                    page_size=PAGE_SIZE)
+        rows, total, page, counts = queries.queue_page(uow, me, filters, now=at, page=page,
+                                                       page_size=PAGE_SIZE)
         clocks = queries.open_clocks(uow, [c.id for c, _ in rows])
-        counts = queries.counts_by_state(uow, me, filters, now=at)
     cells = clock_cells(clocks, at, runtime().policy, [c for c, _ in rows])
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("queue/index.html", rows=rows, cells=cells, total=total,
