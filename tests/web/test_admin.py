@@ -88,7 +88,7 @@ def test_the_policy_page_shows_the_version_routing_and_deadlines(rt, client):
     sign_in(client, "audit")
     body = page(client.get("/admin/policy"))
     assert rt.policy.version in body
-    assert "资费争议" in body and "48h" in body and "75%" in body
+    assert "资费争议" in body and "48小时" in body and "75%" in body and "48h" not in body
 
 
 def test_the_status_page_warns_when_no_timer_worker_reports(client):

@@ -1,6 +1,7 @@
 """The dashboard each role lands on after signing in: counts by state within the user's
-own work and all they may see, what is overdue now, warned now and due in the next hours, and, for the customer
-service centre and administrators, the timer worker's heartbeat and lag."""
+own work and all they may see, what is overdue now, warned now and due in the next
+hours, and, for the customer service centre and administrators, the timer worker's
+heartbeat and lag."""
 from __future__ import annotations
 
 from datetime import timedelta
