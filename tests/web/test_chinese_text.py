@@ -4,8 +4,8 @@ notifications, demo data), and no page of the demo data rendered in Chinese show
 code (`deadline:reply`, `system`, a state or department code) or English error text.
 
 The crawl signs in as every demo user on the swept demo data (`tests/demo_site.py`) and
-reads every complaint page (as the major-complaint desk, who may act, and as the
-auditor, who may only look), every queue page, each role's dashboard and queue scopes,
+reads every complaint page (as the major-complaint desk, who may act; every fifth
+also as the auditor, who may only look), every queue page, each role's dashboard and queue scopes,
 every administration page, and the error pages."""
 from __future__ import annotations
 
@@ -140,9 +140,11 @@ def test_no_page_of_the_demo_data_rendered_in_chinese_shows_a_raw_code(site):
     for n in range(2, pages + 1):
         every += _ids(_check(problems, f"queue all p{n}", desk.get(f"/?scope=all&page={n}")))
     assert len(every) == 300
-    for cid in every:
+    for n, cid in enumerate(every):
         _check(problems, f"complaint {cid} (desk)", desk.get(f"/complaints/{cid}"))
-        _check(problems, f"complaint {cid} (auditor)", clients["auditor"].get(f"/complaints/{cid}"))
+        if n % 5 == 0:     # the read-only view of the same page: no forms, masked mobile
+            _check(problems, f"complaint {cid} (auditor)",
+                   clients["auditor"].get(f"/complaints/{cid}"))
     for username, client in clients.items():
         _check(problems, f"dashboard {username}", client.get("/dashboard"))
         for scope in ("mine", "dept", "all"):
