@@ -1,9 +1,10 @@
 """Who may see and who may act on a complaint, beyond the roles in the transition table.
 
 The rules are data: for each role, which of a complaint's department columns must be
-the actor's own department (`ALL`: every complaint; an empty tuple: none). The Python
+the actor's own department (`ALL`: every complaint; an empty tuple: none), and whose
+turn a complaint waits on (`TURNS`, the work queue's "waiting on me"). The Python
 checks below and the SQL filters of the work queue and the API list
-(`workflow.store.queries`) are both built from these two tables.
+(`workflow.store.queries`) are both built from these tables.
 
 First-contact responsibility: the originating department always sees its complaints.
 A department handler acts only on complaints assigned to its department.

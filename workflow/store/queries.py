@@ -32,12 +32,6 @@ def visible_clause(actor: Actor):
     return _clause(access.SEES[actor.role], actor)
 
 
-def actionable_clause(actor: Actor):
-    """The SQL condition selecting complaints whose department lets the actor act
-    (`access.ACTS`)."""
-    return _clause(access.ACTS[actor.role], actor)
-
-
 @dataclass
 class ComplaintView:
     """A complaint as a page or the API shows it."""
@@ -154,8 +148,8 @@ def _escape_like(text: str) -> str:
 
 
 def _where(actor: Actor, f: Filters, now: datetime):
-    # What an actor may act on is always a part of what it may see (see `access`), so
-    # the scope's condition alone is enough, and it is the one an index serves.
+    # Whose turn it is and what the department handles are parts of what the actor may
+    # see (see `access`), so the scope's condition alone is enough.
     clauses = [scope_clause(actor, f.scope)]
     if f.state:
         clauses.append(t.c.state == f.state)
