@@ -72,9 +72,16 @@ SATISFACTION: dict[str, tuple[str, str]] = {
 MAJOR_CRITERIA: dict[str, tuple[str, str]] = {
     "serious_deficiency": ("严重服务或管理缺陷", "Serious service or management failure"),
     "repeated": ("多次处理仍未解决", "Handled several times, still unresolved"),
-    "joint": ("群体投诉(3人以上)", "Joint complaint (3 or more customers)"),
+    "joint": ("群体投诉（3人以上）", "Joint complaint (3 or more customers)"),
     "media": ("媒体曝光", "Reported by the media"),
     "leadership": ("公司领导关注", "Company leadership attention"),
+}
+
+#: Why a complaint became major besides the criteria above: escalated by the desk's hand
+#: or by a rule (a missed deadline is `deadline:<clock>`, named by the clock).
+ESCALATION_REASONS: dict[str, tuple[str, str]] = {
+    "manual": ("重大投诉组人工升级", "Escalated by the major-complaint desk"),
+    "timer": ("系统自动升级", "Escalated automatically"),
 }
 
 #: The department that runs the major-complaint desk and owns escalated complaints.
@@ -124,6 +131,21 @@ CLOCK_NAMES: dict[str, tuple[str, str]] = {
     "reply": ("答复时限", "Reply by"),
     "progress_contact": ("进展回访", "Progress contact"),
     "auto_close": ("自动结案", "Auto-close"),
-    "outer_limit": ("申诉时限(15天)", "Statutory outer limit"),
+    "outer_limit": ("法定处理时限", "Statutory outer limit"),
     "regulator": ("上级回复时限", "Reply to the authority"),
+}
+
+#: What each clock is for, in a sentence (shown beside its name where there is room).
+CLOCK_HINTS: dict[str, tuple[str, str]] = {
+    "assign": ("受理后须在此时限内派单", "Assign the complaint to a department by then"),
+    "first_contact": ("须在此时限内首次联系客户", "First contact with the customer by then"),
+    "reply": ("须在此时限内答复客户，超时自动升级", "Final answer by then; missing it escalates"),
+    "progress_contact": ("处理期间须定期联系客户通报进展",
+                         "Tell the customer how it is going, every period while open"),
+    "auto_close": ("答复后客户在此时限内无异议则自动结案",
+                   "Closed automatically when the customer raises no objection by then"),
+    "outer_limit": ("法定最长处理时限，逾期客户可向通信管理局申诉",
+                    "The statutory outer limit; after it the customer may appeal to the regulator"),
+    "regulator": ("转来投诉的上级单位要求的回复时限",
+                  "The reply the forwarding authority asked for"),
 }

@@ -21,7 +21,7 @@ DURATION = timedelta(hours=48)
 def _complaint(cid: int, now: datetime, version: int) -> dict:
     return dict(id=cid, state="handling", version=3, mobile=f"139{cid % 100000000:08d}",
                 customer_name="测试客户", channel="hotline", source="direct", cause="coverage",
-                text="地下车库没有信号(压测数据)", complainant_count=1, media=False,
+                text="地下车库没有信号（压测数据）", complainant_count=1, media=False,
                 leadership=False, serious_deficiency=False, routed_department="network",
                 department="network", originating_department="customer_service",
                 escalation_level=0, major_reasons=[], repeat_count=0, reopen_count=0, cycle=1,

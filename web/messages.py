@@ -117,3 +117,24 @@ def text(error: DomainError, lang: str = "zh") -> str:
 def placeholders(template: str) -> set[str]:
     """The {names} a template fills in."""
     return set(re.findall(r"{(\w+)(?:![rs])?}", template))
+
+
+#: Chinese text of every calendar-file error code (`workflow.admin.calendar.CalendarError`).
+CALENDAR_ZH: dict[str, str] = {
+    "file_type": "请上传 .toml、.json 或 .csv 文件",
+    "unreadable": "内容不是有效的 {format}{where_zh}，请检查格式",
+    "bad_day": "“{value}”不是日期，应写成 2027-10-01，或区间 2027-10-01..2027-10-07",
+    "no_holidays": "没有列出放假日（holidays）",
+    "csv_flag": "{day}：第二列须为 1/0 或 班/休",
+    "csv_columns": "CSV 文件首行须为 day,workday（可加 note）",
+    "one_year": "一个文件只能包含一个年度，实际包含：{years}",
+}
+
+
+def calendar_text(error) -> str:
+    """A calendar-file error in Chinese."""
+    params = dict(error.params)
+    where = params.get("where", "")
+    line = re.search(r"\d+", where) if where else None
+    params["where_zh"] = f"（第 {line.group(0)} 行）" if line else ""
+    return CALENDAR_ZH[error.code].format(**params)

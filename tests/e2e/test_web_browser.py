@@ -66,7 +66,7 @@ def sign_in(page, base, username):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", demo.DEMO_PASSWORD)
     page.click("form button[type=submit] >> text=登录")
-    page.wait_for_url(f"{base}/")
+    page.wait_for_url(f"{base}/dashboard")
 
 
 def sign_out(page):
@@ -107,14 +107,14 @@ def test_a_complaint_goes_from_intake_to_closure_through_the_browser(server, bro
     expect(page.locator(".filed")).to_contain_text("网络维护中心")
     expect(page.locator("p.text")).to_contain_text("<script>alert(1)</script>")
     act(page, "assign", department="network", comment="请网络维护中心处理")
-    expect(page.locator(".flash.success")).to_contain_text("派单")
+    expect(page.locator(".flash.success")).to_have_text("派单成功")
     sign_out(page)
 
     sign_in(page, server, "network")
     page.goto(url)
     act(page, "accept")
-    act(page, "contact", comment="已电话联系客户,约定明天测试")
-    act(page, "reply", comment="已在车库加装室内分布系统,信号恢复")
+    act(page, "contact", comment="已电话联系客户，约定明天测试")
+    act(page, "reply", comment="已在车库加装室内分布系统，信号恢复")
     expect(page.locator("h1 .state")).to_have_text("已答复")
     sign_out(page)
 
@@ -125,12 +125,12 @@ def test_a_complaint_goes_from_intake_to_closure_through_the_browser(server, bro
     timeline = page.locator("ol.timeline")
     for action in ("intake", "assign", "accept", "contact", "reply", "close"):
         expect(timeline.locator(f'li[data-action="{action}"]')).to_have_count(1)
-    expect(timeline).to_contain_text("已在车库加装室内分布系统,信号恢复")
+    expect(timeline).to_contain_text("已在车库加装室内分布系统，信号恢复")
     expect(timeline).to_contain_text("满意")
-    page.screenshot(path=str(ARTIFACTS / "complaint.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "complaint.png"))
     page.goto(f"{server}/?scope=all")
     expect(page.locator("table.queue tbody tr").first).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "queue.png"))
     context.close()
 
 
@@ -147,6 +147,6 @@ def test_a_second_browser_acting_on_a_stale_page_gets_the_conflict_message(serve
     expect(second.locator(".flash.conflict")).to_contain_text("其他人已先处理了这张工单")
     expect(second.locator("#act-assign textarea[name=comment]")).to_have_value("我认为应由市场部处理")
     expect(second.locator("h1 .state")).to_have_text("已派单")
-    second.screenshot(path=str(ARTIFACTS / "conflict.png"), full_page=True)
+    second.screenshot(path=str(ARTIFACTS / "conflict.png"))
     first.context.close()
     second.context.close()

@@ -46,7 +46,7 @@ def test_the_queue_pages_put_running_clocks_first_nearest_first_then_the_rest(rt
     listed = []
     with rt.uow(write=False) as uow:
         for page in (1, 2, 3):
-            rows, total = queries.list_complaints(uow, OPERATOR, queries.Filters(), now=now,
+            rows, total, _ = queries.list_complaints(uow, OPERATOR, queries.Filters(), now=now,
                                                   page=page, page_size=2)
             listed += [c.id for c, _ in rows]
     assert total == 5
@@ -58,8 +58,9 @@ def test_the_overdue_filter_and_text_search_use_the_stored_next_due(rt, now):
                            now=now - timedelta(hours=3)).complaint.id
     services.intake(rt, OPERATOR, complaint_values(mobile="13800000002"), now=now)
     with rt.uow(write=False) as uow:
-        overdue, total = queries.list_complaints(uow, OPERATOR, queries.Filters(overdue=True),
+        overdue, total, _ = queries.list_complaints(uow, OPERATOR, queries.Filters(overdue=True),
                                                  now=now)
-        found, _ = queries.list_complaints(uow, OPERATOR, queries.Filters(text="00002"), now=now)
+        found, _, _ = queries.list_complaints(uow, OPERATOR, queries.Filters(text="0002"),
+                                             now=now)
     assert [c.id for c, _ in overdue] == [late] and total == 1
     assert [c.mobile for c, _ in found] == ["13800000002"]

@@ -8,8 +8,10 @@ from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 
 from tests.conftest import complaint_values
+from tests.demo_site import build
 from web import create_app
 from workflow import services
+from workflow.admin import demo
 from workflow.admin.directory import actor_for, create_user
 from workflow.store.schema import users, utcnow
 
@@ -78,3 +80,28 @@ def file(rt, now=None, **overrides):
 def page(response) -> str:
     """The response body as text."""
     return response.get_data(as_text=True)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The app on the swept demo data (tests/demo_site.py), with one signed-in client per
+    demo user; built once per session, shared by the crawls that only read."""
+    rt = build(tmp_path_factory.mktemp("crawl") / "complaints.db")
+    app = create_app({"TESTING": True, "SECRET_KEY": "crawl"}, runtime=rt)
+    clients = {}
+    for username, *_ in demo.DEMO_USERS:
+        client = app.test_client()
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          client.get("/login").get_data(as_text=True)).group(1)
+        assert client.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD,
+                                           "csrf_token": token}).status_code == 302
+        clients[username] = client
+    yield rt, app, clients
+    rt.engine.dispose()
+
+
+
+
+def demo_ids(body: str) -> list[int]:
+    """The complaint ids of a queue page, in order."""
+    return [int(i) for i in re.findall(r'<tr class="row-[a-z]+" data-id="(\d+)"', body)]

@@ -72,16 +72,23 @@ def test_liaisons_are_added_changed_checked_and_removed(rt, client):
                                                        "phone": "电话", "email": "no-at"})
     assert response.status_code == 422
     assert 'data-field="phone"' in page(response) and 'data-field="email"' in page(response)
-    post(client, f"/admin/liaisons/{lid}", {"delete": "1"})
+    body = page(client.get("/admin/liaisons"))
+    assert f'href="/admin/liaisons/{lid}/delete"' in body       # a link to ask first
+    confirm = page(client.get(f"/admin/liaisons/{lid}/delete"))
+    assert "确定要删除" in confirm and "周科长" in confirm and "<script" not in confirm
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(liaisons.c.id)).first() is not None   # asking deletes nothing
+    assert post(client, f"/admin/liaisons/{lid}/delete").status_code == 302
     with rt.engine.connect() as conn:
         assert conn.execute(select(liaisons.c.id)).first() is None
+    assert client.get(f"/admin/liaisons/{lid}/delete").status_code == 404
 
 
 def test_the_policy_page_shows_the_version_routing_and_deadlines(rt, client):
     sign_in(client, "audit")
     body = page(client.get("/admin/policy"))
     assert f"第 {rt.policy.number} 版" in body and "当前启用" in body
-    assert "资费争议" in body and "48h" in body and "75%" in body
+    assert "资费争议" in body and "48小时" in body and "75%" in body and "48h" not in body
 
 
 def test_the_status_page_warns_when_no_timer_worker_reports(client):

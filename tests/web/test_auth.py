@@ -63,7 +63,7 @@ def test_a_deactivated_user_is_signed_out_on_the_next_request(rt, client):
 def test_sign_in_never_redirects_to_another_site(client):
     response = client.post("/login?next=https://evil.example/", data={
         "username": "op", "password": PASSWORD, "csrf_token": token(client)})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/dashboard"
 
 
 def test_the_interface_is_chinese_by_default_and_english_after_the_switch(client):

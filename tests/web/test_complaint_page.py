@@ -22,7 +22,7 @@ def test_a_complaint_runs_from_intake_to_closure_through_the_forms(rt, client):
     response = post(client, f"/complaints/{cid}/close", {"satisfaction": "satisfied",
                                                         "version": 5}, follow_redirects=True)
     body = page(response)
-    assert "已执行:结案" in body and 'data-state="closed"' in body
+    assert "结案成功" in body and 'data-state="closed"' in body
     timeline = body.split('class="timeline"')[1]
     for label in ("受理", "派单", "接单", "联系客户", "答复", "结案", "已优化天线,信号恢复", "满意"):
         assert label in timeline

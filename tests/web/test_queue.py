@@ -10,7 +10,8 @@ from workflow.store.schema import utcnow
 
 
 def test_the_queue_lists_what_the_user_can_act_on_with_the_mobile_masked(rt, client):
-    file(rt, mobile="13812341234")
+    mine = file(rt, mobile="13812341234").id
+    services.act(rt, mine, "assign", actor(rt, "op"), now=utcnow(), department="network")
     file(rt, mobile="13912345678", cause="tariff")
     sign_in(client, "net")
     body = page(client.get("/"))
@@ -29,7 +30,7 @@ def test_the_queue_shows_the_nearest_deadline_in_red_when_overdue_and_amber_when
     rows = {cid: body.split(f'data-id="{cid}"')[0].rsplit("<tr", 1)[1] for cid in (late, warned, fresh)}
     assert 'class="row-overdue"' in rows[late]
     assert 'class="row-warned"' in rows[warned]
-    assert 'class="row-ok"' in rows[fresh]
+    assert 'class="row-running"' in rows[fresh]
     positions = [body.index(f'data-id="{cid}"') for cid in (late, warned, fresh)]
     assert positions == sorted(positions)
     assert "超时" in body and "剩余" in body
@@ -44,7 +45,7 @@ def test_the_queue_filters_by_state_department_severity_overdue_and_text(rt, cli
     sign_in(client, "desk")
 
     def ids(query):
-        body = page(client.get("/?" + query))
+        body = page(client.get("/?scope=all&" + query))
         return {x for x in (a, b, c, d) if f'data-id="{x}"' in body}
 
     assert ids("") == {a, b, c, d}
@@ -73,7 +74,7 @@ def test_the_queue_is_paged(rt, client, monkeypatch):
     ids = [file(rt, mobile=f"1380000003{i}").id for i in range(5)]
     sign_in(client, "op")
     first, last = page(client.get("/")), page(client.get("/?page=3"))
-    assert "第 1 / 3 页" in first and 'rel="next"' in first
+    assert "第 1／3 页" in first and 'rel="next"' in first
     assert sum(f'data-id="{i}"' in last for i in ids) == 1 and 'rel="prev"' in last
 
 

@@ -12,7 +12,8 @@ import logging
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web.pages import admin, auth, complaint, intake, queue
+from web.pages import admin, auth, complaint, dashboard, intake, queue
+from web.pages.common import install_error_pages
 from web.pages.render import install_template_helpers
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def init_pages(app: Flask) -> None:
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     install_template_helpers(app)
-    for module in (auth, queue, intake, complaint, admin):
+    for module in (auth, queue, intake, complaint, admin, dashboard):
         app.register_blueprint(module.bp)
+    install_error_pages(app)
     log.debug("pages registered")

@@ -1,4 +1,5 @@
-"""Administration: users and roles, departments, authority liaisons, the loaded policy."""
+"""Administration: users and roles, departments, authority liaisons, the holiday calendar,
+the notification outbox, the loaded policy and the system status."""
 from __future__ import annotations
 
 import logging
@@ -20,6 +21,7 @@ from web.pages.common import (
     runtime,
 )
 from web.pages.i18n import _
+from workflow.admin import calendar as calendar_admin
 from workflow.admin import health, liaisons, personal_data, signin
 from workflow.admin import policy as policy_admin
 from workflow.admin.directory import (
@@ -31,7 +33,7 @@ from workflow.admin.directory import (
     update_user,
 )
 from workflow.domain.errors import FieldError, ValidationError
-from workflow.store import policies
+from workflow.store import outbox, policies
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
@@ -42,6 +44,8 @@ LIAISON_KEEPERS = (Role.admin, Role.major_desk)   # the CSC keeps the liaison li
 MAX_POLICY_BYTES = 256 * 1024
 #: How many moved clocks a preview page lists (the totals count them all).
 PREVIEW_ROWS = 200
+OUTBOX_WATCHERS = (Role.admin, Role.major_desk)   # the CSC answers for the notifications
+OUTBOX_PAGE = 50
 
 
 def _users_page(errors=None, values=None, status=200, edit_errors=None):
@@ -77,7 +81,7 @@ def add_user():
     except ValidationError as exc:
         return _users_page(exc.errors, values, 422)
     log.info("user %s created by %s", values["username"], actor().username)
-    flash(_("已创建用户 %(user)s", user=values["username"]), "success")
+    flash(_("用户 %(user)s 创建成功", user=values["username"]), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -101,7 +105,7 @@ def edit_user(username: str):
     except ValidationError as exc:
         return _users_page(status=422, edit_errors={username: exc.errors})
     log.info("user %s changed by %s", username, actor().username)
-    flash(_("已保存用户 %(user)s", user=username), "success")
+    flash(_("用户 %(user)s 保存成功", user=username), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -191,7 +195,7 @@ def departments():
                 save_department(uow.conn, code, name_zh=f.get("name_zh", ""),
                                 name_en=f.get("name_en", ""), active=f.get("active") == "on")
                 uow.commit()
-            flash(_("已保存部门 %(code)s", code=code), "success")
+            flash(_("部门 %(code)s 保存成功", code=code), "success")
             return redirect(url_for("admin.departments"))
         except ValidationError as exc:
             errors, status = {code or "_new": exc.errors}, 422
@@ -220,19 +224,100 @@ def liaison_list():
 @checks_own_form
 @roles_required(*LIAISON_KEEPERS)
 def save_liaison(liaison_id: int | None = None):
-    """Add or change a liaison contact, or delete one."""
+    """Add or change a liaison contact."""
     try:
         checked_form()
         with runtime().uow() as uow:
-            if liaison_id is not None and request.form.get("delete") == "1":
-                liaisons.delete_liaison(uow.conn, liaison_id)
-            else:
-                liaisons.save_liaison(uow.conn, request.form, now=now(), liaison_id=liaison_id)
+            liaisons.save_liaison(uow.conn, request.form, now=now(), liaison_id=liaison_id)
             uow.commit()
     except ValidationError as exc:
         return _liaisons_page({liaison_id or "_new": exc.errors}, 422)
-    flash(_("已保存接口人信息"), "success")
+    flash(_("接口人信息保存成功"), "success")
     return redirect(url_for("admin.liaison_list"))
+
+
+@bp.route("/liaisons/<int:liaison_id>/delete", methods=["GET", "POST"])
+@roles_required(*LIAISON_KEEPERS)
+def delete_liaison(liaison_id: int):
+    """Ask before deleting a liaison contact (a page, no script), then delete it."""
+    with runtime().uow(write=False) as uow:
+        found = [row for row in liaisons.list_liaisons(uow.conn) if row.id == liaison_id]
+    if not found:
+        abort(404)
+    if request.method == "GET":
+        return render_template("admin/liaison_delete.html", liaison=found[0])
+    with runtime().uow() as uow:
+        liaisons.delete_liaison(uow.conn, liaison_id)
+        uow.commit()
+    log.info("liaison %s deleted by %s", liaison_id, actor().username)
+    flash(_("已删除接口人 %(name)s", name=found[0].name), "success")
+    return redirect(url_for("admin.liaison_list"))
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def calendar_page():
+    """Load a year's holidays and 调休 working days from the State Council notice (the
+    same rules as `complaints calendar load`), and see which years are covered."""
+    errors, status, result, text = {}, 200, None, ""
+    fmt = request.form.get("format", "toml")
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload and upload.filename:
+            fmt = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
+            text = upload.read().decode("utf-8-sig", errors="replace")
+        else:
+            text = request.form.get("text", "")
+        try:
+            if not text.strip():
+                raise calendar_admin.CalendarError("no_holidays")
+            days = calendar_admin.read_calendar_text(text, fmt)
+            with runtime().uow() as uow:
+                result = calendar_admin.load_year(uow, days, loaded_by=actor().username,
+                                                  now=now())
+                uow.commit()
+            runtime().reload_calendar()
+            log.info("calendar %s loaded by %s", result.year, actor().username)
+            text = ""
+        except calendar_admin.CalendarError as exc:
+            errors["file"], status = messages.calendar_text(exc), 422
+    with runtime().uow(write=False) as uow:
+        report = calendar_admin.status(uow.conn, runtime().calendar,
+                                       now().astimezone(SHANGHAI).date())
+    return render_template("admin/calendar.html", report=report, result=result,
+                           errors=errors, text=text, fmt=fmt,
+                           formats=calendar_admin.FORMATS), status
+
+
+@bp.route("/outbox")
+@roles_required(*OUTBOX_WATCHERS)
+def outbox_page():
+    """Notifications: pending, failed (with their last error) and sent."""
+    status = request.args.get("status")
+    status = status if status in outbox.STATUSES else "failed"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    with runtime().uow(write=False) as uow:
+        counts = outbox.counts(uow.conn)
+        pages = max((counts[status] + OUTBOX_PAGE - 1) // OUTBOX_PAGE, 1)
+        page = min(page, pages)
+        rows = outbox.rows(uow.conn, status, limit=OUTBOX_PAGE, offset=(page - 1) * OUTBOX_PAGE)
+    return render_template("admin/outbox.html", rows=rows, counts=counts, status=status,
+                           page=page, pages=pages, statuses=outbox.STATUSES)
+
+
+@bp.route("/outbox/<int:notification_id>/send", methods=["POST"])
+@roles_required(*OUTBOX_WATCHERS)
+def send_again(notification_id: int):
+    """Send one unsent notification again on the sender's next pass."""
+    with runtime().uow() as uow:
+        done = outbox.send_again(uow.conn, notification_id, now())
+        uow.commit()
+    if done:
+        log.info("notification %s queued again by %s", notification_id, actor().username)
+        flash(_("已安排重新发送，发送进程将在下一轮发送"), "success")
+    else:
+        flash(_("该通知已发送或不存在，无需重新发送"), "warning")
+    return redirect(url_for("admin.outbox_page", status=request.form.get("status") or "failed"))
 
 
 @bp.route("/policy")

@@ -77,10 +77,10 @@ def _end_session() -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    """`target` when it is a path on this site, else the work queue: no scheme, no host,
+    """`target` when it is a path on this site, else the dashboard: no scheme, no host,
     no `//` or backslash (which browsers read as another host), no control characters
     or white space (a newline would make the Location header fail)."""
-    default = url_for("queue.index")
+    default = url_for("dashboard.index")
     if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
             or any(ch.isspace() or not ch.isprintable() for ch in target)):
         return default

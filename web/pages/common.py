@@ -1,11 +1,13 @@
 """What every page blueprint shares: CSRF checks, role checks and domain-error pages."""
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from states.process import Role
 from web import boundary
@@ -13,6 +15,11 @@ from workflow.domain.errors import Forbidden, NotFound
 from workflow.domain.model import Actor
 from workflow.store.runtime import Runtime
 from workflow.store.schema import utcnow
+
+log = logging.getLogger(__name__)
+
+#: Roles that see complaints but act on none of them.
+READ_ONLY = (Role.auditor, Role.admin)
 
 
 def page_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
@@ -30,7 +37,8 @@ def page_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
 
     bp.register_error_handler(CSRFError, _csrf_failed)
     bp.register_error_handler(boundary.UnsafeInput, _unsafe_input)
-    for error, status in ((NotFound, 404), (Forbidden, 403), (404, 404), (403, 403)):
+    for error, status in ((NotFound, 404), (Forbidden, 403), (404, 404), (403, 403),
+                          (405, 405)):
         bp.register_error_handler(error, _error_page(status))
     return bp
 
@@ -62,6 +70,42 @@ def _error_page(status: int):
     def handle(exc):
         return render_template("error.html", status=status, reason=None), status
     return handle
+
+
+#: The HTTP errors outside any page blueprint (an unknown address, a wrong method, a
+#: crash) that get the application's own page rather than Werkzeug's English one.
+APP_ERRORS = (400, 403, 404, 405, 409, 413, 500)
+
+
+def install_error_pages(app) -> None:
+    """Render errors outside the blueprints (unknown URLs, 405, 500) as the app's own
+    Chinese pages with a way back; the JSON API keeps its problem+json answers."""
+    def handle(exc):
+        status = getattr(exc, "code", None) or 500
+        if request.path.startswith("/api/"):
+            from web.api.problems import from_http
+            return from_http(exc if isinstance(exc, HTTPException) else InternalServerError())
+        if status >= 500:
+            log.error("error %s on %s %s", status, request.method, request.path,
+                      exc_info=exc if not isinstance(exc, HTTPException) else None)
+        try:
+            return render_template("error.html", status=status, reason=None), status
+        except Exception:   # the page itself failed (e.g. no database): plain words
+            log.exception("the error page failed")
+            return ("<!doctype html><meta charset=utf-8><title>500</title>"
+                    "<p>系统暂时出错，请稍后再试。<a href=/>返回工作队列</a></p>"), 500
+    for status in APP_ERRORS:
+        app.register_error_handler(status, handle)
+    app.register_error_handler(Exception, _unexpected(handle))
+
+
+def _unexpected(handle):
+    def on_exception(exc):
+        if isinstance(exc, HTTPException):
+            return handle(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return handle(InternalServerError())
+    return on_exception
 
 
 def runtime() -> Runtime:

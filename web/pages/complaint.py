@@ -15,11 +15,11 @@ from web import clock_story
 from web.boundary import UnsafeInput
 from web.clock_story import runs
 from web.pages.common import actor, checked_form, checks_own_form, now, page_blueprint, runtime
-from web.pages.i18n import _, name
+from web.pages.i18n import _, is_english, name
 from workflow import services
 from workflow.admin import personal_data
 from workflow.admin.directory import active_departments, display_names
-from workflow.domain import access
+from workflow.domain import access, clockview
 from workflow.domain.errors import ActionNotAllowed, Conflict, ValidationError
 from workflow.store import queries
 from workflow.store.complaints import load
@@ -51,12 +51,16 @@ def _page(complaint_id: int, status: int = 200, typed: dict | None = None,
         with runtime().uow() as uow:
             personal_data.record_view(uow.conn, me, c.id, "page", now=now())
             uow.commit()
+    at = now()
+    clocks = clockview.display_all(view.deadlines, at,
+                                   policy=runtime().policy_version(c.policy_version), complaint=c)
     return render_template(
-        "complaint/show.html", view=view, c=c, names=names, departments=departments,
+        "complaint/show.html", view=view, c=c, clocks=clocks, names=names,
+        departments=departments,
         repeat_of=repeat_of, fields=ACTION_FIELDS, typed=typed or {}, errors=errors or {},
-        notice=notice, acted=acted, now=now(), filed=request.args.get("filed") == "1",
+        notice=notice, acted=acted, now=at, filed=request.args.get("filed") == "1",
         may_act=access.may_act(me, c), full_mobile=full_mobile,
-        diagram=Markup(diagram.svg(c.state.value)),
+        diagram=Markup(diagram.svg(c.state.value, lang="en" if is_english() else "zh")),
         timeline=[(kind, e) for *_, kind, e in timeline], clock_runs=runs(clock_entries),
         calendar=calendar, clock_line=clock_story.line), status
 
@@ -68,11 +72,15 @@ def show(complaint_id: int):
     return _page(complaint_id)
 
 
+@bp.route("/complaints/<int:complaint_id>", methods=["POST"])
 @bp.route("/complaints/<int:complaint_id>/<action>", methods=["POST"])
 @checks_own_form
 @login_required
-def act(complaint_id: int, action: str):
-    """Fire one action from its form; a stale or invalid form comes back filled in."""
+def act(complaint_id: int, action: str | None = None):
+    """Fire one action from its form (the action in the form's `do`, so that a refused
+    form comes back at the complaint's own address); a stale or invalid form comes back
+    filled in."""
+    action = action or request.form.get("do", "")
     if action not in ACTIONS:
         abort(404)
     me, form = actor(), request.form
@@ -87,11 +95,11 @@ def act(complaint_id: int, action: str):
                      comment=typed["comment"].strip(),
                      **{f: typed[f].strip() or None for f in ACTION_FIELDS[action]})
     except Conflict:
-        notice = _("其他人已先处理了这张工单(%(action)s 未执行)。下面是最新状态,您填写的内容已保留,"
+        notice = _("其他人已先处理了这张工单，“%(action)s”未执行。下面是最新状态，您填写的内容已保留，"
                    "请确认后重新提交。", action=name(ACTION_NAMES, action))
         return _page(complaint_id, 409, {action: typed}, notice=notice, acted=action)
     except ActionNotAllowed:
-        notice = _("当前状态下不能执行“%(action)s”。下面是最新状态,您填写的内容已保留。",
+        notice = _("当前状态下不能执行“%(action)s”。下面是最新状态，您填写的内容已保留。",
                    action=name(ACTION_NAMES, action))
         return _page(complaint_id, 409, {action: typed}, notice=notice, acted=action)
     except UnsafeInput as exc:
@@ -102,5 +110,5 @@ def act(complaint_id: int, action: str):
     except ValidationError as exc:
         return _page(complaint_id, 422, {action: typed}, {action: exc.errors}, acted=action)
     log.info("complaint %s: %s by %s", complaint_id, action, me.username)
-    flash(_("已执行:%(action)s", action=name(ACTION_NAMES, action)), "success")
+    flash(_("%(action)s成功", action=name(ACTION_NAMES, action)), "success")
     return redirect(url_for("complaint.show", complaint_id=complaint_id))

@@ -70,7 +70,7 @@ def new():
     except ValidationError as exc:
         return _form(values, exc.errors, key, 422)
     except IdempotencyMismatch:
-        flash(_("该表单已经提交过;已为修改后的内容生成新表单,请确认后再次提交。"), "warning")
+        flash(_("该表单已经提交过；已为修改后的内容生成新表单，请确认后再次提交。"), "warning")
         return _form(values, None, None, 422)     # as the API answers a reused key
     log.info("complaint %s filed by %s", result.complaint.id, actor().username)
     return redirect(url_for("complaint.show", complaint_id=result.complaint.id, filed=1))

@@ -11,8 +11,10 @@ calendar when it sees a newer `calendar_years.loaded_at`.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -42,48 +44,93 @@ class LoadResult:
     recomputed: int
 
 
+class CalendarError(ValueError):
+    """A calendar file the load refuses: `code` and `params` (web/messages.py has the
+    Chinese of each code); `str()` is the English."""
+
+    ENGLISH = {
+        "file_type": "use a .toml, .json or .csv file",
+        "unreadable": "cannot be read as {format}{where}",
+        "bad_day": "{value!r} is not a day like 2027-10-01 (or a range 2027-10-01..2027-10-07)",
+        "no_holidays": "no holidays listed",
+        "csv_flag": "day {day}: workday must be 1/0 or 班/休",
+        "csv_columns": "a CSV file needs the columns day,workday[,note]",
+        "one_year": "a file must hold exactly one year, found {years}",
+    }
+
+    def __init__(self, code: str, **params):
+        self.code, self.params = code, params
+        super().__init__(self.ENGLISH[code].format(**params))
+
+
+#: The formats a calendar may be written in.
+FORMATS = ("toml", "json", "csv")
+
+
 def _days(values, what) -> list[date]:
     days = []
     for value in values:
         text = str(value)
-        if ".." in text:           # "2027-10-01..2027-10-07"
-            first, last = (date.fromisoformat(p.strip()) for p in text.split(".."))
-            days += [first + timedelta(n) for n in range((last - first).days + 1)]
-        else:
-            days.append(date.fromisoformat(text.strip()))
+        try:
+            if ".." in text:           # "2027-10-01..2027-10-07"
+                first, last = (date.fromisoformat(p.strip()) for p in text.split(".."))
+                days += [first + timedelta(n) for n in range((last - first).days + 1)]
+            else:
+                days.append(date.fromisoformat(text.strip()))
+        except ValueError:
+            raise CalendarError("bad_day", value=text) from None
     if not days and what == "holidays":
-        raise ValueError("no holidays listed")
+        raise CalendarError("no_holidays")
     return days
 
 
-def read_calendar_file(path: str | Path) -> dict[date, bool]:
-    """Read days from TOML/JSON (`holidays = [...]`, `workdays = [...]`, ranges `a..b`)
-    or CSV (`day,workday[,note]` with workday 1/0 or 班/休); return {day: is working day}."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".toml", ".json"):
-        text = path.read_text("utf-8")
-        data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
+def _line(exc: Exception) -> str:
+    found = re.search(r"line (\d+)", str(exc))
+    return f" (line {found.group(1)})" if found else ""
+
+
+def read_calendar_text(text: str, fmt: str) -> dict[date, bool]:
+    """Read days from text in `fmt` ("toml", "json": `holidays = [...]`, `workdays = [...]`,
+    ranges `a..b`; "csv": `day,workday[,note]` with workday 1/0 or 班/休); return
+    {day: is working day}. Raise CalendarError saying what is wrong."""
+    if fmt in ("toml", "json"):
+        try:
+            data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
+        except ValueError as exc:
+            raise CalendarError("unreadable", format=fmt.upper(), where=_line(exc)) from None
+        if not isinstance(data, dict):
+            raise CalendarError("unreadable", format=fmt.upper(), where="")
         days = dict.fromkeys(_days(data.get("holidays", []), "holidays"), False)
         days.update(dict.fromkeys(_days(data.get("workdays", []), "workdays"), True))
         return days
-    if suffix == ".csv":
+    if fmt == "csv":
         days = {}
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            for row in csv.DictReader(handle):
-                flag = str(row.get("workday", "")).strip().lower()
-                if flag not in _WORK_WORDS | _REST_WORDS:
-                    raise ValueError(f"{path}: day {row.get('day')}: workday must be 1/0 or 班/休")
-                days[date.fromisoformat(row["day"].strip())] = flag in _WORK_WORDS
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        if not reader.fieldnames or not {"day", "workday"} <= set(reader.fieldnames):
+            raise CalendarError("csv_columns")
+        for row in reader:
+            flag = str(row.get("workday", "")).strip().lower()
+            if flag not in _WORK_WORDS | _REST_WORDS:
+                raise CalendarError("csv_flag", day=row.get("day"))
+            days.update(dict.fromkeys(_days([row["day"]], "workdays"), flag in _WORK_WORDS))
         return days
-    raise ValueError(f"{path}: use a .toml, .json or .csv file")
+    raise CalendarError("file_type")
+
+
+def read_calendar_file(path: str | Path) -> dict[date, bool]:
+    """Read days from a TOML, JSON or CSV file (see `read_calendar_text`)."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise CalendarError("file_type")
+    return read_calendar_text(path.read_text("utf-8-sig"), fmt)
 
 
 def load_year(uow, days: dict[date, bool], *, loaded_by: str, now: datetime) -> LoadResult:
     """Replace one year's calendar days and recompute the fallback deadlines it affects."""
     years = {d.year for d in days}
     if len(years) != 1:
-        raise ValueError(f"a file must hold exactly one year, found {sorted(years) or 'none'}")
+        raise CalendarError("one_year", years=", ".join(map(str, sorted(years))) or "none")
     year = years.pop()
     conn = uow.conn
     conn.execute(delete(calendar_days).where(calendar_days.c.day.like(f"{year}-%")))

@@ -34,7 +34,7 @@ def safe_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        return "(不是有效的数据库 URL / not a database URL)"
+        return "（不是有效的数据库 URL / not a database URL）"
 
 
 def mask(message: str, url: str) -> str:

@@ -1,14 +1,17 @@
 """Who may see and who may act on a complaint, beyond the roles in the transition table.
 
 The rules are data: for each role, which of a complaint's department columns must be
-the actor's own department (`ALL`: every complaint; an empty tuple: none). The Python
+the actor's own department (`ALL`: every complaint; an empty tuple: none), and whose
+turn a complaint waits on (`TURNS`, the work queue's "waiting on me"). The Python
 checks below and the SQL filters of the work queue and the API list
-(`workflow.store.queries`) are both built from these two tables.
+(`workflow.store.queries`) are both built from these tables.
 
 First-contact responsibility: the originating department always sees its complaints.
 A department handler acts only on complaints assigned to its department.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from states.process import Role
 from workflow.domain.model import Actor, Complaint
@@ -45,3 +48,49 @@ def may_act(actor: Actor, complaint: Complaint) -> bool:
     """Whether the actor's department lets them act on it (the role table decides what)."""
     return _holds(ACTS[actor.role], actor, complaint)
 
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Complaints that wait on a role: in one of `states`, where one of `columns` is the
+    actor's department (`ALL`: any), on the major track or not (`major`, None: either),
+    and only those straight from the customer when `direct_only`."""
+
+    states: tuple[str, ...]
+    columns: tuple[str, ...] | None = ALL
+    major: bool | None = None
+    direct_only: bool = False
+
+
+_OPEN = ("received", "assigned", "handling", "reopened", "replied")
+
+#: Whose turn it is: the work queue's "mine" scope. A complaint is an actor's work when
+#: one of its role's turns holds. Every turn is a part of what the role may act on now
+#: (`allowed_actions` is never empty there; a test holds it), but not everything it may
+#: act on is its work: a closed complaint can be reopened and an operator may reply to a
+#: complaint in a department's hands, yet neither waits on them.
+#: - the front line dispatches what it received or got back, and closes what was
+#:   answered, on the normal track (major and escalated complaints are the desk's);
+#: - a department accepts and answers what is assigned to it;
+#: - the major-complaint desk works every open major complaint, and every open complaint
+#:   in the customer service centre's own hands (escalated complaints go there first).
+TURNS: dict[Role, tuple[Turn, ...]] = {
+    Role.operator: (Turn(("received", "reopened", "replied"),
+                         ("originating_department", "department"), major=False,
+                         direct_only=True),),
+    Role.handler: (Turn(("assigned", "handling", "reopened"), ("department",)),),
+    Role.major_desk: (Turn(_OPEN, ("department",)), Turn(_OPEN, ALL, major=True)),
+    Role.auditor: (), Role.admin: (), Role.system: (),
+}
+
+
+def _turn_holds(turn: Turn, actor: Actor, complaint: Complaint) -> bool:
+    return (complaint.state.value in turn.states
+            and _holds(turn.columns, actor, complaint)
+            and (turn.major is None or (complaint.escalation_level >= 1) == turn.major)
+            and not (turn.direct_only and complaint.source != "direct"))
+
+
+def is_my_turn(actor: Actor, complaint: Complaint) -> bool:
+    """Whether the complaint waits on this actor (the work queue's "mine")."""
+    return any(_turn_holds(turn, actor, complaint) for turn in TURNS[actor.role])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import and_, func, insert, select, update
 
 from workflow.domain.model import Complaint
 from workflow.store.schema import outbox
@@ -32,3 +32,38 @@ def write(uow, rows: list[dict]) -> None:
     """Queue outbox rows in the unit of work's transaction (one statement for many)."""
     if rows:
         uow.conn.execute(_INSERT, rows)
+
+
+#: The outbox page's views of the rows: waiting for their first send, failed at least
+#: once and not sent since (retrying, or given up when no next attempt is due), sent.
+STATUSES = ("pending", "failed", "sent")
+
+
+def _status_clause(status: str):
+    if status == "sent":
+        return outbox.c.sent_at.is_not(None)
+    if status == "failed":
+        return and_(outbox.c.sent_at.is_(None), outbox.c.last_error.is_not(None))
+    return and_(outbox.c.sent_at.is_(None), outbox.c.last_error.is_(None))
+
+
+def counts(conn) -> dict[str, int]:
+    """How many notifications are pending, failed and sent."""
+    return {status: conn.execute(select(func.count()).select_from(outbox)
+                                 .where(_status_clause(status))).scalar()
+            for status in STATUSES}
+
+
+def rows(conn, status: str, *, limit: int = 50, offset: int = 0) -> list:
+    """A page of notifications in one of `STATUSES`, newest first."""
+    return conn.execute(select(outbox).where(_status_clause(status))
+                        .order_by(outbox.c.id.desc()).limit(limit).offset(offset)).all()
+
+
+def send_again(conn, notification_id: int, now: datetime) -> bool:
+    """Make an unsent notification due now (the sender picks it up on its next pass,
+    even one it had given up on); False when there is no such unsent row."""
+    result = conn.execute(update(outbox).where(outbox.c.id == notification_id,
+                                               outbox.c.sent_at.is_(None))
+                          .values(next_attempt_at=now))
+    return result.rowcount == 1

@@ -192,6 +192,7 @@ complaints = Table(
     Index("ix_complaints_next_due", "next_due_at", "id"),
     Index("ix_complaints_department_next_due", "department", "next_due_at"),
     Index("ix_complaints_routed_state", "routed_department", "state"),
+    Index("ix_complaints_created_at", "created_at"),     # the queue's received-date filter
 )
 
 events = Table(
