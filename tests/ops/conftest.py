@@ -99,11 +99,18 @@ class PrivatePostgres:
         """pg_terminate_backend on every other connection to `database` of this cluster."""
         engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            cut = conn.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": database}).scalar()
+            pids = conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :db "
+                "AND pid <> pg_backend_pid()"), {"db": database}).scalars().all()
+            for pid in pids:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # pg_terminate_backend only signals: the cut is done once those backends are
+            # gone (a connection checked out before that may still answer a ping).
+            wait_for(lambda: not conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                {"pids": list(pids)}).scalar(), 10, "the cut connections to end")
         engine.dispose()
-        return cut
+        return len(pids)
 
     def destroy(self) -> None:
         """Stop the server at once and remove its directory."""

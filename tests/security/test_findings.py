@@ -156,15 +156,15 @@ def test_a_nul_in_the_sign_in_user_name_is_refused_without_a_500(rt, client):
 
 @pytest.mark.parametrize("target", ["/\nSet-Cookie: x=1", "/\r\nX: y", "//evil.example",
                                     "/\\evil.example", "https://evil.example/"])
-def test_a_newline_or_another_site_in_next_goes_to_the_queue(rt, client, target):
+def test_a_newline_or_another_site_in_next_goes_to_the_dashboard(rt, client, target):
     response = client.post("/login", query_string={"next": target}, data={
         "username": "op", "password": PASSWORD, "csrf_token": token(client)})
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
 
 
-def test_a_newline_in_the_language_switchs_back_goes_to_the_queue(rt, client):
+def test_a_newline_in_the_language_switchs_back_goes_to_the_dashboard(rt, client):
     response = post(client, "/lang/en", {"back": "/\nLocation: https://evil.example/"})
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
     ok = post(client, "/lang/zh", {"back": "/complaints/new?x=1"})
     assert ok.headers["Location"] == "/complaints/new?x=1"
 
