@@ -343,3 +343,27 @@ def test_every_clock_replays_from_its_history_after_random_walks(rt, now):
     assert checked >= 12 * 4
     kinds = {e["event"] for cid in ids for e in entries(rt, cid)}
     assert {"started", "met", "warned", "missed"} <= kinds
+
+
+def test_threads_of_a_new_process_never_file_on_the_start_up_file_unstored(rt, now):
+    """The first units of work of a process, on many threads at once, all get the stored
+    active version (a thread that found the look-up under way used to get the start-up
+    file, not yet a stored version, and its intake failed on the foreign key)."""
+    import threading
+
+    fresh = Runtime(rt.engine, with_deadlines(load_policy(), normal={"reply": "5h"}))
+    seen, barrier = [], threading.Barrier(8)
+
+    def first_unit_of_work():
+        barrier.wait()
+        with fresh.uow(write=False) as uow:
+            seen.append(uow.policy.number)
+
+    threads = [threading.Thread(target=first_unit_of_work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert seen == [1] * 8
+    cid = services.intake(fresh, OPERATOR, complaint_values(), now=now).complaint.id
+    assert clock(fresh, cid, "reply").due_at == now + 48 * H      # version 1, not the file

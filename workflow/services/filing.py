@@ -95,6 +95,9 @@ def _intake(rt: Runtime, actor: Actor, values: dict, *, now: datetime,
     except IntegrityError:
         if not idempotency_key:
             raise
-        # Another request with the same key won the race: answer as its retry.
+        # Another request with the same key won the race: answer as its retry. Any other
+        # integrity error stands (a read-only unit of work must not "file" again).
         with rt.uow(write=False) as uow:
+            if store.by_idempotency_key(uow, idempotency_key) is None:
+                raise
             return file_complaint(uow, actor, values, now=now, idempotency_key=idempotency_key)

@@ -330,7 +330,11 @@ def due_now(conn, deadline_id: int) -> tuple["_Clock", Complaint] | None:
 class _Clock(dict):
     """A clock as `due_now` read it: its columns as attributes and as keys."""
 
-    __getattr__ = dict.__getitem__
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 _WARNED = Prepared(update(t).where(t.c.id == bindparam("_id"), t.c.status == "active")

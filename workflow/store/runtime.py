@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,6 +140,7 @@ class Runtime:
         self._policies: dict[int, Policy] = {}
         self._active: Policy = policy
         self._policy_checked = float("-inf")
+        self._policy_lock = threading.Lock()
         metrics.watch_pool(engine)
         self.calendar = BusinessCalendar()
         self.sqlite_writer = (WriterLock(engine.url.database)
@@ -167,14 +169,19 @@ class Runtime:
 
     @property
     def policy(self) -> Policy:
-        """The active policy version: the one new complaints are pinned to."""
-        if self._policy_checked == float("-inf"):
+        """The active policy version: the one new complaints are pinned to (never the
+        start-up file before it is known to be a stored version)."""
+        if not self._active.number:
             self.refresh_policy()
         return self._active
 
     def refresh_policy(self) -> Policy:
         """Read which version is active now (storing the start-up file as version 1 in a
         database that has none)."""
+        with self._policy_lock:     # threads of one process look once, not each
+            return self._refresh_policy()
+
+    def _refresh_policy(self) -> Policy:
         self._policy_checked = time.monotonic()
         try:
             with self.engine.connect() as conn:
@@ -182,9 +189,15 @@ class Runtime:
             if number is None:
                 number = policies.ensure_first(self.engine, self.bootstrap_policy,
                                                by="system", now=utcnow())
-        except DBAPIError as exc:   # before `db upgrade` the table does not exist yet
-            log.debug("policy versions not readable yet: %s", exc)
-            return self._active
+        except DBAPIError as exc:
+            if self._active.number:     # keep acting on the version read last
+                log.debug("policy versions not readable now: %s", exc)
+                return self._active
+            # Never act on a policy that is not a stored version (a complaint pinned to
+            # it could not be written): the caller fails as the database does, and the
+            # next unit of work looks again.
+            self._policy_checked = float("-inf")
+            raise
         if number != self._active.number:
             self._active = self.policy_version(number)
             log.info("policy version %s is active (%s)", number, self._active.version)
