@@ -178,7 +178,10 @@ class Runtime:
     def refresh_policy(self) -> Policy:
         """Read which version is active now (storing the start-up file as version 1 in a
         database that has none)."""
+        asked = time.monotonic()
         with self._policy_lock:     # threads of one process look once, not each
+            if self._active.number and self._policy_checked >= asked:
+                return self._active     # another thread looked while this one waited
             return self._refresh_policy()
 
     def _refresh_policy(self) -> Policy:
