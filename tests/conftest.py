@@ -8,6 +8,7 @@ server do not collide; each test starts from empty tables.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -34,6 +35,17 @@ def skip_or_fail(reason: str):
     if REQUIRE_ALL:
         pytest.fail(f"{reason} (CI requires it)")
     pytest.skip(reason)
+
+
+def wait_for(condition, timeout: float, what: str):
+    """Poll `condition()` until it is truthy (bounded); return its value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture(scope="session")

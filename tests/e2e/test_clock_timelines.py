@@ -3,16 +3,13 @@ escalated by the timer worker, then met on the major track, with a pause in betw
 Screenshot: tests/artifacts/clock-timelines.png."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import make_runtime
-from tests.e2e.test_web_browser import ARTIFACTS, browser, sign_in  # noqa: F401 (fixture)
+from tests.e2e.test_web_browser import ARTIFACTS, browser, serving, sign_in  # noqa: F401 (fixture)
 from tests.timers.helpers import FakeClock, sweep_at, worker_on
-from web import create_app
 from workflow import services
 from workflow.admin import demo
 from workflow.admin.directory import actor_for
@@ -53,12 +50,8 @@ def story(tmp_path_factory):
         worker.close()
     services.act(rt, cid, "accept", desk, now=start + 52 * H)
     services.act(rt, cid, "reply", desk, now=start + 58 * H, comment="已优化室内覆盖，信号恢复")
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-test"}, runtime=rt)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}", cid
-    httpd.shutdown()
-    rt.engine.dispose()
+    with serving(rt) as base:
+        yield base, cid
 
 
 def test_the_clock_timelines_explain_the_escalation(story, browser):  # noqa: F811

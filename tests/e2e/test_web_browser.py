@@ -8,6 +8,7 @@ tests/artifacts/.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,13 +38,22 @@ def server(tmp_path_factory):
     engine.dispose()
     rt = make_runtime(url)
     demo.populate(rt, count=40, seed=7, now=utcnow() - timedelta(hours=1))
+    with serving(rt) as base:
+        yield base
+
+
+@contextmanager
+def serving(rt):
+    """The app on `rt` served by a real threaded server on 127.0.0.1 (ephemeral port);
+    yields its base URL, and disposes of the runtime's engine after."""
     app = create_app({"TESTING": True, "SECRET_KEY": "browser-test"}, runtime=rt)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    rt.engine.dispose()
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        rt.engine.dispose()
 
 
 @pytest.fixture(scope="module")

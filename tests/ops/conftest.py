@@ -18,13 +18,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import skip_or_fail
+from tests.conftest import skip_or_fail, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPLAINTS = str(Path(sys.executable).with_name("complaints"))
@@ -35,17 +34,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(condition, timeout: float, what: str):
-    """Poll `condition()` until it is truthy (bounded); return its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class PrivatePostgres:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from states.policy import load_policy
-from tests.conftest import NETWORK, OPERATOR, complaint_values, make_runtime
+from tests.conftest import NETWORK, OPERATOR, complaint_values, make_runtime, wait_for
 from timers import loadgen
 from timers.worker import Worker
 from workflow import services
@@ -49,17 +49,6 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()          # never leave a worker behind, then fail
         process.wait(timeout=20)
         raise
-
-
-def wait_for(condition, timeout: float, what: str):
-    """Poll `condition()` until it is truthy (bounded); return its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def scalar(rt, query):
