@@ -20,8 +20,11 @@ run: $(STAMP)
 	$(BIN)/complaints demo --if-empty
 	COMPLAINTS_DEMO=1 $(BIN)/complaints serve
 
+# The suite runs on every core (pytest-xdist); each worker has its own PostgreSQL database.
+PYTEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
