@@ -107,6 +107,7 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "assign": ("派单", "Assign"),
     "accept": ("接单", "Accept"),
     "transfer": ("转派", "Transfer"),
+    "reassign": ("改派接单人", "Reassign handler"),
     "contact": ("联系客户", "Contact customer"),
     "pause": ("暂停计时", "Pause clock"),
     "resume": ("恢复计时", "Resume clock"),

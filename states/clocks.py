@@ -27,6 +27,7 @@ RULES: dict[str, ClockRule] = {
     "assign": ClockRule(stop=("assign",)),
     "accept": ClockRule(stop=("assign",)),
     "transfer": ClockRule(start=("assign",)),
+    "reassign": ClockRule(),
     "contact": ClockRule(stop=("first_contact",), start=("progress_contact",)),
     "pause": ClockRule(pause=("reply",)),
     "resume": ClockRule(resume=("reply",)),

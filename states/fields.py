@@ -42,7 +42,8 @@ class Field:
 
     Kinds: `text` (free text; `required` means not blank), `choice` (one of `choices`),
     `department` (an active department's code; `choices` lists the catalogue's),
-    `mobile`, `integer` (from `minimum` to `maximum`), `boolean`.
+    `mobile`, `integer` (from `minimum` to `maximum`), `boolean`, `user` (an active
+    user's username in the complaint's own department).
     """
 
     name: str
@@ -67,6 +68,7 @@ ACTION_SPECS: dict[str, tuple[Field, ...]] = {
     "assign": (_comment(), DEPARTMENT),
     "accept": (_comment(),),
     "transfer": (_comment(), DEPARTMENT, REASON),
+    "reassign": (_comment(), Field("handler", "user", required=True, max_length=60)),
     "contact": (_comment(required=True),),
     "pause": (_comment(), REASON),
     "resume": (_comment(),),

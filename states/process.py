@@ -49,6 +49,9 @@ TRANSITIONS: list[dict] = [
          roles=[R.handler, R.major_desk]),
     dict(trigger="transfer", source=[State.assigned, State.handling], dest=State.assigned,
          roles=[R.handler, R.major_desk]),
+    # A handler only as the department's lead (workflow.domain.access.LEADS_ONLY).
+    dict(trigger="reassign", source=[State.assigned, State.handling, State.reopened],
+         dest=None, roles=[R.handler, R.major_desk]),
     dict(trigger="contact", source=list(ACTIVE), dest=None,
          roles=[R.operator, R.handler, R.major_desk]),
     dict(trigger="pause", source=[State.handling], dest=None, unless="is_paused",

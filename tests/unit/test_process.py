@@ -31,6 +31,8 @@ def expected_destination(state, action, major, paused):
         return S.handling if state in {S.assigned, S.reopened} else None
     if action == "transfer":
         return S.assigned if state in {S.assigned, S.handling} else None
+    if action == "reassign":   # the handler of record, within the department: stays
+        return state if state in {S.assigned, S.handling, S.reopened} else None
     if action == "contact":
         return state if state in ACTIVE else None
     if action == "pause":
@@ -78,6 +80,7 @@ ROLES = {
     "assign": {R.operator, R.major_desk},
     "accept": {R.handler, R.major_desk},
     "transfer": {R.handler, R.major_desk},
+    "reassign": {R.handler, R.major_desk},
     "contact": {R.operator, R.handler, R.major_desk},
     "pause": {R.operator, R.handler, R.major_desk},
     "resume": {R.operator, R.handler, R.major_desk, R.system},

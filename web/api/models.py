@@ -41,6 +41,8 @@ def _annotation(spec: Spec):
         return Annotated[str, constraints]
     if spec.kind in ("choice", "department"):
         return Literal[spec.choices]
+    if spec.kind == "user":      # a username; who may hold the complaint is the domain's check
+        return Annotated[str, StringConstraints(min_length=1, max_length=spec.max_length)]
     if spec.kind == "mobile":
         return Annotated[str, StringConstraints(pattern=MOBILE_PATTERN)]
     if spec.kind == "integer":

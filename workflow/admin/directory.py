@@ -59,7 +59,7 @@ def actor_for(conn, username: str) -> Actor:
     row = conn.execute(select(users).where(users.c.username == username, users.c.active)).first()
     if row is None:
         raise NotFound("user", username)
-    return Actor(row.username, Role(row.role), row.department, row.display_name)
+    return Actor(row.username, Role(row.role), row.department, row.display_name, row.lead)
 
 
 def session_user(conn, username: str) -> tuple[Actor, int] | None:
@@ -68,7 +68,7 @@ def session_user(conn, username: str) -> tuple[Actor, int] | None:
     row = conn.execute(select(users).where(users.c.username == username, users.c.active)).first()
     if row is None:
         return None
-    return Actor(row.username, Role(row.role), row.department, row.display_name), \
+    return Actor(row.username, Role(row.role), row.department, row.display_name, row.lead), \
         row.session_generation
 
 

@@ -113,7 +113,7 @@ def attempt(rt, username: str, password: str, address: str, *, now: datetime) ->
         matches = check_password_hash(stored or _dummy_hash(), password)
         if stored and matches:
             outcome, found = "ok", Actor(row.username, Role(row.role), row.department,
-                                         row.display_name)
+                                         row.display_name, row.lead)
         else:
             outcome = "bad_password" if row is not None else "unknown_user"
     with rt.uow() as uow:

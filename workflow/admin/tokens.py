@@ -72,7 +72,7 @@ def list_tokens(conn) -> list:
 # Every API request runs this: one statement, compiled once (see workflow.store.fastsql).
 _RESOLVE = Prepared(
     select(api_tokens.c.id, api_tokens.c.last_used_at, users.c.username, users.c.role,
-           users.c.department, users.c.display_name)
+           users.c.department, users.c.display_name, users.c.lead)
     .join(users, users.c.id == api_tokens.c.user_id)
     .where(api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None),
            users.c.active))
@@ -88,7 +88,8 @@ def resolve(conn, token: str) -> tuple[int, Actor, datetime | None] | None:
     row = _RESOLVE.first(conn, {"token_hash": digest(token)})
     if row is None:
         return None
-    actor = Actor(row["username"], Role(row["role"]), row["department"], row["display_name"])
+    actor = Actor(row["username"], Role(row["role"]), row["department"], row["display_name"],
+                  row["lead"])
     return row["id"], actor, row["last_used_at"]
 
 

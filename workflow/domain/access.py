@@ -39,6 +39,16 @@ def _holds(rule: tuple[str, ...] | None, actor: Actor, complaint: Complaint) -> 
     return any(getattr(complaint, column) == actor.department for column in rule)
 
 
+#: Actions that, for these roles, only a department's lead (`Actor.lead`) may fire:
+#: reassigning the handler of record within the department.
+LEADS_ONLY: dict[str, frozenset[Role]] = {"reassign": frozenset({Role.handler})}
+
+
+def may_fire(actor: Actor, action: str) -> bool:
+    """Whether the actor's standing lets them fire `action` (a lead's action needs a lead)."""
+    return actor.lead or actor.role not in LEADS_ONLY.get(action, ())
+
+
 def may_see(actor: Actor, complaint: Complaint) -> bool:
     """Whether the actor may see the complaint at all (else it is "not found" to them)."""
     return _holds(SEES[actor.role], actor, complaint)

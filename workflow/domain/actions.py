@@ -33,7 +33,13 @@ from workflow.domain.model import Actor, Complaint
 
 #: The complaint columns an action may change (besides state, version and updated_at).
 MUTABLE = ("state", "department", "escalation_level", "major_reasons", "reopen_count",
-           "cycle", "satisfaction", "paused_at", "pause_count", "paused_seconds")
+           "cycle", "satisfaction", "paused_at", "pause_count", "paused_seconds",
+           "handler_user")
+
+#: A look-up `username -> (department, role)` of an active user, None when there is none.
+UserLookup = Callable[[str], "tuple[str, str] | None"]
+#: The roles that may hold a complaint as its handler of record.
+HOLDERS = ("handler", "major_desk", "operator")
 
 
 @dataclass
@@ -70,11 +76,13 @@ def allowed_actions(process: Process, policy, complaint: Complaint, actor: Actor
     if not access.may_act(actor, complaint):
         return []
     return [action for action in process.allowed(complaint, actor.role)
-            if policy_limit(policy, complaint, action) is None]
+            if policy_limit(policy, complaint, action) is None
+            and access.may_fire(actor, action)]
 
 
 def check_fields(policy, complaint: Complaint, action: str, values: dict,
-                 department_active: Callable[[str], bool]) -> None:
+                 department_active: Callable[[str], bool],
+                 user_of: UserLookup = lambda name: None) -> None:
     """Raise ValidationError listing every field of `values` that `action` refuses.
 
     `values` maps field names to the values given (None: not given); the fields and
@@ -97,6 +105,10 @@ def check_fields(policy, complaint: Complaint, action: str, values: dict,
                 errors[spec.name] = FieldError("unknown_department", value=value)
             elif action == "transfer" and value == complaint.department:
                 errors[spec.name] = FieldError("same_department")
+        elif spec.kind == "user":
+            error = _holder_error(complaint, value, user_of)
+            if error:
+                errors[spec.name] = error
         elif spec.kind == "choice" and value not in spec.choices:
             errors[spec.name] = FieldError("one_of", choices=", ".join(spec.choices))
     limit = policy_limit(policy, complaint, action)
@@ -104,6 +116,25 @@ def check_fields(policy, complaint: Complaint, action: str, values: dict,
         errors[limit[0]] = limit[1]
     if errors:
         raise ValidationError(errors)
+
+
+def _holder_error(complaint: Complaint, username, user_of: UserLookup) -> FieldError | None:
+    """Why `username` cannot become the complaint's handler of record (None: they can).
+
+    Only within the department that handles it now: across departments is a transfer."""
+    if not (username or "").strip():
+        return FieldError("required")
+    found = user_of(username)
+    if found is None:
+        return FieldError("unknown_user", value=username)
+    department, role = found
+    if department != complaint.department:
+        return FieldError("handler_other_department", value=username)
+    if role not in HOLDERS:
+        return FieldError("handler_cannot_act", value=username)
+    if username == complaint.handler_user:
+        return FieldError("same_handler", value=username)
+    return None
 
 
 def check_may(process: Process, policy, complaint: Complaint, action: str, actor: Actor,
@@ -116,7 +147,8 @@ def check_may(process: Process, policy, complaint: Complaint, action: str, actor
         raise NotFound("complaint", complaint.id)
     if expected_version is not None and expected_version != complaint.version:
         raise Conflict(complaint.id, expected_version, complaint.version)
-    if actor.role not in process.roles_for(action) or not access.may_act(actor, complaint):
+    if (actor.role not in process.roles_for(action) or not access.may_act(actor, complaint)
+            or not access.may_fire(actor, action)):
         raise Forbidden(actor.username, actor.role.value, action, complaint.number)
     step = process.step_for(complaint, action)
     if step is None:
@@ -129,12 +161,13 @@ def check_may(process: Process, policy, complaint: Complaint, action: str, actor
 def decide(process: Process, policy, complaint: Complaint, action: str, actor: Actor, *,
            now: datetime, values: dict, data: dict | None = None,
            expected_version: int | None = None,
-           department_active: Callable[[str], bool] = lambda code: True) -> Change:
+           department_active: Callable[[str], bool] = lambda code: True,
+           user_of: UserLookup = lambda name: None) -> Change:
     """Check `action` on the complaint and apply it to the object; return the Change.
 
     `values` are the action's fields (comment, department, satisfaction, reason)."""
     check_may(process, policy, complaint, action, actor, expected_version)
-    check_fields(policy, complaint, action, values, department_active)
+    check_fields(policy, complaint, action, values, department_active, user_of)
 
     from_state, version = complaint.state, complaint.version
     before = {c: getattr(complaint, c) for c in MUTABLE}
@@ -148,7 +181,7 @@ def decide(process: Process, policy, complaint: Complaint, action: str, actor: A
     # Only the columns this action changed: fewer values to convert and bind.
     columns = {c: getattr(complaint, c) for c, v in before.items() if getattr(complaint, c) != v}
     columns.update(state=complaint.state.value, updated_at=now)
-    for key in ("department", "satisfaction", "reason"):
+    for key in ("department", "satisfaction", "reason", "handler"):
         if values.get(key):
             data[key] = values[key]
     if action == "escalate":
@@ -162,9 +195,16 @@ def decide(process: Process, policy, complaint: Complaint, action: str, actor: A
 def _apply_effects(complaint: Complaint, action: str, actor: Actor, now: datetime,
                    values: dict, data: dict) -> dict:
     extra = {}
+    held = complaint.handler_user
     if action in ("assign", "transfer"):
         extra["from_department"] = complaint.department
+        if action == "transfer" or values["department"] != complaint.department:
+            complaint.handler_user = None    # the new department's handler accepts it
         complaint.department = values["department"]
+    elif action == "accept":
+        complaint.handler_user = actor.username
+    elif action == "reassign":
+        complaint.handler_user = values["handler"]
     elif action == "close":
         complaint.satisfaction = values["satisfaction"]
     elif action == "reopen":
@@ -180,6 +220,8 @@ def _apply_effects(complaint: Complaint, action: str, actor: Actor, now: datetim
         complaint.paused_at = None
     elif action == "escalate":
         _escalate(complaint, actor, data)
+    if held and complaint.handler_user != held:
+        extra["from_handler"] = held
     return extra
 
 
@@ -188,6 +230,7 @@ def _escalate(complaint: Complaint, actor: Actor, data: dict) -> None:
     if complaint.escalation_level == 0:
         complaint.department = CUSTOMER_SERVICE
     complaint.escalation_level += 1
+    complaint.handler_user = None     # whoever takes it on the new level accepts it again
     why = data.get("criterion") or ("timer" if actor.username == "system" else "manual")
     if why not in complaint.major_reasons:
         complaint.major_reasons = [*complaint.major_reasons, why]

@@ -43,6 +43,7 @@ class Complaint(ProcessGuards):
     paused_at: datetime | None = None
     pause_count: int = 0
     paused_seconds: int = 0
+    handler_user: str | None = None     # the handler of record (接单人), a username
     idempotency_key: str | None = None
     request_hash: str | None = None
 
@@ -97,6 +98,7 @@ class Actor:
     role: Role
     department: str
     display_name: str = ""
+    lead: bool = False        # the department's lead (负责人): may reassign its complaints
 
 
 SYSTEM = Actor("system", Role.system, CUSTOMER_SERVICE, "系统")

@@ -42,7 +42,8 @@ def apply_action(uow, complaint: int | Complaint, action: str, actor: Actor, *,
         complaint = store.load(uow, complaint)
     change = rules.decide(uow.process, uow.policy_for(complaint), complaint, action, actor, now=now,
                           values=values, data=data, expected_version=expected_version,
-                          department_active=store.department_active(uow))
+                          department_active=store.department_active(uow),
+                          user_of=store.user_of(uow))
     clocks = store.write_change(uow, change, now, want_clocks=want_clocks)
     log.debug("complaint %s: %s %s -> %s by %s", complaint.id, action, change.from_state.value,
               complaint.state.value, actor.username)

@@ -22,7 +22,7 @@ from workflow.domain.model import Complaint
 from workflow.store import deadlines, pgwrite
 from workflow.store.fastsql import Prepared
 from workflow.store.schema import complaints as t
-from workflow.store.schema import departments, events
+from workflow.store.schema import departments, events, users
 
 _SELECT = Prepared(select(t).where(t.c.id == bindparam("id")))
 # The policy version too: a migration to another version (workflow.admin.policy) does
@@ -34,6 +34,8 @@ _UPDATE = Prepared(update(t).where(t.c.id == bindparam("_id"),
 _INSERT_EVENT = Prepared(insert(events))
 _DEPARTMENT = select(departments.c.code).where(departments.c.code == bindparam("code"),
                                                departments.c.active)
+_USER = select(users.c.department, users.c.role).where(users.c.username == bindparam("name"),
+                                                     users.c.active)
 _VERSION = select(t.c.version).where(t.c.id == bindparam("id"))
 
 
@@ -48,6 +50,15 @@ def load(uow, complaint_id) -> Complaint:
 def department_active(uow):
     """A check `code -> bool` on the active departments, for `domain.actions.decide`."""
     return lambda code: uow.conn.execute(_DEPARTMENT, {"code": code}).first() is not None
+
+
+def user_of(uow):
+    """A look-up `username -> (department, role)` of an active user (None when there is
+    none), for `domain.actions.decide` (the handler a reassignment names)."""
+    def lookup(name: str):
+        row = uow.conn.execute(_USER, {"name": name}).first()
+        return None if row is None else (row.department, row.role)
+    return lookup
 
 
 def one_statement(dialect_name: str, action: str) -> bool:

@@ -1,7 +1,7 @@
 """Notifications: outbox rows written in the caller's transaction.
 
 The rows commit (or roll back) together with the warning or escalation that caused
-them; a sender (`timers.notify`) delivers them later and marks them sent.
+them, and so do their inbox entries (`workflow.store.inbox`); a sender (`timers.notify`) delivers them later and marks them sent.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, select, update
 
 from workflow.domain.model import Complaint
+from workflow.store import inbox
 from workflow.store.schema import outbox
 
 _INSERT = insert(outbox)
@@ -29,9 +30,11 @@ def message(complaint: Complaint, kind: str, subject: str, body: str, *, now: da
 
 
 def write(uow, rows: list[dict]) -> None:
-    """Queue outbox rows in the unit of work's transaction (one statement for many)."""
+    """Queue outbox rows in the unit of work's transaction (one statement for many), and
+    the inbox entries of the people each concerns (`workflow.store.inbox`)."""
     if rows:
         uow.conn.execute(_INSERT, rows)
+        inbox.deliver(uow.conn, rows)
 
 
 #: The outbox page's views of the rows: waiting for their first send, failed at least

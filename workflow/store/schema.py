@@ -113,6 +113,9 @@ users = Table(
     # Raised by sign-out, a password change, deactivation and "sign out everywhere":
     # a page session signed in under an older generation is refused.
     Column("session_generation", Integer, nullable=False, server_default=text("0")),
+    # A department's lead (负责人): may reassign the department's complaints among its
+    # users (the `reassign` action); set by an administrator.
+    Column("lead", Boolean, nullable=False, server_default=text("false")),
 )
 
 #: Every sign-in attempt and what came of it (who, when, from which address); the
@@ -184,6 +187,9 @@ complaints = Table(
     # The nearest due time of the complaint's running clocks (NULL when none runs),
     # kept by workflow.store.deadlines so the work queue sorts and filters on an index.
     Column("next_due_at", UTCDateTime),
+    # The handler of record (接单人): the user who accepted it or was given it by the
+    # department's lead or the major desk; NULL again after a transfer or escalation.
+    Column("handler_user", String(60)),
     Index("ix_complaints_repeat_lookup", "mobile", "cause", "created_at"),
     Index("ix_complaints_department_state", "department", "state"),
     Index("ix_complaints_originating_state", "originating_department", "state"),
@@ -193,6 +199,7 @@ complaints = Table(
     Index("ix_complaints_department_next_due", "department", "next_due_at"),
     Index("ix_complaints_routed_state", "routed_department", "state"),
     Index("ix_complaints_created_at", "created_at"),     # the queue's received-date filter
+    Index("ix_complaints_handler_state", "handler_user", "state"),   # "我接的单"
 )
 
 events = Table(
@@ -302,6 +309,23 @@ outbox = Table(
     Column("last_error", Text),
     Index("ix_outbox_pending", "next_attempt_at",
           sqlite_where=text("sent_at IS NULL"), postgresql_where=text("sent_at IS NULL")),
+)
+
+#: Notifications inside the app: one entry per person an outbox row concerns (the
+#: handler of record, else the department's users), written in the outbox row's
+#: transaction; `read_at` is the person's own read mark.
+inbox = Table(
+    "inbox", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(60), nullable=False),
+    Column("complaint_id", Id, ForeignKey("complaints.id")),
+    Column("kind", String(30), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime),
+    Index("ix_inbox_username_id", "username", "id"),
+    Index("ix_inbox_unread", "username",
+          sqlite_where=text("read_at IS NULL"), postgresql_where=text("read_at IS NULL")),
 )
 
 #: Days an administrator loaded from the State Council notice; they override the package.
