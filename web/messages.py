@@ -42,6 +42,10 @@ FIELD_ZH: dict[str, str] = {
     "email_format": "请填写有效的邮箱地址",
     "length_between": "须为 {min}–{max} 个字",
     "no_active_user": "没有名为“{value}”的在用账号",
+    "unknown_user": "没有名为“{value}”的在用账号",
+    "handler_other_department": "“{value}”不属于当前处理部门，只能在本部门内改派接单人；跨部门请用“转派”",
+    "handler_cannot_act": "“{value}”的角色不能接单（稽核或管理员）",
+    "same_handler": "“{value}”已是本工单的接单人",
     "date": "须为日期，例如 2026-11-30",
     "bad_characters": "含有不允许的字符（控制字符、空字符或无效编码），请删除后重新提交",
 }
@@ -68,7 +72,7 @@ SIGN_IN_OUTCOMES: dict[str, tuple[str, str]] = {
 }
 
 #: What a NotFound's `kind` is called.
-KINDS_ZH = {"complaint": "投诉", "action": "操作", "user": "用户", "department": "部门",
+KINDS_ZH = {"complaint": "投诉", "notification": "消息", "action": "操作", "user": "用户", "department": "部门",
             "liaison": "越级投诉接口人", "api token": "API 令牌", "cause": "投诉原因"}
 
 

@@ -150,12 +150,22 @@ class _Heading(Closed):
     escalation_level: Annotated[int, Field(ge=0)]
 
 
+class Handler(Closed):
+    """The handler of record (接单人): the user holding the complaint."""
+
+    username: str
+    display_name: str
+
+
 class ComplaintDetail(_Heading):
     """A complaint with its facts, departments, clocks and the actions allowed now."""
 
     major_reasons: list[str]
     facts: Facts
     departments: Departments
+    handler: Handler | None = Field(description=(
+        "the handler of record: set by accept or reassign, null after a transfer or "
+        "escalation until someone accepts it again"))
     repeat_of_id: int | None
     repeat_count: int
     reopen_count: int
@@ -179,6 +189,7 @@ class ComplaintSummary(_Heading):
     cause: str
     department: str
     originating_department: str
+    handler: str | None = Field(description="the handler of record's username, or null")
     mobile_masked: str
     customer_name: str
     next_due_at: NullableDateTime
@@ -293,6 +304,35 @@ class ProcessDefinition(BaseModel):
     transitions: list
 
 
+class Notification(Closed):
+    """One inbox entry of the token's user: a warning or escalation about a complaint."""
+
+    id: int
+    kind: str
+    subject: str
+    complaint_id: int | None
+    complaint_number: str | None
+    created_at: DateTime
+    read: bool
+    read_at: NullableDateTime
+    links: SelfLink
+
+
+class NotificationPage(Closed):
+    """The user's notifications, newest first, and how many are unread."""
+
+    items: list[Notification]
+    unread: int
+    next_cursor: str | None
+
+
+class MarkedRead(Closed):
+    """How many notifications a mark-read request changed, and how many stay unread."""
+
+    marked: int
+    unread: int
+
+
 class Ping(Closed):
     """Liveness."""
 
@@ -300,7 +340,8 @@ class Ping(Closed):
 
 
 RESPONSES = (Department, Deadline, ComplaintDetail, ComplaintSummary, ComplaintPage, Event,
-             History, ClockEntry, ClockRun, Clocks, Problem, ProcessDefinition, Ping)
+             History, ClockEntry, ClockRun, Clocks, Problem, ProcessDefinition, Ping,
+             Handler, Notification, NotificationPage, MarkedRead)
 
 
 def component_schemas() -> dict:

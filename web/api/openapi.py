@@ -78,6 +78,9 @@ LIST_PARAMETERS = [
            "true: only complaints with a running clock past its due time."),
     _query("updated_since", {"type": "string", "format": "date-time"},
            "Only complaints changed at or after this time (RFC 3339 with offset)."),
+    _query("handler", {"type": "string", "minLength": 1, "maxLength": 60},
+           "Only complaints whose handler of record (接单人) is this username; `mine`: "
+           "the token's own user."),
     _query("cursor", {"type": "string", "pattern": "^[0-9]{1,18}$"},
            "The next_cursor of the previous page."),
     _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
@@ -143,6 +146,30 @@ def document() -> dict:
             "parameters": [PATH_ID],
             "responses": {"200": _json("Clocks", "the clocks' history"),
                           **_errors(*_READ_ERRORS)}}},
+        "/notifications": {"get": {
+            "operationId": "list_notifications", "tags": ["notifications"],
+            "summary": "The token's user's notifications (the pages' inbox), newest first",
+            "description": "Every warning and escalation the timer worker sends reaches the "
+                           "complaint's handler of record, or when nobody holds it the users "
+                           "of the department handling it. Pass next_cursor as cursor for "
+                           "older ones.",
+            "parameters": [
+                _query("unread", {"type": "string", "enum": ["true", "false"]},
+                       "true: unread ones only."),
+                _query("cursor", {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                       "The next_cursor of the previous page.")],
+            "responses": {"200": _json("NotificationPage", "a page"),
+                          **_errors(401, 422, 429)}}},
+        "/notifications/{entry_id}/read": {"post": {
+            "operationId": "mark_notification_read", "tags": ["notifications"],
+            "summary": "Mark one of the user's notifications read",
+            "parameters": [{"name": "entry_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1}}],
+            "responses": {"200": _json("MarkedRead", "marked"), **_errors(401, 404, 429)}}},
+        "/notifications/read": {"post": {
+            "operationId": "mark_notifications_read", "tags": ["notifications"],
+            "summary": "Mark every notification of the user read",
+            "responses": {"200": _json("MarkedRead", "marked"), **_errors(401, 429)}}},
         "/process": {"get": {
             "operationId": "get_process", "tags": ["process"],
             "summary": "The process definition: states, transitions, roles, fields",
@@ -172,7 +199,8 @@ def document() -> dict:
                  "description": DESCRIPTION},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "tags": [{"name": n} for n in ("complaints", "actions", "process", "meta")],
+        "tags": [{"name": n} for n in ("complaints", "actions", "notifications", "process",
+                                       "meta")],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {"bearerAuth": {
             "type": "http", "scheme": "bearer",

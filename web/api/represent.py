@@ -42,7 +42,7 @@ def summary(c: Complaint, next_due: datetime | None) -> dict:
         "severity": c.severity, "escalation_level": c.escalation_level,
         "channel": c.channel, "source": c.source, "cause": c.cause,
         "department": c.department, "originating_department": c.originating_department,
-        "mobile_masked": c.masked_mobile, "customer_name": c.customer_name,
+        "handler": c.handler_user, "mobile_masked": c.masked_mobile, "customer_name": c.customer_name,
         "next_due_at": iso(next_due), "created_at": iso(c.created_at),
         "updated_at": iso(c.updated_at),
         "links": {"self": complaint_url(c.id)},
@@ -61,7 +61,8 @@ def deadline(row: dict) -> dict:
     }
 
 
-def detail(c: Complaint, deadlines: list, allowed: list[str], full_mobile: bool = False) -> dict:
+def detail(c: Complaint, deadlines: list, allowed: list[str], full_mobile: bool = False,
+           handler_name: str | None = None) -> dict:
     """A complaint with its facts, severity and reasons, departments, clocks and allowed
     actions; the full mobile number only when `full_mobile` (else null, and masked)."""
     return {
@@ -79,6 +80,8 @@ def detail(c: Complaint, deadlines: list, allowed: list[str], full_mobile: bool 
         "departments": {"current": _department(c.department),
                         "routed": _department(c.routed_department),
                         "originating": _department(c.originating_department)},
+        "handler": ({"username": c.handler_user, "display_name": handler_name or c.handler_user}
+                    if c.handler_user else None),
         "repeat_of_id": c.repeat_of_id, "repeat_count": c.repeat_count,
         "reopen_count": c.reopen_count, "cycle": c.cycle, "satisfaction": c.satisfaction,
         "paused": c.paused_at is not None, "policy_version": c.policy_version,

@@ -179,6 +179,11 @@ def list_filters(allowed: set[str]) -> tuple[dict, int, int, dict]:
         if overdue not in ("true", "false"):
             errors["overdue"] = FieldError("boolean")
         filters["overdue"] = overdue == "true"
+    handler = args.get("handler")
+    if handler is not None:
+        if not 1 <= len(handler) <= 60 or unsafe_text(handler):
+            errors["handler"] = FieldError("length_between", min=1, max=60)
+        filters["handler"] = handler
     if "updated_since" in args:
         try:
             filters["updated_since"] = parse_time(args["updated_since"])

@@ -16,6 +16,7 @@ from web.api.represent import clock_run, detail, event, summary
 from web.clock_story import runs
 from workflow import metrics, services
 from workflow.admin import personal_data
+from workflow.admin.directory import display_names
 from workflow.domain import access
 from workflow.domain.errors import IdempotencyMismatch, NotFound, ValidationError
 from workflow.domain.intake import check_may_file
@@ -27,7 +28,7 @@ from workflow.store.schema import utcnow
 log = logging.getLogger(__name__)
 ID = "<int(min=1, max=9223372036854775807):complaint_id>"
 LIST_PARAMS = {"state", "department", "severity", "overdue", "updated_since", "cursor",
-               "per_page"}
+               "per_page", "handler"}
 
 
 def _json(body, status: int = 200, version: int | None = None, **headers) -> Response:
@@ -47,9 +48,19 @@ def _visible(uow, complaint_id: int, actor):
     return found
 
 
+def _handler_name(conn, complaint, actor) -> str | None:
+    """The display name of the complaint's handler of record (no look-up for the actor)."""
+    if complaint.handler_user is None:
+        return None
+    if complaint.handler_user == actor.username:
+        return actor.display_name or actor.username
+    return display_names(conn, {complaint.handler_user}).get(complaint.handler_user)
+
+
 def _detail_of(uow, complaint, actor, full_mobile: bool = False) -> dict:
     return detail(complaint, deadlines.rows(uow.conn, complaint.id),
-                  allowed_actions(uow, complaint, actor), full_mobile)
+                  allowed_actions(uow, complaint, actor), full_mobile,
+                  _handler_name(uow.conn, complaint, actor))
 
 
 @api.get("/ping")
@@ -85,6 +96,8 @@ def list_complaints():
     """A page of the complaints this token's user may see, in id order."""
     filters, after_id, per_page, args = schemas.list_filters(LIST_PARAMS)
     rt, actor = runtime_of(current_app), g.api_actor
+    if filters.get("handler") == "mine":
+        filters["handler"] = actor.username
     with rt.uow(write=False) as uow:
         rows = queries.list_after(uow, actor, queries.Filters(**filters), now=utcnow(),
                                   after_id=after_id, limit=per_page + 1)
@@ -138,8 +151,15 @@ def fire_action(complaint_id: int, action: str):
         raise
     acted = services.act_and_read(rt, complaint_id, action, actor, now=utcnow(),
                                   expected_version=expected, **fields)
-    body = detail(acted.complaint, acted.deadlines, acted.allowed)
-    return _json(body, version=acted.complaint.version)
+    c = acted.complaint
+    name = None
+    if c.handler_user is not None and c.handler_user != actor.username:  # after a reassign
+        with rt.uow(write=False) as uow:
+            name = _handler_name(uow.conn, c, actor)
+    elif c.handler_user is not None:
+        name = actor.display_name or actor.username
+    body = detail(c, acted.deadlines, acted.allowed, handler_name=name)
+    return _json(body, version=c.version)
 
 
 @api.get(f"/complaints/{ID}/history")

@@ -12,6 +12,7 @@ from states.calendar import SHANGHAI
 from states.catalogue import AUTHORITIES, CAUSES, CHANNELS, DEPARTMENTS, STATE_NAMES
 from web.pages.common import READ_ONLY, actor, now, page_blueprint, runtime
 from web.pages.i18n import _
+from workflow.admin.directory import display_names
 from workflow.domain import clockview
 from workflow.store import queries
 
@@ -99,11 +100,14 @@ def index():
         rows, total, page, counts = queries.queue_page(uow, me, filters, now=at, page=page,
                                                        page_size=PAGE_SIZE)
         clocks = queries.open_clocks(uow, [c.id for c, _ in rows])
+        handler_names = display_names(uow.conn, {c.handler_user for c, _ in rows
+                                                 if c.handler_user})
     cells = clock_cells(clocks, at, runtime().policy, [c for c, _ in rows])
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("queue/index.html", rows=rows, cells=cells, total=total,
                            counts=counts, page=page, pages=pages, filters=filters,
                            shown=shown, errors=errors, scopes=scopes_for(me.role),
+                           handler_names=handler_names,
                            sources=SOURCES, sorts=queries.SORTS,
                            read_only=me.role in READ_ONLY, now=at,
                            more_open=any(request.args.get(k) for k in MORE_FIELDS))

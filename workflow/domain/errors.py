@@ -36,6 +36,11 @@ FIELD_ENGLISH: dict[str, str] = {
     "email_format": "an e-mail address",
     "length_between": "{min}-{max} characters",
     "no_active_user": "no active user {value!r}",
+    "unknown_user": "no active user {value!r}",
+    "handler_other_department": "{value!r} is not in the department handling this "
+                                "complaint: reassign only within it, or transfer it",
+    "handler_cannot_act": "{value!r} cannot handle complaints (auditor or administrator)",
+    "same_handler": "{value!r} already holds this complaint",
     "date": "a date, e.g. 2026-11-30",
     "bad_characters": "must not contain NUL, control characters or unpaired surrogates",
 }

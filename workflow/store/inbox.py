@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 
 from workflow.store.schema import complaints, inbox, users
 
@@ -24,7 +24,8 @@ _RECIPIENTS = (
     .select_from(complaints.join(users, or_(
         and_(_c.handler_user.is_not(None), _u.username == _c.handler_user),
         and_(_c.handler_user.is_(None), _u.department == _c.department,
-             _u.role.in_(RECEIVING_ROLES)))))
+             # inline, not an expanding IN: the statement runs as an executemany
+             text(f"users.role IN ({', '.join(repr(r) for r in RECEIVING_ROLES)})")))))
     .where(_c.id == bindparam("complaint_id"), _u.active))
 _DELIVER = inbox.insert().from_select(
     ["username", "complaint_id", "kind", "subject", "created_at"], _RECIPIENTS)
@@ -68,7 +69,7 @@ def mark_read(conn, username: str, *, now: datetime, entry_id: int | None = None
     return conn.execute(query.values(read_at=now)).rowcount
 
 
-def exists(conn, username: str, entry_id: int) -> bool:
-    """Whether the entry is the user's (read or not)."""
-    return conn.execute(select(inbox.c.id).where(inbox.c.id == entry_id,
-                                                 inbox.c.username == username)).first() is not None
+def get(conn, username: str, entry_id: int):
+    """One of the user's entries (read or not), or None (unknown, or another user's)."""
+    return conn.execute(select(inbox).where(inbox.c.id == entry_id,
+                                            inbox.c.username == username)).first()

@@ -75,9 +75,10 @@ def history_of(uow, complaint_id) -> list:
                             .order_by(e.c.id)).all()
 
 
-#: The work queue's scopes: whose turn it is (`access.TURNS`), what the actor's department
-#: handles now, everything the actor may see.
-SCOPES = ("mine", "dept", "all")
+#: The work queue's scopes: whose turn it is (`access.TURNS`), what the actor holds as
+#: handler of record (我接的单), what the actor's department handles now, everything the
+#: actor may see.
+SCOPES = ("mine", "assigned", "dept", "all")
 #: The work queue's orders.
 SORTS = ("due", "received_new", "received_old", "severity")
 #: A complaint number as shown: TS, the local date (8 digits), the id (6 or more digits).
@@ -103,6 +104,7 @@ class Filters:
     sort: str = "due"
     warned: bool = False                 # a clock past its warning time, none overdue
     due_before: datetime | None = None   # the nearest open due time before this
+    handler: str | None = None           # held by this user (the handler of record)
 
     def without_state(self) -> "Filters":
         """The same filters for every state (what the state chips count)."""
@@ -128,6 +130,8 @@ def scope_clause(actor: Actor, scope: str):
     """The SQL condition of one of `SCOPES` for the actor."""
     if scope == "mine":
         return turn_clause(actor)
+    if scope == "assigned":   # held by the actor, as far as it may see
+        return and_(t.c.handler_user == actor.username, visible_clause(actor))
     if scope == "dept":   # handled by the actor's department now, as far as it may see
         return and_(t.c.department == actor.department, visible_clause(actor))
     return visible_clause(actor)
@@ -168,6 +172,8 @@ def _where(actor: Actor, f: Filters, now: datetime):
         clauses.append(t.c.escalation_level >= 1)
     elif f.severity == "normal":
         clauses.append(t.c.escalation_level == 0)
+    if f.handler:
+        clauses.append(t.c.handler_user == f.handler)
     if f.cause:
         clauses.append(t.c.cause == f.cause)
     if f.channel:
