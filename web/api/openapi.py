@@ -79,7 +79,7 @@ LIST_PARAMETERS = [
     _query("updated_since", {"type": "string", "format": "date-time"},
            "Only complaints changed at or after this time (RFC 3339 with offset)."),
     _query("handler", {"type": "string", "minLength": 1, "maxLength": 60},
-           "Only complaints whose handler of record (接单人) is this username; `mine`: "
+           "Only complaints whose handler of record is this username; `mine`: "
            "the token's own user."),
     _query("cursor", {"type": "string", "pattern": "^[0-9]{1,18}$"},
            "The next_cursor of the previous page."),

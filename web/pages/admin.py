@@ -100,7 +100,8 @@ def edit_user(username: str):
         with runtime().uow() as uow:
             update_user(uow.conn, username, display_name=f.get("display_name", "").strip(),
                         role=f.get("role", ""), department=f.get("department", ""),
-                        active=active, password=f.get("password") or None)
+                        active=active, password=f.get("password") or None,
+                        lead=f.get("lead") == "on")
             uow.commit()
     except ValidationError as exc:
         return _users_page(status=422, edit_errors={username: exc.errors})

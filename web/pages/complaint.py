@@ -18,7 +18,7 @@ from web.pages.common import actor, checked_form, checks_own_form, now, page_blu
 from web.pages.i18n import _, is_english, name
 from workflow import services
 from workflow.admin import personal_data
-from workflow.admin.directory import active_departments, display_names
+from workflow.admin.directory import active_departments, display_names, holders_in
 from workflow.domain import access, clockview
 from workflow.domain.errors import ActionNotAllowed, Conflict, ValidationError
 from workflow.store import queries
@@ -36,7 +36,11 @@ def _page(complaint_id: int, status: int = 200, typed: dict | None = None,
     with runtime().uow(write=False) as uow:
         view = queries.get_complaint(uow, complaint_id, me)
         c = view.complaint
-        names = display_names(uow.conn, {e.actor for e in view.history})
+        names = display_names(uow.conn, {e.actor for e in view.history}
+                              | {e.data.get(k) for e in view.history
+                                 for k in ("handler", "from_handler") if e.data.get(k)}
+                              | ({c.handler_user} if c.handler_user else set()))
+        holders = holders_in(uow.conn, c.department) if "reassign" in view.allowed else []
         departments = active_departments(uow.conn)
         repeat_of = load(uow, c.repeat_of_id) if c.repeat_of_id else None
         clock_entries = queries.clock_history(uow, c.id)
@@ -56,7 +60,7 @@ def _page(complaint_id: int, status: int = 200, typed: dict | None = None,
                                    policy=runtime().policy_version(c.policy_version), complaint=c)
     return render_template(
         "complaint/show.html", view=view, c=c, clocks=clocks, names=names,
-        departments=departments,
+        departments=departments, holders=holders,
         repeat_of=repeat_of, fields=ACTION_FIELDS, typed=typed or {}, errors=errors or {},
         notice=notice, acted=acted, now=at, filed=request.args.get("filed") == "1",
         may_act=access.may_act(me, c), full_mobile=full_mobile,
@@ -84,7 +88,8 @@ def act(complaint_id: int, action: str | None = None):
     if action not in ACTIONS:
         abort(404)
     me, form = actor(), request.form
-    typed = {k: form.get(k, "") for k in ("comment", "department", "satisfaction", "reason")}
+    typed = {k: form.get(k, "") for k in ("comment", "department", "satisfaction", "reason",
+                                          "handler")}
     version = form.get("version", "").strip()
     if version and not (version.isascii() and version.isdigit() and len(version) <= 9):
         abort(400)          # a tampered form: never act without the version check

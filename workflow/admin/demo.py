@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from states.catalogue import AUTHORITIES, CAUSES, CHANNELS
 from workflow import services
-from workflow.admin.directory import actor_for, create_user, ensure_departments
+from workflow.admin.directory import actor_for, create_user, ensure_departments, set_lead
 from workflow.domain.errors import DomainError
 from workflow.store.schema import complaints, users
 
@@ -21,12 +21,15 @@ log = logging.getLogger(__name__)
 DEMO_PASSWORD = "demo-pass-2026"
 
 #: (username, display name, role, department)
+#: The departments' leads (负责人) among them: may reassign the department's complaints.
+DEMO_LEADS = ("network",)
 DEMO_USERS = [
     ("admin", "系统管理员", "admin", "customer_service"),
     ("operator", "王丽（10086热线）", "operator", "customer_service"),
     ("major_desk", "陈建国（重大投诉组）", "major_desk", "customer_service"),
     ("auditor", "刘芳（市场经营部）", "auditor", "market_operations"),
     ("network", "张伟（网络维护中心）", "handler", "network"),
+    ("network_2", "黄涛（网络维护中心）", "handler", "network"),
     ("marketing", "李娜（市场部）", "handler", "marketing"),
     ("it_centre", "赵磊（IT技术中心）", "handler", "it_centre"),
     ("billing_centre", "孙静（营销帐务中心）", "handler", "billing_centre"),
@@ -81,6 +84,8 @@ def populate(rt, *, count: int = 300, seed: int = 2004, now: datetime) -> int:
         for username, name, role, dept in DEMO_USERS:
             if username not in have:
                 create_user(uow.conn, username, name, role, dept, DEMO_PASSWORD, now=now)
+                if username in DEMO_LEADS:
+                    set_lead(uow.conn, username, True)
         uow.commit()
         actors = {u[0]: actor_for(uow.conn, u[0]) for u in DEMO_USERS}
     operator = actors["operator"]

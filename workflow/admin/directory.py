@@ -8,6 +8,7 @@ from werkzeug.security import generate_password_hash
 
 from states.catalogue import DEPARTMENTS
 from states.process import Role
+from workflow.domain.actions import HOLDERS
 from workflow.domain.errors import FieldError, NotFound, ValidationError
 from workflow.domain.model import Actor
 from workflow.store.schema import departments, users
@@ -94,14 +95,31 @@ def display_names(conn, usernames) -> dict[str, str]:
     return {r.username: r.display_name for r in rows}
 
 
+def holders_in(conn, department: str) -> list:
+    """The active users of a department who may hold a complaint as its handler of record
+    (username, display_name), by username: whom a reassignment may name."""
+    return conn.execute(select(users.c.username, users.c.display_name)
+                        .where(users.c.department == department, users.c.active,
+                               users.c.role.in_(HOLDERS))
+                        .order_by(users.c.username)).all()
+
+
+def set_lead(conn, username: str, lead: bool) -> None:
+    """Make a user their department's lead (负责人) or not; NotFound for an unknown user."""
+    if conn.execute(update(users).where(users.c.username == username)
+                    .values(lead=lead)).rowcount == 0:
+        raise NotFound("user", username)
+
+
 def list_users(conn) -> list:
     """Every user, by department then username."""
     return conn.execute(select(users).order_by(users.c.department, users.c.username)).all()
 
 
 def update_user(conn, username: str, *, display_name: str, role: str, department: str,
-                active: bool, password: str | None = None) -> None:
-    """Change a user's name, role, department, active flag and (optionally) password."""
+                active: bool, password: str | None = None, lead: bool | None = None) -> None:
+    """Change a user's name, role, department, active flag and (optionally) password and
+    lead flag (the department's 负责人; None leaves it)."""
     errors = {}
     if conn.execute(select(users.c.id).where(users.c.username == username)).first() is None:
         raise NotFound("user", username)
@@ -112,6 +130,8 @@ def update_user(conn, username: str, *, display_name: str, role: str, department
         raise ValidationError(errors)
     values = dict(display_name=display_name or username, role=role, department=department,
                   active=active)
+    if lead is not None:
+        values["lead"] = lead
     if password:
         values["password_hash"] = generate_password_hash(password)
     if password or not active:     # a new password or deactivation ends every session
