@@ -2,43 +2,61 @@
 
 Who: the complaint's handler of record (接单人) when it has one, else the active users
 of the department handling it who can act on complaints (operators, handlers, the
-major-complaint desk: not auditors or administrators). The entries are written by one
-INSERT … SELECT per outbox row in the caller's transaction (`workflow.store.outbox.write`),
-so they commit with the warning or escalation, once. Each entry has its person's own
+major-complaint desk: not auditors or administrators), as the complaint stood when the
+message was made. The entries are written by INSERT … SELECT from `users` in the
+caller's transaction (`workflow.store.outbox.write`), so they commit with the warning or
+escalation and its outbox row, once. Each entry has its person's own
 read mark; the unread count is one count on a partial index.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from workflow.store.schema import complaints, inbox, users
 
 #: Roles whose users receive a department's notifications when nobody holds the complaint.
 RECEIVING_ROLES = ("operator", "handler", "major_desk")
+#: The keys of an outbox message (`workflow.store.outbox.message`) that say whom its
+#: entries go to: the handler of record then, else the department handling it then.
+HOLDER, DEPARTMENT = "_holder", "_department"
+KEYS = (HOLDER, DEPARTMENT)
 
-_c, _u = complaints.c, users.c
-_RECIPIENTS = (
-    select(_u.username, _c.id, bindparam("kind"), bindparam("subject"), bindparam("created_at"))
-    .select_from(complaints.join(users, or_(
-        and_(_c.handler_user.is_not(None), _u.username == _c.handler_user),
-        and_(_c.handler_user.is_(None), _u.department == _c.department,
-             # inline, not an expanding IN: the statement runs as an executemany
-             text(f"users.role IN ({', '.join(repr(r) for r in RECEIVING_ROLES)})")))))
-    .where(_c.id == bindparam("complaint_id"), _u.active))
-_DELIVER = inbox.insert().from_select(
-    ["username", "complaint_id", "kind", "subject", "created_at"], _RECIPIENTS)
+_u = users.c
+_ENTRY = (bindparam("complaint_id", type_=inbox.c.complaint_id.type),
+          bindparam("kind", type_=inbox.c.kind.type),
+          bindparam("subject", type_=inbox.c.subject.type),
+          bindparam("created_at", type_=inbox.c.created_at.type))
+_COLUMNS = ["username", "complaint_id", "kind", "subject", "created_at"]
+_TO_HOLDER = inbox.insert().from_select(_COLUMNS, select(
+    _u.username, *_ENTRY).where(_u.username == bindparam("holder"), _u.active))
+_TO_DEPARTMENT = inbox.insert().from_select(_COLUMNS, select(
+    _u.username, *_ENTRY).where(
+        _u.department == bindparam("department"), _u.active,
+        # inline, not an expanding IN: the statement runs as an executemany
+        text(f"users.role IN ({', '.join(repr(r) for r in RECEIVING_ROLES)})")))
 _UNREAD = (select(func.count()).select_from(inbox)
            .where(inbox.c.username == bindparam("username"), inbox.c.read_at.is_(None)))
 
 
 def deliver(conn, notes: list[dict]) -> None:
-    """Write the inbox entries of these outbox rows (`workflow.store.outbox.message`)."""
-    rows = [dict(complaint_id=n["complaint_id"], kind=n["kind"], subject=n["subject"],
-                 created_at=n["created_at"]) for n in notes if n.get("complaint_id")]
-    if rows:
-        conn.execute(_DELIVER, rows)
+    """Write the inbox entries of these outbox messages (`workflow.store.outbox.message`):
+    at most two statements, however many messages."""
+    held, unheld = [], []
+    for n in notes:
+        if not n.get("complaint_id") or DEPARTMENT not in n:
+            continue
+        row = dict(complaint_id=n["complaint_id"], kind=n["kind"], subject=n["subject"],
+                   created_at=n["created_at"])
+        if n[HOLDER]:
+            held.append(dict(row, holder=n[HOLDER]))
+        else:
+            unheld.append(dict(row, department=n[DEPARTMENT]))
+    if held:
+        conn.execute(_TO_HOLDER, held)
+    if unheld:
+        conn.execute(_TO_DEPARTMENT, unheld)
 
 
 def unread_count(conn, username: str) -> int:

@@ -23,17 +23,21 @@ def recipients_for(complaint: Complaint, *extra: str) -> list[str]:
 
 def message(complaint: Complaint, kind: str, subject: str, body: str, *, now: datetime,
             recipients: list[str] | None = None) -> dict:
-    """An outbox row about `complaint`, to be written with `write`."""
-    return dict(complaint_id=complaint.id, kind=kind,
-                recipients=recipients or recipients_for(complaint), subject=subject[:200],
-                body=body, created_at=now, attempts=0, next_attempt_at=now)
+    """An outbox row about `complaint`, to be written with `write`; it also names whom
+    the inbox entries go to, as the complaint stands now (`inbox.HOLDER`, `inbox.DEPARTMENT`):
+    a batch may change the complaint again before its rows are written."""
+    return {"complaint_id": complaint.id, "kind": kind,
+            "recipients": recipients or recipients_for(complaint), "subject": subject[:200],
+            "body": body, "created_at": now, "attempts": 0, "next_attempt_at": now,
+            inbox.HOLDER: complaint.handler_user, inbox.DEPARTMENT: complaint.department}
 
 
 def write(uow, rows: list[dict]) -> None:
     """Queue outbox rows in the unit of work's transaction (one statement for many), and
     the inbox entries of the people each concerns (`workflow.store.inbox`)."""
     if rows:
-        uow.conn.execute(_INSERT, rows)
+        uow.conn.execute(_INSERT, [{k: v for k, v in row.items() if k not in inbox.KEYS}
+                                   for row in rows])
         inbox.deliver(uow.conn, rows)
 
 
