@@ -72,8 +72,8 @@ SIGN_IN_OUTCOMES: dict[str, tuple[str, str]] = {
 }
 
 #: What a NotFound's `kind` is called.
-KINDS_ZH = {"complaint": "投诉", "notification": "消息", "action": "操作", "user": "用户", "department": "部门",
-            "liaison": "越级投诉接口人", "api token": "API 令牌", "cause": "投诉原因"}
+KINDS_ZH = {"complaint": "投诉", "notification": "消息", "action": "操作", "user": "用户",
+            "department": "部门", "liaison": "越级投诉接口人", "api token": "API 令牌", "cause": "投诉原因"}
 
 
 def duration_zh(text: str) -> str:

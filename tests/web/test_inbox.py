@@ -78,7 +78,7 @@ def test_a_timer_warning_reaches_the_handlers_inbox_once_with_the_count_in_the_h
 def test_with_nobody_holding_it_the_departments_users_each_get_it_and_read_it_for_themselves(
         rt, client, now):
     _second_network_handler(rt)
-    cid = _assigned(rt, now)
+    _assigned(rt, now)
     worker = start_worker(rt, FakeClock(now))
     try:
         sweep_at(worker, now + timedelta(hours=18, minutes=1))     # first-contact warning

@@ -2,7 +2,6 @@
 mark read, one or all. Another user's entry does not exist for the caller (404)."""
 from __future__ import annotations
 
-
 from flask import current_app, g, request, url_for
 
 from web import runtime_of

@@ -3,13 +3,17 @@ newest first, each linking to its complaint; marking one or all read is the user
 The page header's unread count is one indexed count per page (`unread_in_header`)."""
 from __future__ import annotations
 
+import logging
+
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from web.pages.common import actor, now, page_blueprint, runtime
 from workflow.domain.model import Complaint
 from workflow.store import inbox
 
+log = logging.getLogger(__name__)
 bp = page_blueprint("inbox", __name__)
 PAGE_SIZE = 50
 
@@ -18,8 +22,12 @@ def unread_in_header() -> int | None:
     """The signed-in user's unread count for the page header (None when signed out)."""
     if not current_user.is_authenticated:
         return None
-    with runtime().uow(write=False) as uow:
-        return inbox.unread_count(uow.conn, actor().username)
+    try:
+        with runtime().uow(write=False) as uow:
+            return inbox.unread_count(uow.conn, actor().username)
+    except SQLAlchemyError:     # an error page for a database fault still renders
+        log.warning("the unread count could not be read", exc_info=True)
+        return None
 
 
 def number_of(entry) -> str | None:

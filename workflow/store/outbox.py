@@ -1,7 +1,8 @@
 """Notifications: outbox rows written in the caller's transaction.
 
 The rows commit (or roll back) together with the warning or escalation that caused
-them, and so do their inbox entries (`workflow.store.inbox`); a sender (`timers.notify`) delivers them later and marks them sent.
+them, and so do their inbox entries (`workflow.store.inbox`); a sender (`timers.notify`)
+delivers them later and marks them sent.
 """
 from __future__ import annotations
 
