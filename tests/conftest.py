@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from states.policy import load_policy
@@ -130,6 +130,29 @@ NETWORK = Actor("zhangwei", Role.handler, "network", "张伟")
 MARKETING = Actor("lina", Role.handler, "marketing", "李娜")
 DESK = Actor("chenjg", Role.major_desk, "customer_service", "陈建国")
 AUDITOR = Actor("liufang", Role.auditor, "market_operations", "刘芳")
+
+
+def add_holders(rt) -> None:
+    """Two users in every department (`first_<code>`, `second_<code>`), so that a
+    reassignment (`handler`, see `holder_for`) always has someone to name."""
+    from states.catalogue import DEPARTMENTS
+    from workflow.admin.directory import create_user
+    from workflow.store.schema import users
+    with rt.uow() as uow:
+        have = set(uow.conn.execute(select(users.c.username)).scalars())
+        for code in DEPARTMENTS:
+            role = "major_desk" if code == "customer_service" else "handler"
+            for name in (f"first_{code}", f"second_{code}"):
+                if name not in have:
+                    create_user(uow.conn, name, name, role, code, None,
+                                now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+        uow.commit()
+
+
+def holder_for(complaint) -> str:
+    """Someone of the complaint's department who does not hold it (see `add_holders`)."""
+    second = f"second_{complaint.department}"
+    return f"first_{complaint.department}" if complaint.handler_user == second else second
 
 
 def complaint_values(**overrides) -> dict:

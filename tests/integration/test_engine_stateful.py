@@ -23,7 +23,16 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from states.process import ACTIONS, PROCESS, State
-from tests.conftest import AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, complaint_values
+from tests.conftest import (
+    AUDITOR,
+    DESK,
+    MARKETING,
+    NETWORK,
+    OPERATOR,
+    add_holders,
+    complaint_values,
+    holder_for,
+)
 from workflow import services
 from workflow.domain.errors import ActionNotAllowed, Conflict, DomainError, NotFound
 from workflow.domain.model import SYSTEM, Complaint
@@ -48,6 +57,7 @@ def snapshot(conn, cid):
 
 
 def make_machine(rt, start):
+    add_holders(rt)
     class ComplaintLife(RuleBasedStateMachine):
         filed = Bundle("filed")
 
@@ -83,10 +93,11 @@ def make_machine(rt, start):
                                           "nowhere"]),
               satisfaction=st.sampled_from([None, "satisfied", "unreachable", "delighted"]),
               reason=st.sampled_from([None, "", "客户不满意"]),
+              handler=st.sampled_from([None, "", "second_network", "first_marketing", "nobody"]),
               stale=st.sampled_from([None, None, 0, 1]),
               minutes=st.integers(1, 600))
-        def act(self, cid, action, actor, comment, department, satisfaction, reason, stale,
-                minutes):
+        def act(self, cid, action, actor, comment, department, satisfaction, reason, handler,
+                stale, minutes):
             with rt.engine.connect() as conn:
                 before = snapshot(conn, cid)
             version = before[0]["version"]
@@ -95,7 +106,7 @@ def make_machine(rt, start):
                 changed = services.act(rt, cid, action, actor, now=self.tick(minutes),
                                        comment=comment, department=department,
                                        satisfaction=satisfaction, reason=reason,
-                                       expected_version=expected)
+                                       handler=handler, expected_version=expected)
             except DomainError as exc:
                 with rt.engine.connect() as conn:
                     assert snapshot(conn, cid) == before, f"refused {action} wrote something"
@@ -133,7 +144,7 @@ def make_machine(rt, start):
             changed = services.act(rt, cid, action, actor, now=self.tick(minutes),
                                    comment="已联系客户,说明处理进度。", department=department,
                                    satisfaction="satisfied", reason="客户不满意",
-                                   expected_version=model.version)
+                                   handler=holder_for(model), expected_version=model.version)
             assert changed.version == model.version + 1
 
         @invariant()

@@ -19,7 +19,9 @@ from tests.conftest import (
     NETWORK,
     OPERATOR,
     _fresh_pg,
+    add_holders,
     complaint_values,
+    holder_for,
     make_runtime,
 )
 from workflow import services
@@ -33,7 +35,7 @@ from workflow.store.schema import complaints, deadlines, events
 ACTORS = (OPERATOR, NETWORK, MARKETING, DESK, AUDITOR)
 WRITTEN = ("state", "version", "department", "routed_department", "escalation_level",
            "major_reasons", "reopen_count", "cycle", "satisfaction", "paused_at",
-           "pause_count", "paused_seconds", "updated_at", "next_due_at")
+           "pause_count", "paused_seconds", "updated_at", "next_due_at", "handler_user")
 
 
 @pytest.fixture
@@ -63,6 +65,7 @@ def stored(rt, cid) -> tuple:
 @pytest.mark.parametrize("seed", range(4))
 def test_one_statement_and_separate_statements_leave_the_same_rows(pg, monkeypatch, seed):
     draw = random.Random(seed)
+    add_holders(pg)
     now = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
     one = services.intake(pg, OPERATOR, complaint_values(mobile="13800000001"), now=now)
     many = services.intake(pg, OPERATOR, complaint_values(mobile="13800000002"), now=now)
@@ -80,7 +83,8 @@ def test_one_statement_and_separate_statements_leave_the_same_rows(pg, monkeypat
             break
         actor, action = draw.choice(choices)
         fields = dict(comment="已联系客户。", satisfaction="satisfied", reason="客户不满意",
-                      department="marketing" if complaint.department == "network" else "network")
+                      department="marketing" if complaint.department == "network" else "network",
+                      handler=holder_for(complaint))
         calls.clear()
         # The API's path (answering the clocks, autocommit) and, every other step, the
         # pages' and timer's (a transaction, no answer).

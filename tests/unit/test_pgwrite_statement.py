@@ -90,3 +90,26 @@ def test_without_an_answer_a_contact_returns_only_the_complaint_id():
 
 def test_only_actions_whose_clock_rule_needs_no_read_are_written_in_one_statement():
     assert {a for a, rule in RULES.items() if not pgwrite.covers(rule)} == {"resume", "escalate"}
+
+
+REASSIGN = """
+WITH u AS (UPDATE complaints SET state = %(state)s, updated_at = %(updated_at)s,
+    handler_user = %(handler_user)s, version = complaints.version + 1
+    WHERE complaints.id = %(_id)s AND complaints.version = %(_version)s
+    AND complaints.policy_version = %(_policy)s RETURNING complaints.id),
+e AS (INSERT INTO events (complaint_id, at, actor, actor_role, action, from_state, to_state,
+    comment, data) SELECT u.id, %(ev_at)s, %(ev_actor)s, %(ev_actor_role)s, %(ev_action)s,
+    %(ev_from_state)s, %(ev_to_state)s, %(ev_comment)s, %(ev_data)s::JSON FROM u)
+SELECT u.id FROM u
+"""
+
+
+def test_a_reassignment_sets_only_the_handler_of_record_and_leaves_the_clocks_alone():
+    statement = pgwrite.statement(("handler_user",), RULES["reassign"], (), answer=False)
+    assert sql(statement) == flat(REASSIGN)
+
+
+def test_accept_writes_the_handler_of_record_in_its_one_statement():
+    statement = pgwrite.statement(("handler_user",), RULES["accept"], (), answer=False)
+    assert "handler_user = %(handler_user)s" in sql(statement)
+    assert "UPDATE deadlines SET status = 'stopped'" in sql(statement)

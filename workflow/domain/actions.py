@@ -181,9 +181,11 @@ def decide(process: Process, policy, complaint: Complaint, action: str, actor: A
     # Only the columns this action changed: fewer values to convert and bind.
     columns = {c: getattr(complaint, c) for c, v in before.items() if getattr(complaint, c) != v}
     columns.update(state=complaint.state.value, updated_at=now)
-    for key in ("department", "satisfaction", "reason", "handler"):
+    for key in ("department", "satisfaction", "reason"):
         if values.get(key):
             data[key] = values[key]
+    if action == "reassign":
+        data["handler"] = values["handler"]
     if action == "escalate":
         data["level"] = complaint.escalation_level
     event = dict(complaint_id=complaint.id, at=now, actor=actor.username,
