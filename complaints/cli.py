@@ -96,7 +96,8 @@ def show(complaint_id: int, username: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({
             "id": c.id, "number": c.number, "state": c.state.value, "version": c.version,
-            "severity": c.severity, "department": c.department, "allowed": view.allowed,
+            "severity": c.severity, "department": c.department, "handler": c.handler_user,
+            "allowed": view.allowed,
             "deadlines": [{"kind": d.kind, "status": d.status, "due_at": d.due_at.isoformat(),
                            "paused_seconds": d.paused_seconds} for d in view.deadlines],
             "history": [{"action": e.action, "at": e.at.isoformat(), "actor": e.actor,
@@ -104,7 +105,8 @@ def show(complaint_id: int, username: str, as_json: bool) -> None:
         }, ensure_ascii=False, indent=2))
         return
     click.echo(f"{c.number}  [{c.state.value}]  v{c.version}  {c.severity}  "
-               f"{c.cause} -> {c.department} (first contact: {c.originating_department})")
+               f"{c.cause} -> {c.department} (first contact: {c.originating_department})"
+               f"  handler: {c.handler_user or '-'}")
     click.echo(f"  {c.masked_mobile} {c.customer_name}: {c.text}")
     click.echo("clocks:")
     for d in view.deadlines:
@@ -128,8 +130,9 @@ def show(complaint_id: int, username: str, as_json: bool) -> None:
 @click.option("--department")
 @click.option("--satisfaction")
 @click.option("--reason")
+@click.option("--handler", help="reassign: the department's user to hold it.")
 @click.option("--version", "expected_version", type=int, help="Fail if the complaint changed.")
-def act(complaint_id, action, username, comment, department, satisfaction, reason,
+def act(complaint_id, action, username, comment, department, satisfaction, reason, handler,
         expected_version) -> None:
     """Fire ACTION on a complaint as a user."""
     rt = _runtime()
@@ -138,7 +141,7 @@ def act(complaint_id, action, username, comment, department, satisfaction, reaso
             actor = actor_for(uow.conn, username)
         c = services.act(rt, complaint_id, action, actor, now=utcnow(), comment=comment,
                          department=department, satisfaction=satisfaction, reason=reason,
-                         expected_version=expected_version)
+                         handler=handler, expected_version=expected_version)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{c.number}: {action} -> {c.state.value} (version {c.version})")
