@@ -63,8 +63,9 @@ _OOXML = (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx"))
 
 
 def is_executable(head: bytes) -> bool:
-    """Whether the bytes start like a program (Windows PE, ELF, Mach-O, a script)."""
-    return head.startswith(EXECUTABLE_MAGIC)
+    """Whether the bytes start like a program (Windows PE, ELF, Mach-O, a script; an AMR
+    recording's "#!AMR" is not one)."""
+    return head.startswith(EXECUTABLE_MAGIC) and not head.startswith(b"#!AMR")
 
 
 def sniff(head: bytes, whole=None) -> Format | None:
