@@ -58,7 +58,7 @@ def server(tmp_path_factory):
 
 
 def test_a_file_uploaded_on_the_complaint_page_is_in_the_history_and_downloads_as_sent(
-        server, browser):
+        server, browser):  # noqa: F811
     from playwright.sync_api import expect
     base, folder = server
     ARTIFACTS.mkdir(exist_ok=True)
