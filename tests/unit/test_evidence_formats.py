@@ -57,7 +57,7 @@ def test_a_program_is_refused_whatever_its_name_says(content):
     with pytest.raises(ValidationError) as refused:
         evidence.check("账单.pdf", content, io.BytesIO(content), 100, POLICY)
     error = refused.value.errors["file"]
-    assert error.code == "file_executable" and error.params["claimed"] == "PDF文件"
+    assert error.code == "file_executable" and error.params["claimed"] == "pdf"
 
 
 def test_a_zip_that_is_not_an_office_document_and_text_are_refused():

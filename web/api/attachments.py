@@ -36,7 +36,15 @@ def attachment(row) -> dict:
                         f"/attachments/{row['id']}"}
 
 
-@api.post(f"/complaints/{ID}/attachments")
+@api.route(f"/complaints/{ID}/attachments", methods=["GET", "POST"])
+def attachments_of(complaint_id: int):
+    """GET: the complaint's evidence files; POST: attach one. One rule for both methods:
+    with two, Werkzeug answers an id out of range with 405 instead of 404."""
+    if request.method == "POST":
+        return upload_attachment(complaint_id)
+    return list_attachments(complaint_id)
+
+
 def upload_attachment(complaint_id: int):
     """Attach an evidence file (multipart/form-data: `file`, optional `comment`)."""
     schemas.query(set())
@@ -64,7 +72,6 @@ def upload_attachment(complaint_id: int):
     return response
 
 
-@api.get(f"/complaints/{ID}/attachments")
 def list_attachments(complaint_id: int):
     """The complaint's evidence files, oldest first."""
     schemas.query(set())

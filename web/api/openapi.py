@@ -167,7 +167,7 @@ def document() -> dict:
                           "responses": {"200": {"description": "HTML", "content": {
                               "text/html": {"schema": {"type": "string"}}}}}}},
     }
-    schemas = component_schemas()
+    schemas = {**component_schemas(), **ATTACHMENT_SCHEMAS}
     return {
         "openapi": "3.1.0",
         "info": {"title": "投诉处理 API / Complaint-handling API", "version": "1.0.0",
@@ -203,14 +203,20 @@ ATTACHMENT = {"type": "object", "required": ["id", "complaint_id", "name", "size
                   "download": {"type": "string", "description": "the content's path"}}}
 
 
+ATTACHMENT_SCHEMAS = {
+    "Attachment": ATTACHMENT,
+    "AttachmentList": {"type": "object", "required": ["complaint_id", "items"], "properties": {
+        "complaint_id": {"type": "integer"},
+        "items": {"type": "array", "items": ref("Attachment")}}},
+    "AttachmentUpload": {"type": "object", "required": ["file"], "additionalProperties": False,
+                         "properties": {"file": {"type": "string", "format": "binary",
+                                                 "description": "the evidence file"},
+                                        "comment": {"type": "string", "maxLength": MAX_TEXT}}},
+}
+
+
 def attachment_paths() -> dict:
     """The evidence-file endpoints (`web.api.attachments`)."""
-    listed = {"type": "object", "required": ["complaint_id", "items"], "properties": {
-        "complaint_id": {"type": "integer"}, "items": {"type": "array", "items": ATTACHMENT}}}
-    upload = {"type": "object", "required": ["file"], "additionalProperties": False,
-              "properties": {"file": {"type": "string", "format": "binary",
-                                      "description": "the evidence file"},
-                             "comment": {"type": "string", "maxLength": MAX_TEXT}}}
     return {
         "/complaints/{complaint_id}/attachments": {
             "post": {"operationId": "attach", "tags": ["attachments"],
@@ -224,19 +230,20 @@ def attachment_paths() -> dict:
                                     "stale change (412). The same name twice keeps both.",
                      "parameters": [PATH_ID, IF_MATCH],
                      "requestBody": {"required": True, "content": {
-                         "multipart/form-data": {"schema": upload}}},
+                         "multipart/form-data": {"schema": ref("AttachmentUpload")}}},
                      "responses": {"201": {
                          "description": "kept; ETag is the complaint's new version",
                          "headers": {"ETag": {"required": True, "schema": {"type": "string"}},
                                      "Location": {"required": True,
                                                   "schema": {"type": "string"}}},
-                         "content": {"application/json": {"schema": ATTACHMENT}}},
+                         "content": {"application/json": {"schema": ref("Attachment")}}},
                          **_errors(*_WRITE_ERRORS, 409, 412)}},
             "get": {"operationId": "list_attachments", "tags": ["attachments"],
                     "summary": "The complaint's evidence files, oldest first",
                     "parameters": [PATH_ID],
                     "responses": {"200": {"description": "the files", "content": {
-                        "application/json": {"schema": listed}}}, **_errors(*_READ_ERRORS)}}},
+                        "application/json": {"schema": ref("AttachmentList")}}},
+                        **_errors(*_READ_ERRORS)}}},
         "/complaints/{complaint_id}/attachments/{attachment_id}": {"get": {
             "operationId": "download_attachment", "tags": ["attachments"],
             "summary": "One evidence file's content (Content-Disposition: attachment)",

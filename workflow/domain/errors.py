@@ -40,10 +40,11 @@ FIELD_ENGLISH: dict[str, str] = {
     "bad_characters": "must not contain NUL, control characters or unpaired surrogates",
     "file_too_large": "the file is larger than the policy allows ({max})",
     "file_empty": "the file is empty",
-    "file_executable": "the file is a program, not evidence; refused",
+    "file_executable": "the file is a program, not evidence (its name says: {claimed}); "
+                       "refused",
     "file_unknown_type": "the content is not an accepted format (audio, image, PDF, "
-                         "office document)",
-    "file_name_mismatch": "the name ends in {ext} but the content is {found}",
+                         "office document; its name says: {claimed})",
+    "file_name_mismatch": "the name says {claimed} but the content is {found}",
     "file_kind_refused": "the policy does not accept this kind of file ({found})",
     "file_name_too_long": "a file name of at most {max} characters",
 }

@@ -137,23 +137,22 @@ def check(name: str, head: bytes, whole, size: int, policy) -> Format:
     saying why not (too large, empty, an executable, content that is not what the name
     says, a format or kind the policy does not accept)."""
     claimed = BY_EXTENSION.get(extension(name))
+    named = claimed.code if claimed else "none"     # error parameters are format codes
     if size > policy.attachment_max_bytes:
         raise ValidationError({"file": FieldError("file_too_large",
                                                   max=size_text(policy.attachment_max_bytes))})
     if size == 0:
         raise ValidationError({"file": FieldError("file_empty")})
     if is_executable(head):
-        raise ValidationError({"file": FieldError(
-            "file_executable", claimed=claimed.name_zh if claimed else "")})
+        raise ValidationError({"file": FieldError("file_executable", claimed=named)})
     found = sniff(head, whole)
     if found is None:
-        raise ValidationError({"file": FieldError(
-            "file_unknown_type", claimed=claimed.name_zh if claimed else "")})
+        raise ValidationError({"file": FieldError("file_unknown_type", claimed=named)})
     if extension(name) and extension(name) not in found.extensions:
-        raise ValidationError({"file": FieldError("file_name_mismatch", found=found.name_zh,
-                                                  ext=extension(name))})
+        raise ValidationError({"file": FieldError("file_name_mismatch", claimed=named,
+                                                  found=found.code)})
     if found.kind not in policy.attachment_kinds:
-        raise ValidationError({"file": FieldError("file_kind_refused", found=found.name_zh)})
+        raise ValidationError({"file": FieldError("file_kind_refused", found=found.code)})
     return found
 
 
