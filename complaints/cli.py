@@ -571,3 +571,58 @@ def calendar_status() -> None:
         click.echo("警告 warning: deadlines reaching a fallback year count Monday-Friday only; load "
                    "the State Council notice with `complaints calendar load FILE`.")
     click.echo(f"{report['unconfirmed_deadlines']} live deadlines computed on fallback data")
+
+
+@main.command()
+@click.argument("complaint_id", type=int)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "username", required=True, help="Acting user.")
+@click.option("--comment", default="")
+@click.option("--name", help="The name to keep (default: the file's own).")
+def attach(complaint_id, path, username, comment, name) -> None:
+    """Attach an evidence file to a complaint (the `attach` action; checked by content)."""
+    from workflow.services import attaching
+    rt = _runtime()
+    try:
+        with rt.uow(write=False) as uow:
+            actor = actor_for(uow.conn, username)
+        with path.open("rb") as stream:
+            done = attaching.attach(rt, complaint_id, actor, name=name or path.name,
+                                    stream=stream, now=utcnow(), comment=comment)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        rt.engine.dispose()
+    row = done.attachment
+    click.echo(f"{done.complaint.number}: attachment {row['id']} {row['original_name']} "
+               f"({row['content_type']}, {row['size']} bytes, sha256 {row['sha256']}); "
+               f"version {done.complaint.version}")
+
+
+@main.group()
+def attachments() -> None:
+    """Evidence files in the attachments folder (COMPLAINTS_ATTACHMENTS_DIR)."""
+
+
+@attachments.command("cleanup")
+@click.option("--older-than", default="1h", show_default=True,
+              help="Leave files younger than this (an upload may be committing).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def attachments_cleanup(older_than, dry_run) -> None:
+    """Remove files no attachment row names (left by a crash or a refused upload)."""
+    from states.durations import parse_duration
+    from workflow.services import attaching
+    try:
+        grace = parse_duration(older_than).seconds
+    except ValueError as exc:
+        raise click.ClickException(f"--older-than: {exc}") from exc
+    rt = _runtime()
+    try:
+        found = attaching.orphans(rt, older_than=grace)
+        for path in found:
+            click.echo(f"{'would remove' if dry_run else 'removing'} {path}")
+        gone = 0 if dry_run else attaching.remove_orphans(rt, older_than=grace)
+    finally:
+        rt.engine.dispose()
+    click.echo(f"{len(found)} orphan files in {rt.attachments_dir}"
+               + ("" if dry_run else f"; {gone} removed"))

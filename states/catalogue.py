@@ -115,6 +115,7 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "close": ("结案", "Close"),
     "reopen": ("重新打开", "Reopen"),
     "escalate": ("升级", "Escalate"),
+    "attach": ("上传证据", "Attach evidence"),
 }
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {

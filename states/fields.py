@@ -77,6 +77,8 @@ ACTION_SPECS: dict[str, tuple[Field, ...]] = {
                                 choices=tuple(SATISFACTION))),
     "reopen": (_comment(), REASON),
     "escalate": (_comment(), REASON),
+    # The file itself comes as a multipart part (workflow.services.attaching).
+    "attach": (_comment(),),
 }
 
 #: The intake form, in the order forms show it.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -28,6 +29,14 @@ MAJOR_FLAGS = ("media", "leadership", "serious_deficiency")
 GENERAL_KEYS = ("warning_fraction", "repeat_window", "max_pauses", "max_pause_total")
 MAJOR_KEYS = ("joint_complainants", "repeat_count", *MAJOR_FLAGS)
 ESCALATION_KEYS = ("on_breach", "max_level")
+#: The kinds of evidence file a policy may allow (`workflow.domain.evidence` knows each
+#: kind's formats by their content).
+ATTACHMENT_KINDS = ("audio", "image", "pdf", "office")
+ATTACHMENT_KEYS = ("max_size", "kinds")
+#: When a policy file has no [attachments] section (every version stored before it).
+DEFAULT_ATTACHMENT_BYTES = 20 * 1024 * 1024
+_SIZE = re.compile(r"^\s*(\d+)\s*(B|KB|MB)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024 * 1024}
 
 
 class PolicyError(ValueError):
@@ -60,6 +69,9 @@ class Policy:
     number: int = 0
     #: The file's text as loaded (comments included), kept with the stored version.
     text: str = field(repr=False, compare=False, default="")
+    #: Evidence files: the largest accepted, in bytes, and the kinds accepted.
+    attachment_max_bytes: int = DEFAULT_ATTACHMENT_BYTES
+    attachment_kinds: frozenset[str] = frozenset(ATTACHMENT_KINDS)
 
     @property
     def version(self) -> str:
@@ -99,13 +111,15 @@ def _duration(problems, text, where):
 def parse_policy(data: dict, source: str = "<policy>") -> Policy:
     """Validate parsed TOML data and build a Policy, or raise PolicyError listing all problems."""
     problems: list[str] = []
-    known = {"general", "major", "escalation", "deadlines", "routing"}
+    known = {"general", "major", "escalation", "deadlines", "routing", "attachments"}
     problems += [f"{k}: unknown section" for k in data if k not in known]
     general = data.get("general", {})
     major = data.get("major", {})
     escalation = data.get("escalation", {})
+    attachments = data.get("attachments", {})
     for name, section, keys in (("general", general, GENERAL_KEYS), ("major", major, MAJOR_KEYS),
-                                ("escalation", escalation, ESCALATION_KEYS)):
+                                ("escalation", escalation, ESCALATION_KEYS),
+                                ("attachments", attachments, ATTACHMENT_KEYS)):
         problems += [f"{name}.{k}: unknown key (known: {', '.join(keys)})"
                      for k in section if k not in keys]
 
@@ -169,6 +183,8 @@ def parse_policy(data: dict, source: str = "<policy>") -> Policy:
     problems += [f"routing.{c}: missing (every cause needs a department)"
                  for c in CAUSES if c not in routing]
 
+    max_bytes, kinds = _attachment_limits(problems, attachments)
+
     if problems:
         raise PolicyError(source, problems)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
@@ -178,7 +194,37 @@ def parse_policy(data: dict, source: str = "<policy>") -> Policy:
         max_pause_total=pause_total, joint_complainants=joint, repeat_count=repeats,
         major_flags=frozenset(flags), escalate_on_breach=frozenset(on_breach),
         max_escalation_level=max_level, deadlines=deadlines, routing=dict(routing), raw=data,
+        attachment_max_bytes=max_bytes, attachment_kinds=kinds,
     )
+
+
+def size_bytes(text) -> int:
+    """A size such as "20 MB", "512 KB" or 1048576 (bytes) in bytes; ValueError if not one."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    found = _SIZE.match(text) if isinstance(text, str) else None
+    if not found:
+        raise ValueError(f"expected a size such as \"20 MB\", got {text!r}")
+    return int(found.group(1)) * _SIZE_UNITS[(found.group(2) or "b").lower()]
+
+
+def _attachment_limits(problems, section) -> tuple[int, frozenset[str]]:
+    try:
+        max_bytes = size_bytes(section.get("max_size", DEFAULT_ATTACHMENT_BYTES))
+    except ValueError as exc:
+        problems.append(f"attachments.max_size: {exc}")
+        max_bytes = DEFAULT_ATTACHMENT_BYTES
+    if max_bytes < 1:
+        problems.append(f"attachments.max_size: must be at least 1 byte, got {max_bytes}")
+    kinds = section.get("kinds", list(ATTACHMENT_KINDS))
+    if not isinstance(kinds, list) or not kinds:
+        problems.append(f"attachments.kinds: expected a list of {', '.join(ATTACHMENT_KINDS)}")
+        kinds = list(ATTACHMENT_KINDS)
+    for kind in kinds:
+        if kind not in ATTACHMENT_KINDS:
+            problems.append(f"attachments.kinds: unknown kind {kind!r} "
+                            f"(known: {', '.join(ATTACHMENT_KINDS)})")
+    return max_bytes, frozenset(k for k in kinds if k in ATTACHMENT_KINDS)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

@@ -70,6 +70,10 @@ TRANSITIONS: list[dict] = [
          roles=[R.major_desk, R.system]),
     dict(trigger="escalate", source=[*ACTIVE, State.replied], dest=None,
          conditions="is_major", roles=[R.major_desk, R.system]),
+    # Evidence files (call recordings, bill screenshots, the regulator's letter): kept
+    # with the complaint while it is open; the state stays (workflow.services.attaching).
+    dict(trigger="attach", source=sorted(OPEN, key=list(State).index), dest=None,
+         roles=[R.operator, R.handler, R.major_desk]),
 ]
 
 #: Every action a complaint can take after intake, in the order forms are shown.

@@ -112,9 +112,10 @@ def make_runtime(url: str, policy=None) -> Runtime:
 
 
 @pytest.fixture
-def rt(database_url):
-    """A workflow runtime on each database in turn."""
+def rt(database_url, tmp_path):
+    """A workflow runtime on each database in turn (evidence files in the test's folder)."""
     runtime = make_runtime(database_url)
+    runtime.attachments_dir = str(tmp_path / "attachments")
     yield runtime
     runtime.engine.dispose()
 

@@ -12,6 +12,7 @@ import re
 from states.catalogue import ACTION_NAMES, STATE_NAMES
 from states.durations import parse_duration
 from workflow.domain.errors import DomainError, FieldError
+from workflow.domain.evidence import FORMATS
 
 #: Chinese text of every field error code (`FIELD_ENGLISH`).
 FIELD_ZH: dict[str, str] = {
@@ -48,6 +49,13 @@ FIELD_ZH: dict[str, str] = {
     "same_handler": "“{value}”已是本工单的接单人",
     "date": "须为日期，例如 2026-11-30",
     "bad_characters": "含有不允许的字符（控制字符、空字符或无效编码），请删除后重新提交",
+    "file_too_large": "文件超过处理规范允许的大小（最大 {max}）",
+    "file_empty": "文件是空的",
+    "file_executable": "文件内容是可执行程序{claimed_zh}，已拒收",
+    "file_unknown_type": "文件内容不是可接受的格式（录音、图片、PDF、办公文档）{claimed_zh}，已拒收",
+    "file_name_mismatch": "文件名显示为{claimed_name}，但内容是{found_name}，与文件名不符，已拒收",
+    "file_kind_refused": "处理规范不接受此类文件（{found_name}）",
+    "file_name_too_long": "文件名最多 {max} 个字",
 }
 
 #: Chinese text of every domain error code (`ENGLISH`).
@@ -73,7 +81,8 @@ SIGN_IN_OUTCOMES: dict[str, tuple[str, str]] = {
 
 #: What a NotFound's `kind` is called.
 KINDS_ZH = {"complaint": "投诉", "notification": "消息", "action": "操作", "user": "用户",
-            "department": "部门", "liaison": "越级投诉接口人", "api token": "API 令牌", "cause": "投诉原因"}
+            "department": "部门", "liaison": "越级投诉接口人", "api token": "API 令牌", "cause": "投诉原因",
+            "attachment": "证据文件"}
 
 
 def duration_zh(text: str) -> str:
@@ -94,6 +103,13 @@ def _zh_params(params: dict) -> dict:
         values["state_zh"] = STATE_NAMES.get(params["state"], ("当前状态",))[0]
     if "kind" in params:
         values["kind_zh"] = KINDS_ZH.get(params["kind"], "所查对象")
+    if "claimed" in params:     # evidence formats (workflow.domain.evidence) by name
+        claimed = FORMATS.get(params["claimed"])
+        values["claimed_name"] = claimed.name_zh if claimed else "其他类型"
+        values["claimed_zh"] = f"，不是文件名所示的{claimed.name_zh}" if claimed else ""
+    if "found" in params:
+        found = FORMATS.get(params["found"])
+        values["found_name"] = found.name_zh if found else "其他类型"
     if "total" in params:
         values["total_zh"] = duration_zh(params["total"])
     return values

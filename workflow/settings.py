@@ -73,12 +73,16 @@ class Settings:
     db_connect_timeout: float = 5.0
     session_idle: str = DEFAULT_SESSION_IDLE
     session_lifetime: str = DEFAULT_SESSION_LIFETIME
+    # --- evidence files (workflow.store.attachments): None is beside a SQLite database
+    # file (instance/attachments by default), else instance/attachments ---
+    attachments_dir: str | None = None
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
         """Read COMPLAINTS_DATABASE_URL, COMPLAINTS_POLICY, COMPLAINTS_SECRET_KEY,
         COMPLAINTS_DEMO, COMPLAINTS_SECURE_COOKIES, COMPLAINTS_SMTP_URL,
-        COMPLAINTS_API_RATE_LIMIT, COMPLAINTS_SESSION_IDLE and COMPLAINTS_SESSION_LIFETIME;
+        COMPLAINTS_API_RATE_LIMIT, COMPLAINTS_SESSION_IDLE, COMPLAINTS_SESSION_LIFETIME and
+        COMPLAINTS_ATTACHMENTS_DIR;
         for production COMPLAINTS_BIND, COMPLAINTS_WEB_WORKERS, COMPLAINTS_WEB_THREADS,
         COMPLAINTS_LOG_FORMAT, COMPLAINTS_ACCESS_LOG, COMPLAINTS_METRICS_TOKEN,
         COMPLAINTS_WORKER_METRICS_PORT, COMPLAINTS_DB_CONNECT_TIMEOUT and
@@ -106,6 +110,7 @@ class Settings:
             session_idle=environ.get("COMPLAINTS_SESSION_IDLE") or DEFAULT_SESSION_IDLE,
             session_lifetime=(environ.get("COMPLAINTS_SESSION_LIFETIME")
                               or DEFAULT_SESSION_LIFETIME),
+            attachments_dir=environ.get("COMPLAINTS_ATTACHMENTS_DIR") or None,
         )
 
     def problems(self, web: bool = True) -> list[str]:
@@ -136,6 +141,10 @@ class Settings:
         host, sep, bind_port = self.bind.rpartition(":")
         if not self.bind.startswith("unix:") and (not sep or not bind_port.isdigit()):
             out.append(f"取值无效 COMPLAINTS_BIND={self.bind!r}: HOST:PORT or unix:PATH")
+        if self.attachments_dir and os.path.exists(self.attachments_dir) and not (
+                os.path.isdir(self.attachments_dir) and os.access(self.attachments_dir, os.W_OK)):
+            out.append(f"目录不可写 COMPLAINTS_ATTACHMENTS_DIR={self.attachments_dir!r} is not a "
+                       "writable directory")
         if self.metrics_dir and not os.path.isdir(self.metrics_dir):
             out.append(f"目录不存在 PROMETHEUS_MULTIPROC_DIR={self.metrics_dir!r} is not a directory")
         elif self.metrics_dir and not os.access(self.metrics_dir, os.W_OK):

@@ -57,7 +57,7 @@ def test_filing_a_complaint_returns_it_with_location_etag_clocks_and_allowed_act
     assert response.headers["ETag"] == '"1"' and body["version"] == 1
     assert body["state"] == "received" and body["severity"] == "normal"
     assert body["departments"]["routed"]["code"] == "network"
-    assert body["allowed_actions"] == ["assign", "contact", "reply"]
+    assert body["allowed_actions"] == ["assign", "contact", "reply", "attach"]
     assert {d["kind"] for d in body["deadlines"]} >= {"assign", "reply"}
     assert all(d["due_at"].endswith("Z") for d in body["deadlines"])
 
@@ -223,7 +223,7 @@ def test_an_action_the_state_does_not_allow_is_a_409_listing_the_allowed_ones(cl
     cid = file(client, tok["wangli"]).get_json()["id"]
     body = assert_problem(_fire(client, tok["wangli"], cid, "close",
                                 {"satisfaction": "satisfied"}), 409, "action_not_allowed")
-    assert body["allowed"] == ["assign", "contact", "reply"] and body["state"] == "received"
+    assert body["allowed"] == ["assign", "contact", "reply", "attach"] and body["state"] == "received"
 
 
 def test_an_action_the_role_may_not_fire_is_a_403(client, tok):

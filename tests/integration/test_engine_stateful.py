@@ -134,7 +134,8 @@ def make_machine(rt, start):
             with rt.uow(write=False) as uow:
                 model = _model(snapshot(uow.conn, cid)[0])
                 choices = [(actor, action) for actor in ACTORS
-                           for action in allowed_actions(uow, model, actor)]
+                           for action in allowed_actions(uow, model, actor)
+                           if action != "attach"]   # takes a file: tests/web/test_evidence.py
             if not choices:
                 return
             actor, action = data.draw(st.sampled_from(choices))

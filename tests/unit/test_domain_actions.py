@@ -84,7 +84,7 @@ def test_a_role_that_may_never_do_it_or_a_department_that_may_not_act_is_forbidd
 def test_an_action_the_state_does_not_allow_is_not_allowed_with_what_is():
     with pytest.raises(ActionNotAllowed) as err:
         act(complaint(State.received), "accept", NETWORK)
-    assert err.value.state == "received" and err.value.allowed == ["contact"]
+    assert err.value.state == "received" and err.value.allowed == ["contact", "attach"]
 
 
 def test_an_action_the_state_allows_but_not_for_this_role_is_forbidden():

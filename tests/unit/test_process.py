@@ -49,6 +49,8 @@ def expected_destination(state, action, major, paused):
         if major:  # one level higher, in place
             return state if state in ACTIVE | {S.replied} else None
         return S.assigned if state in ACTIVE else None
+    if action == "attach":     # evidence, while the complaint is open; the state stays
+        return state if state is not S.closed else None
     raise AssertionError(action)
 
 
@@ -88,6 +90,7 @@ ROLES = {
     "close": {R.operator, R.major_desk, R.system},
     "reopen": {R.operator, R.major_desk, R.system},
     "escalate": {R.major_desk, R.system},
+    "attach": {R.operator, R.handler, R.major_desk},
 }
 
 

@@ -17,9 +17,11 @@ SAMPLE = {"max": 100, "min": 1, "field": "channel", "value": "某值", "choices"
           "expected": "a string", "level": 2, "total": "7 days", "kind": "complaint",
           "key": 5, "actor": "net", "role": "handler", "action": "close", "number": "TS1",
           "state": "handling", "allowed": ["contact"], "allowed_text": "contact",
-          "complaint_id": 5, "current": 4, "fields": "comment: required"}
-#: ASCII letters a Chinese message may carry: the examples it gives.
-EXAMPLES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|TS1")
+          "complaint_id": 5, "current": 4, "fields": "comment: required",
+          "claimed": "pdf", "found": "png"}
+#: ASCII letters a Chinese message may carry: the examples it gives, and the names of
+#: file formats (PDF, PNG, Word ...; workflow.domain.evidence), which are proper names.
+EXAMPLES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|TS1|PDF|PNG|\b[0-9]+ KB\b")
 
 
 def test_every_field_error_code_has_chinese_and_english_and_nothing_else_has():

@@ -11,7 +11,8 @@ from contextlib import ExitStack
 from flask import Flask, current_app, g, request
 
 from web import runtime_of
-from web.api import (  # noqa: F401  (views, docs and notifications attach routes)
+from web.api import (  # noqa: F401  (views, docs, notifications and attachments attach routes)
+    attachments,
     auth,
     docs,
     notifications,

@@ -7,10 +7,11 @@ serves.
 from __future__ import annotations
 
 from states.catalogue import DEPARTMENTS
-from states.fields import MAX_PER_PAGE
+from states.fields import MAX_PER_PAGE, MAX_TEXT
 from states.process import ACTIONS, State
 from web.api.models import body_required, component_schemas
 from web.api.problems import MEDIA_TYPE, PROBLEMS
+from workflow.domain.evidence import FORMATS
 
 MAX_ID = 2**63 - 1
 
@@ -170,6 +171,7 @@ def document() -> dict:
             "operationId": "mark_notifications_read", "tags": ["notifications"],
             "summary": "Mark every notification of the user read",
             "responses": {"200": _json("MarkedRead", "marked"), **_errors(401, 429)}}},
+        **attachment_paths(),
         "/process": {"get": {
             "operationId": "get_process", "tags": ["process"],
             "summary": "The process definition: states, transitions, roles, fields",
@@ -192,19 +194,94 @@ def document() -> dict:
                           "responses": {"200": {"description": "HTML", "content": {
                               "text/html": {"schema": {"type": "string"}}}}}}},
     }
-    schemas = component_schemas()
+    schemas = {**component_schemas(), **ATTACHMENT_SCHEMAS}
     return {
         "openapi": "3.1.0",
         "info": {"title": "投诉处理 API / Complaint-handling API", "version": "1.0.0",
                  "description": DESCRIPTION},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "tags": [{"name": n} for n in ("complaints", "actions", "notifications", "process",
+        "tags": [{"name": n} for n in ("complaints", "actions", "attachments", "notifications",
+                                       "process",
                                        "meta")],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {"bearerAuth": {
             "type": "http", "scheme": "bearer",
             "description": "A token from `complaints token create USERNAME --name NAME`."}}},
+    }
+
+
+PATH_AID = {"name": "attachment_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+ATTACHMENT = {"type": "object", "required": ["id", "complaint_id", "name", "size",
+                                             "content_type", "format", "sha256", "uploaded_by",
+                                             "uploaded_at", "comment", "download"],
+              "properties": {
+                  "id": {"type": "integer"}, "complaint_id": {"type": "integer"},
+                  "name": {"type": "string", "description": "the name it was uploaded with"},
+                  "size": {"type": "integer", "description": "bytes"},
+                  "content_type": {"type": "string", "enum": sorted({
+                      f.mime for f in FORMATS.values()}),
+                                   "description": "found from the content, not the name"},
+                  "format": {"type": "string", "enum": list(FORMATS)},
+                  "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                  "uploaded_by": {"type": "string"},
+                  "uploaded_at": {"type": "string", "format": "date-time"},
+                  "comment": {"type": "string"},
+                  "download": {"type": "string", "description": "the content's path"}}}
+
+
+ATTACHMENT_SCHEMAS = {
+    "Attachment": ATTACHMENT,
+    "AttachmentList": {"type": "object", "required": ["complaint_id", "items"], "properties": {
+        "complaint_id": {"type": "integer"},
+        "items": {"type": "array", "items": ref("Attachment")}}},
+    "AttachmentUpload": {"type": "object", "required": ["file"], "additionalProperties": False,
+                         "properties": {"file": {"type": "string", "format": "binary",
+                                                 "description": "the evidence file"},
+                                        "comment": {"type": "string", "maxLength": MAX_TEXT}}},
+}
+
+
+def attachment_paths() -> dict:
+    """The evidence-file endpoints (`web.api.attachments`)."""
+    return {
+        "/complaints/{complaint_id}/attachments": {
+            "post": {"operationId": "attach", "tags": ["attachments"],
+                     "summary": "Attach an evidence file (the `attach` action)",
+                     "description": "multipart/form-data with a `file` part and an optional "
+                                    "`comment`. Allowed from the states and for the roles of "
+                                    "the `attach` action; the size and kinds (audio, image, "
+                                    "PDF, office documents) are the policy's, checked by the "
+                                    "content: an executable, or content that is not what the "
+                                    "name says, is a 422 on `file`. Send If-Match to refuse a "
+                                    "stale change (412). The same name twice keeps both.",
+                     "parameters": [PATH_ID, IF_MATCH],
+                     "requestBody": {"required": True, "content": {
+                         "multipart/form-data": {"schema": ref("AttachmentUpload")}}},
+                     "responses": {"201": {
+                         "description": "kept; ETag is the complaint's new version",
+                         "headers": {"ETag": {"required": True, "schema": {"type": "string"}},
+                                     "Location": {"required": True,
+                                                  "schema": {"type": "string"}}},
+                         "content": {"application/json": {"schema": ref("Attachment")}}},
+                         **_errors(*_WRITE_ERRORS, 409, 412)}},
+            "get": {"operationId": "list_attachments", "tags": ["attachments"],
+                    "summary": "The complaint's evidence files, oldest first",
+                    "parameters": [PATH_ID],
+                    "responses": {"200": {"description": "the files", "content": {
+                        "application/json": {"schema": ref("AttachmentList")}}},
+                        **_errors(*_READ_ERRORS)}}},
+        "/complaints/{complaint_id}/attachments/{attachment_id}": {"get": {
+            "operationId": "download_attachment", "tags": ["attachments"],
+            "summary": "One evidence file's content (Content-Disposition: attachment)",
+            "parameters": [PATH_ID, PATH_AID],
+            "responses": {"200": {"description": "the file, as its content type",
+                                  "content": {mime: {"schema": {"type": "string",
+                                                                "format": "binary"}}
+                                              for mime in sorted({f.mime for f in
+                                                                  FORMATS.values()})}},
+                          **_errors(*_READ_ERRORS)}}},
     }
 
 
@@ -217,7 +294,8 @@ follow complaints with the same rules as the web application.
 * Errors are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
   `detail`; 422 lists every bad field in `errors`; 409 lists the `allowed` actions.
 * 400: the body is not a JSON object, or a header (If-Match, Idempotency-Key) is malformed.
-  415: a body that is not `application/json`. 413: a body over 256 KiB.
+  415: a body that is not `application/json`. 413: a body over 256 KiB (an attachment's
+  upload: over the policy's file size, 20 MB by default).
 * Concurrency: every complaint carries `version` (also the `ETag`). Send `If-Match` on an
   action to get 412 if it changed; without If-Match a lost race is a 409 `conflict`.
 * Rate limit per token (default 600 requests per 60 s per server process): 429 with

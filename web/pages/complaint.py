@@ -15,6 +15,7 @@ from web import clock_story
 from web.boundary import UnsafeInput
 from web.clock_story import runs
 from web.pages.common import actor, checked_form, checks_own_form, now, page_blueprint, runtime
+from web.pages.evidence import evidence_context
 from web.pages.i18n import _, is_english, name
 from workflow import services
 from workflow.admin import personal_data
@@ -45,6 +46,7 @@ def _page(complaint_id: int, status: int = 200, typed: dict | None = None,
         repeat_of = load(uow, c.repeat_of_id) if c.repeat_of_id else None
         clock_entries = queries.clock_history(uow, c.id)
         calendar = uow.calendar
+        evidence = evidence_context(uow, c, me)
     # The history shows what the clocks did on their own (warnings, misses, moves)
     # among the actions, in the order it happened.
     timeline = sorted([(e.at, 0, e.id, "action", e) for e in view.history]
@@ -66,7 +68,7 @@ def _page(complaint_id: int, status: int = 200, typed: dict | None = None,
         may_act=access.may_act(me, c), full_mobile=full_mobile,
         diagram=Markup(diagram.svg(c.state.value, lang="en" if is_english() else "zh")),
         timeline=[(kind, e) for *_, kind, e in timeline], clock_runs=runs(clock_entries),
-        calendar=calendar, clock_line=clock_story.line), status
+        calendar=calendar, clock_line=clock_story.line, **evidence), status
 
 
 @bp.route("/complaints/<int:complaint_id>")
@@ -87,6 +89,9 @@ def act(complaint_id: int, action: str | None = None):
     action = action or request.form.get("do", "")
     if action not in ACTIONS:
         abort(404)
+    if action == "attach":      # a file comes with it: the evidence upload's own view
+        from web.pages.attachments import upload
+        return upload(complaint_id)
     me, form = actor(), request.form
     typed = {k: form.get(k, "") for k in ("comment", "department", "satisfaction", "reason",
                                           "handler")}

@@ -168,6 +168,9 @@ def decide(process: Process, policy, complaint: Complaint, action: str, actor: A
     `values` are the action's fields (comment, department, satisfaction, reason)."""
     check_may(process, policy, complaint, action, actor, expected_version)
     check_fields(policy, complaint, action, values, department_active, user_of)
+    if action == "attach" and not (data or {}).get("attachment"):
+        # Only `workflow.services.attaching` attaches: with the file stored first.
+        raise ValidationError({"file": FieldError("required")})
 
     from_state, version = complaint.state, complaint.version
     before = {c: getattr(complaint, c) for c in MUTABLE}

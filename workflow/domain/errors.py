@@ -43,6 +43,15 @@ FIELD_ENGLISH: dict[str, str] = {
     "same_handler": "{value!r} already holds this complaint",
     "date": "a date, e.g. 2026-11-30",
     "bad_characters": "must not contain NUL, control characters or unpaired surrogates",
+    "file_too_large": "the file is larger than the policy allows ({max})",
+    "file_empty": "the file is empty",
+    "file_executable": "the file is a program, not evidence (its name says: {claimed}); "
+                       "refused",
+    "file_unknown_type": "the content is not an accepted format (audio, image, PDF, "
+                         "office document; its name says: {claimed})",
+    "file_name_mismatch": "the name says {claimed} but the content is {found}",
+    "file_kind_refused": "the policy does not accept this kind of file ({found})",
+    "file_name_too_long": "a file name of at most {max} characters",
 }
 
 #: Every domain error code, with its English text.

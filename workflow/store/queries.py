@@ -337,3 +337,20 @@ def list_after(uow, actor: Actor, filters: Filters, *, now: datetime, after_id: 
         select(t).where(*_where(actor, filters, now), t.c.id > after_id)
         .order_by(t.c.id).limit(limit)).mappings().all()
     return [(Complaint.from_row(r), r["next_due_at"]) for r in rows]
+
+
+#: How many earlier complaints the complaint page lists for the customer.
+CUSTOMER_HISTORY_LIMIT = 20
+_HISTORY_COLUMNS = (t.c.id, t.c.state, t.c.cause, t.c.created_at, t.c.updated_at,
+                    t.c.satisfaction, t.c.department, t.c.escalation_level, t.c.repeat_of_id)
+
+
+def customer_history(uow, complaint: Complaint, actor: Actor,
+                     limit: int = CUSTOMER_HISTORY_LIMIT) -> tuple[list, bool]:
+    """The other complaints on the same mobile number that the actor may see, newest
+    first (`ix_complaints_mobile_created`), at most `limit`; and whether there are more."""
+    rows = uow.conn.execute(
+        select(*_HISTORY_COLUMNS)
+        .where(t.c.mobile == complaint.mobile, t.c.id != complaint.id, visible_clause(actor))
+        .order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit + 1)).mappings().all()
+    return rows[:limit], len(rows) > limit

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -122,6 +123,15 @@ class UnitOfWork:
         return self.runtime.policy_version(complaint.policy_version, self.conn)
 
 
+def default_attachments_dir(engine: Engine) -> str:
+    """Beside a SQLite database file (instance/attachments for the default database),
+    else instance/attachments in the working directory."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:":
+        return os.path.join(os.path.dirname(os.path.abspath(database)), "attachments")
+    return os.path.abspath(os.path.join("instance", "attachments"))
+
+
 class _Binding:
     """A connection bound to the current request (see `Runtime.bound`)."""
 
@@ -132,10 +142,13 @@ class _Binding:
 class Runtime:
     """Everything a service needs, built once per process."""
 
-    def __init__(self, engine: Engine, policy: Policy, process: Process = PROCESS):
+    def __init__(self, engine: Engine, policy: Policy, process: Process = PROCESS,
+                 attachments_dir: str | None = None):
         """`policy` (the file this process was started with) becomes the database's first
-        version when it has none; after that the active version in the database rules."""
+        version when it has none; after that the active version in the database rules.
+        `attachments_dir`: where evidence files go (None: `default_attachments_dir`)."""
         self.engine, self.process = engine, process
+        self.attachments_dir = attachments_dir or default_attachments_dir(engine)
         self.bootstrap_policy = policy
         self._policies: dict[int, Policy] = {}
         self._active: Policy = policy
@@ -155,7 +168,7 @@ class Runtime:
         timeout = settings.db_connect_timeout
         engine = make_engine(settings.database_url,
                              connect_timeout=timeout if isinstance(timeout, float) else 5.0)
-        return cls(engine, policy)
+        return cls(engine, policy, attachments_dir=settings.attachments_dir)
 
     def uow(self, write: bool = True, autocommit: bool = False) -> UnitOfWork:
         """A new unit of work (a transaction that writes, unless `write=False`; see

@@ -200,6 +200,7 @@ complaints = Table(
     Index("ix_complaints_routed_state", "routed_department", "state"),
     Index("ix_complaints_created_at", "created_at"),     # the queue's received-date filter
     Index("ix_complaints_handler_state", "handler_user", "state"),   # "我接的单"
+    Index("ix_complaints_mobile_created", "mobile", "created_at"),   # the customer's history
 )
 
 events = Table(
@@ -215,6 +216,26 @@ events = Table(
     Column("comment", Text, nullable=False, server_default=""),
     Column("data", JSON, nullable=False),
     Index("ix_events_complaint", "complaint_id", "id"),
+)
+
+#: Evidence files kept with a complaint. The content is a file outside the database,
+#: named by its SHA-256 (`workflow.store.attachments`); a row is written only after its
+#: file is in place, in the transaction of the complaint's `attach` event, and only
+#: files with a row are ever served.
+attachments = Table(
+    "attachments", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("complaint_id", Id, ForeignKey("complaints.id"), nullable=False),
+    Column("original_name", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content_type", String(100), nullable=False),   # the format's, from the content
+    Column("format", String(10), nullable=False),          # workflow.domain.evidence.FORMATS
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", String(60), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Index("ix_attachments_complaint", "complaint_id", "id"),
+    Index("ix_attachments_sha256", "sha256"),
 )
 
 #: Every policy file ever loaded, numbered; immutable once stored. Exactly one is
