@@ -19,6 +19,6 @@ def attachment_response(found: Download) -> Response:
                          download_name=row["original_name"], conditional=False, etag=False,
                          max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = ("default-src 'none'; script-src 'none'; "
+                                                   "frame-ancestors 'none'; sandbox")
     return response

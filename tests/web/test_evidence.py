@@ -113,6 +113,8 @@ def test_a_file_attached_through_the_api_is_kept_by_its_hash_with_an_event_and_s
     assert got.status_code == 200 and got.data == PNG
     assert got.headers["Content-Type"] == "image/png"
     assert got.headers["X-Content-Type-Options"] == "nosniff"
+    assert got.headers["Cache-Control"] == "no-store"
+    assert "sandbox" in got.headers["Content-Security-Policy"]
     disposition = got.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert "filename*=UTF-8''%E8%AF%9D%E5%8D%95%E6%88%AA%E5%9B%BE.png" in disposition
