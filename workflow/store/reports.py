@@ -189,8 +189,8 @@ def _time_to_reply(dialect: str, r):
     return epoch(dialect, r.c.at) - epoch(dialect, start_at) - waits
 
 
-def figure_select(code: str, period: Period, dialect: str, *, at_now: datetime | None = None
-                  ) -> Select:
+def figure_select(code: str, period: Period, dialect: str, *, at_now: datetime | None = None,
+                  with_value: bool = True) -> Select:
     """The facts behind figure `code` in `period`: columns `cid`, `at` (when the fact
     happened), `value` (seconds, for the reply figure; else NULL), `department_credit`
     (the department a fact is credited to when grouping by handling department), with
@@ -222,7 +222,11 @@ def figure_select(code: str, period: Period, dialect: str, *, at_now: datetime |
         state_at_end = (select(last.c.to_state).where(last.c.complaint_id == c.c.id,
                                                       last.c.at < e)
                         .order_by(last.c.id.desc()).limit(1).scalar_subquery())
-        return of_complaints(c.c.created_at < e, state_at_end != "closed")
+        # The state now holds at the end for a complaint not touched since; only the others
+        # need their last event before the end.
+        return of_complaints(c.c.created_at < e, or_(
+            and_(c.c.updated_at < e, c.c.state != "closed"),
+            and_(c.c.updated_at >= e, state_at_end != "closed")))
     if code == "overdue_now":
         if at_now is None:
             raise ValueError("overdue_now needs at_now (the caller's clock)")
@@ -238,7 +242,8 @@ def figure_select(code: str, period: Period, dialect: str, *, at_now: datetime |
         return of_events(events.c.action == "close",
                          _json_text(events.c.data, "satisfaction") == "satisfied")
     if code == "replied":
-        return of_events(events.c.action == "reply", value=_time_to_reply(dialect, events))
+        return of_events(events.c.action == "reply",
+                         value=_time_to_reply(dialect, events) if with_value else nothing)
     if code == "reopened":
         return of_events(events.c.action == "reopen")
     criterion = _json_text(events.c.data, "criterion")
@@ -279,8 +284,9 @@ def _group_expr(grouping: str, dialect: str, sub):
     return sub.c.group
 
 
-def _grouped(code: str, grouping: str, period: Period, dialect: str, at_now=None):
-    base = figure_select(code, period, dialect, at_now=at_now)
+def _grouped(code: str, grouping: str, period: Period, dialect: str, at_now=None,
+             with_value: bool = True):
+    base = figure_select(code, period, dialect, at_now=at_now, with_value=with_value)
     if grouping not in TIME_GROUPINGS and grouping != "department":
         base = base.add_columns(GROUPINGS[grouping].label("group"))
     sub = base.subquery("f")
@@ -290,7 +296,7 @@ def _grouped(code: str, grouping: str, period: Period, dialect: str, at_now=None
 def counts(conn, code: str, grouping: str, period: Period, *, at_now=None) -> dict[str, int]:
     """Figure `code` per group: {group key: count}."""
     dialect = conn.dialect.name
-    sub, key = _grouped(code, grouping, period, dialect, at_now)
+    sub, key = _grouped(code, grouping, period, dialect, at_now, with_value=False)
     rows = conn.execute(select(key.label("k"), func.count().label("n"))
                         .select_from(sub).group_by(key))
     return {("" if k is None else str(k)): n for k, n in rows}
