@@ -141,8 +141,11 @@ def scorecard_sheet(conn, period: store.Period, *, by: str = "department",
     change for the `COMPARED` columns."""
     keys = list(DEPARTMENTS)
     this = store.scorecard(conn, period, by=by, at_now=at_now, departments=keys)
-    before = store.scorecard(conn, period.previous_month(), by=by, at_now=at_now,
-                             departments=keys)
+    # Last month: only what the comparison shows.
+    before = store.report(conn, by, period.previous_month(),
+                          codes=tuple(c for c in COMPARED if c in store.FIGURES),
+                          rate_codes=tuple(c for c in COMPARED if c in store.RATES),
+                          with_percentiles=False, at_now=at_now, keys=keys)
     columns = (*SCORECARD_COLUMNS, *(f"{c}_prev" for c in COMPARED),
                *(f"{c}_change" for c in COMPARED))
     rows = []

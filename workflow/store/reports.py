@@ -24,7 +24,7 @@ from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql import Select
 
 from states.calendar import SHANGHAI
-from workflow.store.schema import clock_events, complaints, deadlines, events
+from workflow.store.schema import clock_events, complaints, events
 
 c = complaints
 
@@ -189,6 +189,36 @@ def _time_to_reply(dialect: str, r):
     return epoch(dialect, r.c.at) - epoch(dialect, start_at) - waits
 
 
+def _plain() -> dict:
+    ce, ev = clock_events, events
+    out = {
+        "closed": (ev, ev.c.action == "close", ("close",)),
+        "satisfied": (ev, and_(ev.c.action == "close",
+                               _json_text(ev.c.data, "satisfaction") == "satisfied"), ("close",)),
+        "replied": (ev, ev.c.action == "reply", ("reply",)),
+        "reopened": (ev, ev.c.action == "reopen", ("reopen",)),
+        "missed": (ce, ce.c.event == "missed", ("missed",)),
+    }
+    for kind in RATED_CLOCKS:
+        out[f"{kind}_due"] = (ce, and_(ce.c.event.in_(("met", "missed")), ce.c.kind == kind),
+                              ("met", "missed"))
+        out[f"{kind}_met"] = (ce, and_(ce.c.event == "met", ce.c.kind == kind), ("met",))
+    return out
+
+
+#: The figures that are one condition on one fact table (events or clock_events),
+#: credited to the complaint's handling department: `figure_select` makes their select
+#: from it, and `counts_many` counts several of them in one pass over the period's rows.
+PLAIN: dict[str, tuple] = _plain()
+#: The figures that are one condition on the complaints received in the period.
+PLAIN_RECEIVED = {
+    "received": c.c.id.is_not(None),
+    "major": c.c.escalation_level >= 1,
+    "authority": c.c.source != "direct",
+    "repeat": c.c.repeat_of_id.is_not(None),
+}
+
+
 def figure_select(code: str, period: Period, dialect: str, *, at_now: datetime | None = None,
                   with_value: bool = True) -> Select:
     """The facts behind figure `code` in `period`: columns `cid`, `at` (when the fact
@@ -208,15 +238,8 @@ def figure_select(code: str, period: Period, dialect: str, *, at_now: datetime |
                 .select_from(table.join(c, c.c.id == table.c.complaint_id))
                 .where(table.c.at >= s, table.c.at < e, *where))
 
-    received = (c.c.created_at >= s, c.c.created_at < e)
-    if code == "received":
-        return of_complaints(*received)
-    if code == "major":
-        return of_complaints(*received, c.c.escalation_level >= 1)
-    if code == "authority":
-        return of_complaints(*received, c.c.source != "direct")
-    if code == "repeat":
-        return of_complaints(*received, c.c.repeat_of_id.is_not(None))
+    if code in PLAIN_RECEIVED:
+        return of_complaints(c.c.created_at >= s, c.c.created_at < e, PLAIN_RECEIVED[code])
     if code == "open_at_end":
         last = events.alias("last")
         state_at_end = (select(last.c.to_state).where(last.c.complaint_id == c.c.id,
@@ -230,22 +253,16 @@ def figure_select(code: str, period: Period, dialect: str, *, at_now: datetime |
     if code == "overdue_now":
         if at_now is None:
             raise ValueError("overdue_now needs at_now (the caller's clock)")
-        d = deadlines
-        late = (select(d.c.id).where(d.c.complaint_id == c.c.id, d.c.status.in_(("active", "fired")),
-                                     d.c.due_at <= at_now, d.c.kind != "auto_close")
-                .correlate(c).exists())
-        return of_complaints(c.c.state != "closed", c.c.next_due_at <= at_now, late,
+        # `next_due_at` is the nearest due time of the running clocks; a replied complaint
+        # runs only its auto-close period, which is no deadline of the department's.
+        return of_complaints(c.c.next_due_at <= at_now, c.c.state.not_in(("closed", "replied")),
                              at=c.c.next_due_at)
-    if code == "closed":
-        return of_events(events.c.action == "close")
-    if code == "satisfied":
-        return of_events(events.c.action == "close",
-                         _json_text(events.c.data, "satisfaction") == "satisfied")
     if code == "replied":
         return of_events(events.c.action == "reply",
                          value=_time_to_reply(dialect, events) if with_value else nothing)
-    if code == "reopened":
-        return of_events(events.c.action == "reopen")
+    if code in PLAIN:
+        table, where, _keys = PLAIN[code]
+        return of_events(where, table=table)
     criterion = _json_text(events.c.data, "criterion")
     credit = func.coalesce(_json_text(events.c.data, "from_department"), c.c.department)
     if code == "escalated_timer":
@@ -264,14 +281,6 @@ def figure_select(code: str, period: Period, dialect: str, *, at_now: datetime |
                              and_(events.c.action == "reopen",
                                   _json_text(events.c.data, "became_major").is_not(None))),
                          credit=credit)
-    ce = clock_events
-    if code == "missed":
-        return of_events(ce.c.event == "missed", table=ce)
-    for kind in RATED_CLOCKS:
-        if code == f"{kind}_due":
-            return of_events(ce.c.event.in_(("met", "missed")), ce.c.kind == kind, table=ce)
-        if code == f"{kind}_met":
-            return of_events(ce.c.event == "met", ce.c.kind == kind, table=ce)
     raise KeyError(code)
 
 
@@ -300,6 +309,55 @@ def counts(conn, code: str, grouping: str, period: Period, *, at_now=None) -> di
     rows = conn.execute(select(key.label("k"), func.count().label("n"))
                         .select_from(sub).group_by(key))
     return {("" if k is None else str(k)): n for k, n in rows}
+
+
+def counts_many(conn, codes, grouping: str, period: Period, *, at_now=None
+                ) -> dict[str, dict[str, int]]:
+    """Figure by figure as `counts`, but the `PLAIN` figures of one table in one pass:
+    `sum(case when <its condition> then 1 end)` per figure over the rows of any of them."""
+    dialect = conn.dialect.name
+    out: dict[str, dict[str, int]] = {}
+    by_table: dict = {}
+    for code in codes:
+        if code in PLAIN:
+            table, where, index_keys = PLAIN[code]
+            by_table.setdefault(table.name, (table, [], set()))[1].append((code, where))
+            by_table[table.name][2].update(index_keys)
+        elif code in PLAIN_RECEIVED:
+            by_table.setdefault("complaints", (c, [], set()))[1].append(
+                (code, PLAIN_RECEIVED[code]))
+        else:
+            out[code] = counts(conn, code, grouping, period, at_now=at_now)
+    for table, items, index_keys in by_table.values():
+        if len(items) == 1:
+            code = items[0][0]
+            out[code] = counts(conn, code, grouping, period, at_now=at_now)
+            continue
+        at = c.c.created_at if table is c else table.c.at
+        if grouping in TIME_GROUPINGS:
+            key = _bucket(dialect, grouping, at)
+        elif grouping == "department":
+            key = c.c.department
+        else:
+            key = GROUPINGS[grouping]
+        sums = [func.sum(case((where, 1), else_=0)).label(code) for code, where in items]
+        source = c if table is c else table.join(c, c.c.id == table.c.complaint_id)
+        # The action / event column leads the index of both fact tables: one range each.
+        lead = ([table.c.event.in_(sorted(index_keys))] if table is clock_events else
+                [table.c.action.in_(sorted(index_keys))] if table is events else [])
+        q = (select(key.label("k"), *sums).select_from(source)
+             .where(*lead, at >= period.start, at < period.end,
+                    or_(*(where for _code, where in items)))
+             .group_by(key))
+        for code, _where in items:
+            out[code] = {}
+        for row in conn.execute(q):
+            k = "" if row.k is None else str(row.k)
+            for code, _where in items:
+                n = row._mapping[code]
+                if n:
+                    out[code][k] = int(n)
+    return out
 
 
 def percentiles(conn, grouping: str, period: Period) -> dict[str, dict[str, int]]:
@@ -380,7 +438,7 @@ def report(conn, grouping: str, period: Period, *, codes=REPORT_FIGURES,
     if grouping not in GROUPINGS:
         raise KeyError(grouping)
     needed = list(dict.fromkeys([*codes, *(x for r in rate_codes for x in RATES[r][:2])]))
-    figures = {code: counts(conn, code, grouping, period, at_now=at_now) for code in needed}
+    figures = counts_many(conn, needed, grouping, period, at_now=at_now)
     pct = percentiles(conn, grouping, period) if with_percentiles else {}
     found = sorted({k for per in figures.values() for k in per}
                    | {k for per in pct.values() for k in per})

@@ -19,7 +19,10 @@ def upgrade() -> None:
                                    nullable=False))
         batch.add_column(sa.Column('location', sa.String(length=200), server_default='',
                                    nullable=False))
-    op.create_index('ix_events_action_at', 'events', ['action', 'at'])
+    op.create_index('ix_events_action_at', 'events', ['action', 'at', 'complaint_id'])
+    op.drop_index('ix_clock_events_event_at', table_name='clock_events')
+    op.create_index('ix_clock_events_event_at', 'clock_events',
+                    ['event', 'at', 'kind', 'complaint_id'])
     with op.batch_alter_table('outbox') as batch:
         batch.add_column(sa.Column('dedupe_key', sa.String(length=100), nullable=True))
         batch.add_column(sa.Column('attachment_name', sa.String(length=200), nullable=True))
@@ -34,6 +37,8 @@ def downgrade() -> None:
         batch.drop_column('attachment_name')
         batch.drop_column('dedupe_key')
     op.drop_index('ix_events_action_at', table_name='events')
+    op.drop_index('ix_clock_events_event_at', table_name='clock_events')
+    op.create_index('ix_clock_events_event_at', 'clock_events', ['event', 'at'])
     with op.batch_alter_table('complaints') as batch:
         batch.drop_column('location')
         batch.drop_column('district')
