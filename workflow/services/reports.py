@@ -121,8 +121,11 @@ def report_sheet(conn, grouping: str, period: store.Period, *, at_now: datetime)
     table = store.report(conn, grouping, period, at_now=at_now)
     rows = [(k, group_label(grouping, k), [table.value(c, k) for c in REPORT_COLUMNS])
             for k in table.keys]
-    whole = store.report(conn, "all", period, at_now=at_now)
-    total = [whole.value(c, "all") for c in REPORT_COLUMNS]
+    # Each fact falls in exactly one group: the totals are the groups' sums (rates from the
+    # summed counts); only the percentiles are taken again over all the replies.
+    whole = store.percentiles(conn, "all", period)
+    total = [whole[c].get("all") if c in store.PERCENTILES else table.total(c)
+             for c in REPORT_COLUMNS]
     return Sheet(f"{period.label()} {GROUPING_NAMES.get(grouping, ('',))[0]}", grouping,
                  REPORT_COLUMNS, rows, total)
 
