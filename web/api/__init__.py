@@ -11,12 +11,13 @@ from contextlib import ExitStack
 from flask import Flask, current_app, g, request
 
 from web import runtime_of
-from web.api import (  # noqa: F401  (views, docs, notifications and attachments attach routes)
+from web.api import (  # noqa: F401  (these modules attach routes)
     attachments,
     auth,
     docs,
     notifications,
     problems,
+    report_views,
     views,
 )
 from web.api.blueprint import PREFIX

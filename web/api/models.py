@@ -114,6 +114,8 @@ class Facts(Closed):
     cause: str
     text: str
     complainant_count: int
+    district: str = Field(description='a district code (states.catalogue.DISTRICTS), "" when not known')
+    location: str = Field(description="street, estate or building, as the customer gave it")
     media: bool
     leadership: bool
     serious_deficiency: bool
@@ -187,6 +189,7 @@ class ComplaintSummary(_Heading):
     channel: str
     source: str
     cause: str
+    district: str
     department: str
     originating_department: str
     handler: str | None = Field(description="the handler of record's username, or null")

@@ -103,6 +103,24 @@ def _action_path(action: str) -> dict:
                       **_errors(*_WRITE_ERRORS, 409, 412)}}}
 
 
+def _report_path(operation: str, summary: str, names: dict) -> dict:
+    """A report endpoint: its query parameters, JSON / CSV / XLSX answers."""
+    params = [_query(n, {"type": "string"}, d) for n, d in names.items()]
+    return {"get": {"operationId": operation, "tags": ["reports"], "summary": summary,
+                    "parameters": params, "responses": {
+                        "200": {"description": "the figures", "content": {
+                            "application/json": {"schema": {"type": "object"}},
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                                {"schema": {"type": "string", "format": "binary"}}}},
+                        **_errors(400, 401, 403, 422, 429)}}}
+
+
+_PERIOD = {"from": "first local day, YYYY-MM-DD (default: the 1st of this month)",
+           "to": "last local day, included (default: today)",
+           "month": "YYYY-MM, instead of from/to"}
+
+
 def document() -> dict:
     """The whole OpenAPI 3.1 document (paths relative to the server /api/v1)."""
     paths = {
@@ -185,6 +203,19 @@ def document() -> dict:
             "responses": {"200": {"description": "the diagram", "content": {
                 "image/svg+xml": {"schema": {"type": "string"}},
                 "text/plain": {"schema": {"type": "string"}}}}, **_errors(401, 422, 429)}}},
+        "/reports": _report_path(
+            "reports", "The supervision figures of a period, one row per group",
+            {**_PERIOD, "group": "department, originating, cause, channel, source, district, "
+                                 "severity, day, week, month or all",
+             "format": "json (default), csv or xlsx"}),
+        "/reports/scorecard": _report_path(
+            "report_scorecard", "The department scorecard of a month, against the month before",
+            {"month": "YYYY-MM (default: this month)", "by": "department or originating",
+             "format": "json (default), csv or xlsx"}),
+        "/reports/list": _report_path(
+            "report_list", "The complaints behind one figure of one group (as many as it counts)",
+            {**_PERIOD, "figure": "a figure code, e.g. reply_due", "group": "as for /reports",
+             "key": "the group's key, e.g. network"}),
         "/openapi.json": {"get": {"operationId": "openapi", "security": [], "tags": ["meta"],
                                   "summary": "This document",
                                   "responses": {"200": {"description": "OpenAPI 3.1", "content": {
@@ -202,8 +233,7 @@ def document() -> dict:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
         "tags": [{"name": n} for n in ("complaints", "actions", "attachments", "notifications",
-                                       "process",
-                                       "meta")],
+                                       "process", "reports", "meta")],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {"bearerAuth": {
             "type": "http", "scheme": "bearer",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -161,6 +162,8 @@ complaints = Table(
     Column("cause", String(40), nullable=False),
     Column("text", Text, nullable=False),
     Column("complainant_count", Integer, nullable=False, server_default=text("1")),
+    Column("district", String(20), nullable=False, server_default=""),     # "" when not known
+    Column("location", String(200), nullable=False, server_default=""),
     Column("media", Boolean, nullable=False, server_default=text("false")),
     Column("leadership", Boolean, nullable=False, server_default=text("false")),
     Column("serious_deficiency", Boolean, nullable=False, server_default=text("false")),
@@ -216,6 +219,8 @@ events = Table(
     Column("comment", Text, nullable=False, server_default=""),
     Column("data", JSON, nullable=False),
     Index("ix_events_complaint", "complaint_id", "id"),
+    # The reports' period figures: the month's closes, replies... without reading the rows.
+    Index("ix_events_action_at", "action", "at", "complaint_id"),
 )
 
 #: Evidence files kept with a complaint. The content is a file outside the database,
@@ -311,7 +316,8 @@ clock_events = Table(
     Column("actor", String(60), nullable=False, server_default=""),
     Column("data", JSON, nullable=False),
     Index("ix_clock_events_complaint", "complaint_id", "id"),
-    Index("ix_clock_events_event_at", "event", "at"),
+    # Covering for the reports' met / missed counts (and the `event, at` look-ups before).
+    Index("ix_clock_events_event_at", "event", "at", "kind", "complaint_id"),
 )
 
 #: Notifications written in the same transaction as the warning or escalation.
@@ -328,6 +334,11 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime),
     Column("sent_at", UTCDateTime),
     Column("last_error", Text),
+    # A notification that must go out once whatever the number of workers (the monthly
+    # scorecard: "monthly_scorecard:2026-11"); NULL for the others.
+    Column("dedupe_key", String(100), unique=True),
+    Column("attachment_name", String(200)),
+    Column("attachment", LargeBinary),
     Index("ix_outbox_pending", "next_attempt_at",
           sqlite_where=text("sent_at IS NULL"), postgresql_where=text("sent_at IS NULL")),
 )

@@ -10,7 +10,7 @@ from alembic import op
 import workflow.store.schema
 
 revision = '0010_owner'
-down_revision = '0007_pages'
+down_revision = '0008_reports'
 branch_labels = None
 depends_on = None
 
