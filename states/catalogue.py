@@ -59,6 +59,21 @@ AUTHORITIES: dict[str, tuple[str, str]] = {
     "gd_consumer_council": ("广东省消委会", "Guangdong Consumer Council"),
 }
 
+#: Shenzhen's districts (区), where the customer's problem is: optional at intake; the
+#: policy file's `[intake] districts` lists those the forms offer.
+DISTRICTS: dict[str, tuple[str, str]] = {
+    "futian": ("福田区", "Futian"),
+    "luohu": ("罗湖区", "Luohu"),
+    "nanshan": ("南山区", "Nanshan"),
+    "baoan": ("宝安区", "Bao'an"),
+    "longgang": ("龙岗区", "Longgang"),
+    "yantian": ("盐田区", "Yantian"),
+    "longhua": ("龙华区", "Longhua"),
+    "pingshan": ("坪山区", "Pingshan"),
+    "guangming": ("光明区", "Guangming"),
+    "dapeng": ("大鹏新区", "Dapeng New District"),
+}
+
 #: Where a complaint came from: straight from the customer, or through an authority.
 SOURCES: tuple[str, ...] = ("direct", *AUTHORITIES)
 

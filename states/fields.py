@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from states.catalogue import CAUSES, CHANNELS, DEPARTMENTS, SATISFACTION, SOURCES
+from states.catalogue import CAUSES, CHANNELS, DEPARTMENTS, DISTRICTS, SATISFACTION, SOURCES
 
 #: Longest free text (complaint text, comment, reason), in characters.
 MAX_TEXT = 4000
 #: Longest customer name, in characters.
 MAX_NAME = 100
+#: Longest free-text location (street, estate, building), in characters.
+MAX_LOCATION = 200
 #: A mainland mobile number: 11 digits, starting 13-19.
 MOBILE_PATTERN = r"^1[3-9][0-9]{9}$"
 MOBILE_LENGTH = 11
@@ -85,6 +87,9 @@ INTAKE_SPEC: tuple[Field, ...] = (
     Field("text", "text", required=True, max_length=MAX_TEXT),
     Field("source", "choice", choices=tuple(SOURCES), default="direct"),
     Field("customer_name", "text", max_length=MAX_NAME, default=""),
+    # Optional: "" when not known; the policy's `[intake] districts` may offer fewer.
+    Field("district", "choice", choices=("", *DISTRICTS), default=""),
+    Field("location", "text", max_length=MAX_LOCATION, default=""),
     Field("complainant_count", "integer", minimum=1, maximum=MAX_COMPLAINANTS, default=1),
     Field("media", "boolean", default=False),
     Field("leadership", "boolean", default=False),

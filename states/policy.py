@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from states.catalogue import CAUSES, DEPARTMENTS
+from states.catalogue import CAUSES, DEPARTMENTS, DISTRICTS
 from states.durations import Duration, parse_duration
 
 TRACKS = ("normal", "major", "escalated")
@@ -55,6 +55,8 @@ class Policy:
     max_escalation_level: int
     deadlines: dict[str, dict[str, Duration]]
     routing: dict[str, str]
+    #: The districts (`states.catalogue.DISTRICTS` codes) intake offers, in the file's order.
+    districts: tuple[str, ...] = ()
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     #: The version number in the database (0: not stored, e.g. a candidate being previewed).
     number: int = 0
@@ -99,7 +101,7 @@ def _duration(problems, text, where):
 def parse_policy(data: dict, source: str = "<policy>") -> Policy:
     """Validate parsed TOML data and build a Policy, or raise PolicyError listing all problems."""
     problems: list[str] = []
-    known = {"general", "major", "escalation", "deadlines", "routing"}
+    known = {"general", "major", "escalation", "deadlines", "routing", "intake"}
     problems += [f"{k}: unknown section" for k in data if k not in known]
     general = data.get("general", {})
     major = data.get("major", {})
@@ -169,6 +171,13 @@ def parse_policy(data: dict, source: str = "<policy>") -> Policy:
     problems += [f"routing.{c}: missing (every cause needs a department)"
                  for c in CAUSES if c not in routing]
 
+    intake = data.get("intake", {})
+    problems += [f"intake.{k}: unknown key (known: districts)" for k in intake if k != "districts"]
+    districts = _take(problems, intake, "districts", "intake.", list, list(DISTRICTS)) or []
+    for code in districts:
+        if code not in DISTRICTS:
+            problems.append(f"intake.districts: unknown district {code!r}")
+
     if problems:
         raise PolicyError(source, problems)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
@@ -177,7 +186,8 @@ def parse_policy(data: dict, source: str = "<policy>") -> Policy:
         warning_fraction=fraction, repeat_window=window, max_pauses=max_pauses,
         max_pause_total=pause_total, joint_complainants=joint, repeat_count=repeats,
         major_flags=frozenset(flags), escalate_on_breach=frozenset(on_breach),
-        max_escalation_level=max_level, deadlines=deadlines, routing=dict(routing), raw=data,
+        max_escalation_level=max_level, deadlines=deadlines, routing=dict(routing),
+        districts=tuple(dict.fromkeys(districts)), raw=data,
     )
 
 

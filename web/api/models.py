@@ -112,6 +112,8 @@ class Facts(Closed):
     cause: str
     text: str
     complainant_count: int
+    district: str = Field(description='a district code (states.catalogue.DISTRICTS), "" when not known')
+    location: str = Field(description="street, estate or building, as the customer gave it")
     media: bool
     leadership: bool
     serious_deficiency: bool
@@ -175,6 +177,7 @@ class ComplaintSummary(_Heading):
     channel: str
     source: str
     cause: str
+    district: str
     department: str
     originating_department: str
     mobile_masked: str

@@ -376,4 +376,9 @@ EN: dict[str, str] = {
     '项目': 'Key',
     '预览并启用': 'Preview and activate',
     '系统': 'System',
+    '所在区': 'District',
+    '未填写': 'Not given',
+    '详细地点': 'Location',
+    '街道、小区、楼栋': 'Street, estate, building',
+    '地点': 'Where',
 }

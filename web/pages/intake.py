@@ -36,7 +36,8 @@ def causes_by_department(policy) -> list[tuple[str, list[str]]]:
 
 def _values(form) -> dict:
     values = {k: form.get(k, "").strip() for k in ("mobile", "channel", "source", "cause",
-                                                  "customer_name", "text")}
+                                                  "customer_name", "text", "district",
+                                                  "location")}
     count = form.get("complainant_count", "1").strip() or "1"
     try:
         values["complainant_count"] = int(count)
@@ -51,7 +52,8 @@ def _form(values=None, errors=None, key=None, status=200):
     return render_template(
         "intake/form.html", values=values or {"source": "direct", "complainant_count": 1},
         errors=errors or {}, key=key or uuid.uuid4().hex,
-        groups=causes_by_department(runtime().policy)), status
+        groups=causes_by_department(runtime().policy),
+        districts=runtime().policy.districts), status
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])

@@ -64,6 +64,10 @@ TEXTS = {
     "legal": ["客户表示将就合约纠纷向法院起诉，要求公司出具书面答复。"],
     "public_relations": ["社区居委会反映基站建设未与居民沟通。"],
 }
+#: Where in the district, for the causes a place matters to (coverage and network).
+PLACES = ["深南大道6008号", "科技园南区高新南一道", "梅林一村12栋", "翻身路万科城3期", "布吉街道大芬村",
+          "民治街道水榭春天", "沙头角海景路", "坪山大道东纵路口", "公明街道上村社区", "葵涌街道土洋村"]
+PLACE_CAUSES = ("coverage", "network_quality", "roaming", "interconnection")
 ANSWERS = ["经核查已为您退还多收费用，并致歉。", "已安排工程师现场测试并优化天线，信号已改善。",
            "已取消相关业务并退还费用。", "经核实系统故障已修复，业务已办理成功。"]
 
@@ -75,6 +79,7 @@ def _mobile(rng) -> str:
 def populate(rt, *, count: int = 300, seed: int = 2004, now: datetime) -> int:
     """Create the demo users and `count` complaints spread over every state."""
     rng = random.Random(seed)
+    where = random.Random(seed + 1)     # its own sequence: the districts leave the rest as it was
     with rt.uow() as uow:
         ensure_departments(uow.conn)
         have = set(uow.conn.execute(select(users.c.username)).scalars())
@@ -95,7 +100,10 @@ def populate(rt, *, count: int = 300, seed: int = 2004, now: datetime) -> int:
             source=rng.choice(list(AUTHORITIES)) if rng.random() < 0.06 else "direct",
             complainant_count=rng.choice([1] * 30 + [3, 5]),
             media=rng.random() < 0.02, leadership=rng.random() < 0.02,
+            district=where.choice(rt.policy.districts) if where.random() < 0.8 else "",
         )
+        if cause in PLACE_CAUSES and values["district"]:
+            values["location"] = where.choice(PLACES)
         complaint = services.intake(rt, operator, values, now=start).complaint
         made += 1
         target = rng.choice(["received", "assigned", "handling", "handling", "replied",

@@ -30,6 +30,8 @@ class Complaint(ProcessGuards):
     updated_at: datetime
     customer_name: str = ""
     complainant_count: int = 1
+    district: str = ""          # a `states.catalogue.DISTRICTS` code, or "" when not known
+    location: str = ""          # street, estate, building: free text
     media: bool = False
     leadership: bool = False
     serious_deficiency: bool = False

@@ -37,6 +37,9 @@ def file_complaint(uow, actor: Actor, values: dict, *, now: datetime,
     """File a complaint in the unit of work's transaction."""
     rules.check_may_file(actor)
     clean = rules.validate(values)
+    if clean["district"] and clean["district"] not in uow.policy.districts:
+        raise ValidationError({"district": FieldError("unknown_choice", field="district",
+                                                      value=clean["district"])})
     digest = rules.request_hash(clean)
     if idempotency_key:
         if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:

@@ -158,6 +158,8 @@ complaints = Table(
     Column("cause", String(40), nullable=False),
     Column("text", Text, nullable=False),
     Column("complainant_count", Integer, nullable=False, server_default=text("1")),
+    Column("district", String(20), nullable=False, server_default=""),     # "" when not known
+    Column("location", String(200), nullable=False, server_default=""),
     Column("media", Boolean, nullable=False, server_default=text("false")),
     Column("leadership", Boolean, nullable=False, server_default=text("false")),
     Column("serious_deficiency", Boolean, nullable=False, server_default=text("false")),
