@@ -18,6 +18,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from workflow import metrics
+from workflow.domain import access
+from workflow.domain.errors import Forbidden
 from workflow.domain.model import Actor
 from workflow.services.actions import allowed_actions, apply_action
 from workflow.store import complaints as complaint_store
@@ -86,6 +88,8 @@ def escalate_cluster(rt: Runtime, actor: Actor, *, kind: str, cause: str, place:
                      comment: str = "", reason: str = REASON) -> ClusterEscalation:
     """Escalate every open, not yet major complaint of the cluster as major with the
     joint-complaint criterion, and link all its complaints to it, in one transaction."""
+    if actor.role not in rt.process.roles_for("escalate") or access.ACTS[actor.role] is not access.ALL:
+        raise Forbidden(actor.username, actor.role.value, "escalate", f"{cause}/{place}")
     where = store.where_cluster(kind, cause, place, start, end)
     try:
         with rt.uow() as uow:

@@ -84,7 +84,7 @@ def rising_causes(conn, start: datetime, end: datetime, *, min_count: int,
 def cause_counts(conn, start: datetime, end: datetime) -> dict[str, int]:
     """Complaints per cause in the period (for a link's figure)."""
     q = select(t.c.cause, func.count()).where(_in(start, end)).group_by(t.c.cause)
-    return {cause: n for cause, n in conn.execute(q).all()}
+    return dict(conn.execute(q).all())
 
 
 def _place(kind: str):
