@@ -382,3 +382,7 @@ EN: dict[str, str] = {
     '街道、小区、楼栋': 'Street, estate, building',
     '地点': 'Where',
 }
+
+from web.pages.english_hot import EN_HOT  # noqa: E402  (the hot-issue page's texts)
+
+EN.update(EN_HOT)
