@@ -77,6 +77,10 @@ class SmtpSender:
         message["Subject"] = row.subject
         message["X-Complaint-Id"] = str(row.complaint_id or "")
         message.set_content(row.body)
+        if getattr(row, "attachment", None):
+            message.add_attachment(row.attachment, maintype="application",
+                                   subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                   filename=row.attachment_name or "attachment.xlsx")
         smtp_class = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
         with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
             if self.user:

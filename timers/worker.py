@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from workflow import metrics
 from workflow.domain.errors import Conflict
 from workflow.services.deadline_due import fire
+from workflow.services.reports import local_today, queue_monthly_report
 from workflow.store import deadlines, outbox
 from workflow.store.db import is_unavailable
 from workflow.store.locks import lease_for
@@ -63,6 +64,7 @@ class Worker:
         self.counts: Counter = Counter()
         self.stopping = threading.Event()
         self.last_batch: list = []
+        self._report_checked = None       # the local day the monthly report was last checked
 
     def start(self) -> "Worker":
         """Take the lease (SQLite: refuse when another worker runs) and load the calendar."""
@@ -104,10 +106,22 @@ class Worker:
             fired += done
             if claimed < self.batch or done == 0:
                 break
+        self._monthly_report()
         self._unreported += fired
         if fired or time.monotonic() - self._last_beat >= self.heartbeat_every:
             self._beat()
         return fired
+
+    def _monthly_report(self) -> None:
+        """Once a local day: on the month's first working day queue last month's scorecard
+        mail (once in all: the outbox row's unique key decides between workers)."""
+        now = self.now()
+        today = local_today(now)
+        if self._report_checked == today:
+            return
+        if queue_monthly_report(self.rt, now):
+            log.info("monthly scorecard queued by %s", self.name)
+        self._report_checked = today
 
     def _batch(self, now: datetime) -> tuple[int, int]:
         try:

@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from flask import Flask, current_app, g, request
 
 from web import runtime_of
-from web.api import auth, docs, hot, problems, views  # noqa: F401  (views/docs/hot attach routes)
+from web.api import auth, docs, hot, problems, report_views, views  # noqa: F401  (they attach routes)
 from web.api.blueprint import PREFIX
 from web.api.blueprint import api as api_blueprint
 from workflow.settings import DEFAULT_API_RATE_LIMIT

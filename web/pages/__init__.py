@@ -12,7 +12,7 @@ import logging
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web.pages import admin, auth, complaint, dashboard, hot, intake, queue
+from web.pages import admin, auth, complaint, dashboard, hot, intake, queue, reports
 from web.pages.common import install_error_pages
 from web.pages.render import install_template_helpers
 
@@ -34,7 +34,7 @@ def init_pages(app: Flask) -> None:
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     install_template_helpers(app)
-    for module in (auth, queue, intake, complaint, admin, dashboard, hot):
+    for module in (auth, queue, intake, complaint, admin, dashboard, reports, hot):
         app.register_blueprint(module.bp)
     install_error_pages(app)
     log.debug("pages registered")

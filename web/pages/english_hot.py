@@ -46,4 +46,18 @@ EN_HOT: dict[str, str] = {
     '返回热点问题': 'Back to hot issues',
     '这组投诉已经升级过': 'This cluster was escalated already',
     '这组投诉的客户数已不足，未升级': 'This cluster no longer has enough customers: not escalated',
+    # the charts of the reports page and the scorecard (web/pages/report_charts.py)
+    '办结': 'Closed',
+    '受理': 'Received',
+    '派单': 'Assignment',
+    '首次联系': 'First contact',
+    '答复': 'Reply',
+    '各时限按时与超时': 'Deadlines met and missed, per clock',
+    '各组受理量': 'Received per group',
+    '各部门答复时限按时与超时': 'Reply deadlines met and missed, per department',
+    '按时': 'Met',
+    '超时': 'Missed',
+    '本月没有到期的答复时限': 'No reply deadline fell due this month',
+    '本期没有数据': 'No data in this period',
+    '每日受理与办结': 'Received and closed per day',
 }

@@ -11,12 +11,14 @@ from web import charts
 from web.hot import MAY_ESCALATE, MAY_SEE, Period, list_args, period_from, where_of
 from web.pages.common import actor, now, page_blueprint, roles_required, runtime
 from web.pages.i18n import _, name
+from web.pages.report_charts import report_charts
 from workflow.domain.model import Complaint
 from workflow.services import hot
 from workflow.store import hot as store
 from workflow.store.queries import visible_clause
 
 bp = page_blueprint("hot", __name__)
+bp.add_app_template_global(report_charts, "report_charts")
 
 
 def place_name(kind: str, place: str) -> str:

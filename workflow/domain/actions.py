@@ -153,6 +153,10 @@ def decide(process: Process, policy, complaint: Complaint, action: str, actor: A
             data[key] = values[key]
     if action == "escalate":
         data["level"] = complaint.escalation_level
+    if action == "escalate" or data.get("became_major"):
+        # Whose complaint it was when it escalated: the reports credit "escalations caused"
+        # to that department (the escalation itself moves it to the CSC's desk).
+        data["from_department"] = before["department"]
     event = dict(complaint_id=complaint.id, at=now, actor=actor.username,
                  actor_role=actor.role.value, action=action, from_state=from_state.value,
                  to_state=complaint.state.value, comment=values.get("comment") or "", data=data)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -210,6 +211,7 @@ events = Table(
     Column("comment", Text, nullable=False, server_default=""),
     Column("data", JSON, nullable=False),
     Index("ix_events_complaint", "complaint_id", "id"),
+    Index("ix_events_action_at", "action", "at"),          # the reports' period figures
 )
 
 #: Every policy file ever loaded, numbered; immutable once stored. Exactly one is
@@ -302,6 +304,11 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime),
     Column("sent_at", UTCDateTime),
     Column("last_error", Text),
+    # A notification that must go out once whatever the number of workers (the monthly
+    # scorecard: "monthly_scorecard:2026-11"); NULL for the others.
+    Column("dedupe_key", String(100), unique=True),
+    Column("attachment_name", String(200)),
+    Column("attachment", LargeBinary),
     Index("ix_outbox_pending", "next_attempt_at",
           sqlite_where=text("sent_at IS NULL"), postgresql_where=text("sent_at IS NULL")),
 )
