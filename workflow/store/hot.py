@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from workflow.store.schema import complaints as t
 from workflow.store.schema import hot_cluster_members as m
@@ -96,20 +96,30 @@ def _place(kind: str):
 def clusters(conn, start: datetime, end: datetime, *, min_customers: int, kind: str = "district",
              limit: int = 50) -> list[Cluster]:
     """Cause and district (or location) pairs with complaints from at least
-    `min_customers` different numbers in the period: candidate joint complaints."""
+    `min_customers` different numbers in the period: candidate joint complaints.
+
+    The grouping reads `ix_complaints_hot` only; how many of each cluster are still open
+    and not major (`open_normal`) is a second statement over the clusters found."""
     place = _place(kind)
     customers = func.count(t.c.mobile.distinct())
-    open_normal = func.sum(case((and_(t.c.escalation_level == 0, t.c.state != "closed"), 1),
-                                else_=0))
     q = (select(t.c.cause, place.label("place"), func.count().label("n"),
-                customers.label("customers"), open_normal.label("open_normal"),
-                func.min(t.c.created_at).label("first_at"),
+                customers.label("customers"), func.min(t.c.created_at).label("first_at"),
                 func.max(t.c.created_at).label("last_at"))
-         .where(_in(start, end), place.is_not(None), place != "")
+         .where(_in(start, end), place != "")
          .group_by(t.c.cause, place).having(customers >= min_customers)
          .order_by(customers.desc(), func.count().desc(), t.c.cause, place).limit(limit))
-    return [Cluster(kind, r.cause, r.place, int(r.n), int(r.customers), int(r.open_normal or 0),
-                    _utc(r.first_at), _utc(r.last_at)) for r in conn.execute(q)]
+    found = conn.execute(q).all()
+    if not found:
+        return []
+    pending = func.sum(case((and_(t.c.escalation_level == 0, t.c.state != "closed"), 1), else_=0))
+    open_q = (select(t.c.cause, place.label("place"), pending.label("open_normal"))
+              .where(_in(start, end), or_(*(and_(t.c.cause == r.cause, place == r.place)
+                                           for r in found)))
+              .group_by(t.c.cause, place))
+    still_open = {(r.cause, r.place): int(r.open_normal or 0) for r in conn.execute(open_q)}
+    return [Cluster(kind, r.cause, r.place, int(r.n), int(r.customers),
+                    still_open.get((r.cause, r.place), 0), _utc(r.first_at), _utc(r.last_at))
+            for r in found]
 
 
 def recurring_numbers(conn, start: datetime, end: datetime, *, min_complaints: int,

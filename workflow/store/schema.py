@@ -196,6 +196,9 @@ complaints = Table(
     Index("ix_complaints_department_next_due", "department", "next_due_at"),
     Index("ix_complaints_routed_state", "routed_department", "state"),
     Index("ix_complaints_created_at", "created_at"),     # the queue's received-date filter
+    # The hot issues read a period through this index alone (workflow.store.hot): no
+    # column an action changes, so actions never touch it.
+    Index("ix_complaints_hot", "created_at", "cause", "district", "mobile", "location"),
 )
 
 events = Table(

@@ -1,4 +1,4 @@
-"""Hot issues: the clusters the major-complaint desk escalated as joint complaints, and
+"""Hot issues: a covering index for reading a period's complaints; the clusters the major-complaint desk escalated as joint complaints, and
 each complaint's link to its cluster.
 
 Revision ID: 0009_hot
@@ -48,9 +48,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('cluster_id', 'complaint_id', name=op.f('pk_hot_cluster_members')),
     )
     op.create_index('ix_hot_cluster_members_complaint', 'hot_cluster_members', ['complaint_id'])
+    op.create_index('ix_complaints_hot', 'complaints',
+                    ['created_at', 'cause', 'district', 'mobile', 'location'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_complaints_hot', table_name='complaints')
     op.drop_index('ix_hot_cluster_members_complaint', table_name='hot_cluster_members')
     op.drop_table('hot_cluster_members')
     op.drop_table('hot_clusters')
