@@ -36,6 +36,7 @@ from sqlalchemy.exc import OperationalError
 from states.catalogue import CAUSES, CHANNELS, DISTRICTS
 from states.policy import load_policy
 from workflow.admin.directory import ensure_departments
+from workflow.services import hot
 from workflow.services import reports as svc
 from workflow.store import migrate
 from workflow.store import reports as store
@@ -182,8 +183,16 @@ def timed(url: str) -> dict:
             sheet = svc.scorecard_sheet(conn, MONTH, at_now=AT_NOW)
             best = min(best, time.perf_counter() - t0)
         received = sum(v[0] or 0 for _k, _l, v in sheet.rows)
+    # The hot-issue page's figures for the month (against the month before): rising
+    # causes, clusters by district and location, recurring numbers (workflow.services.hot).
+    rt, hot_best = Runtime(engine, load_policy()), float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        report = hot.report(rt, MONTH.start, MONTH.end)
+        hot_best = min(hot_best, time.perf_counter() - t0)
     engine.dispose()
-    return {"scorecard_s": best, "floor_s": floor, "received": received}
+    return {"scorecard_s": best, "floor_s": floor, "received": received, "hot_s": hot_best,
+            "clusters": len(report.clusters)}
 
 
 def pg_database():
@@ -220,15 +229,19 @@ def main() -> None:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin_engine.dispose()
     print(f"{'database':12s} {'seed s':>8s} {'floor s':>8s} {'scorecard s':>12s} "
-          f"{'vs floor':>9s} {'received':>9s}")
+          f"{'vs floor':>9s} {'received':>9s} {'hot s':>7s} {'vs floor':>9s}")
     for db, r in results.items():
         print(f"{db:12s} {r['seed_s']:8.1f} {r['floor_s']:8.3f} {r['scorecard_s']:12.2f} "
-              f"{r['scorecard_s'] / max(r['floor_s'], 1e-6):9.1f} {r['received']:9d}")
+              f"{r['scorecard_s'] / max(r['floor_s'], 1e-6):9.1f} {r['received']:9d} "
+              f"{r['hot_s']:7.2f} {r['hot_s'] / max(r['floor_s'], 1e-6):9.1f}")
     parts = [f"rows={args.rows}"]
     if "postgresql" in results:
         parts.append(f"pg_s={results['postgresql']['scorecard_s']:.2f}")
     if "sqlite" in results:
         parts.append(f"sqlite_s={results['sqlite']['scorecard_s']:.2f}")
+    for db, key in (("postgresql", "pg_hot_s"), ("sqlite", "sqlite_hot_s")):
+        if db in results:
+            parts.append(f"{key}={results[db]['hot_s']:.2f}")
     print("result: " + " ".join(parts))
 
 

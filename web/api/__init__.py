@@ -15,6 +15,7 @@ from web.api import (  # noqa: F401  (these modules attach routes)
     attachments,
     auth,
     docs,
+    hot,
     notifications,
     problems,
     report_views,

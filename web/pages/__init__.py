@@ -12,7 +12,18 @@ import logging
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web.pages import admin, attachments, auth, complaint, dashboard, inbox, intake, queue, reports
+from web.pages import (
+    admin,
+    attachments,
+    auth,
+    complaint,
+    dashboard,
+    hot,
+    inbox,
+    intake,
+    queue,
+    reports,
+)
 from web.pages.common import install_error_pages
 from web.pages.render import install_template_helpers
 
@@ -35,7 +46,8 @@ def init_pages(app: Flask) -> None:
     auth.login_manager.init_app(app)
     install_template_helpers(app)
     app.jinja_env.globals["unread_in_header"] = inbox.unread_in_header
-    for module in (auth, queue, intake, complaint, attachments, admin, dashboard, inbox, reports):
+    for module in (auth, queue, intake, complaint, attachments, admin, dashboard, inbox, reports,
+                   hot):
         app.register_blueprint(module.bp)
     install_error_pages(app)
     log.debug("pages registered")

@@ -436,3 +436,7 @@ EN: dict[str, str] = {
     '部门考核': 'Department scorecard',
     '首问部门（首问负责制）': 'Originating department (first-contact responsibility)',
 }
+
+from web.pages.english_hot import EN_HOT  # noqa: E402  (the hot-issue page's texts)
+
+EN.update(EN_HOT)

@@ -204,6 +204,9 @@ complaints = Table(
     Index("ix_complaints_created_at", "created_at"),     # the queue's received-date filter
     Index("ix_complaints_handler_state", "handler_user", "state"),   # "我接的单"
     Index("ix_complaints_mobile_created", "mobile", "created_at"),   # the customer's history
+    # The hot issues read a period through this index alone (workflow.store.hot): no
+    # column an action changes, so actions never touch it.
+    Index("ix_complaints_hot", "created_at", "cause", "district", "mobile", "location"),
 )
 
 events = Table(
@@ -405,4 +408,33 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
     Column("last_used_at", UTCDateTime),
+)
+
+#: A cluster of complaints (one cause, one district or location, one period) that the
+#: major-complaint desk escalated as a joint complaint (`workflow.services.hot`).
+hot_clusters = Table(
+    "hot_clusters", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(10), nullable=False),          # district, location
+    Column("cause", String(40), nullable=False),
+    Column("place", String(200), nullable=False),        # the district code or the location
+    Column("period_start", UTCDateTime, nullable=False),
+    Column("period_end", UTCDateTime, nullable=False),
+    Column("criterion", String(30), nullable=False),     # the major criterion recorded: joint
+    Column("customers", Integer, nullable=False),
+    Column("escalated_by", String(60), nullable=False),
+    Column("escalated_at", UTCDateTime, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    UniqueConstraint("kind", "cause", "place", "period_start", "period_end",
+                     name="uq_hot_clusters_key"),
+)
+
+#: Each complaint of an escalated cluster and what the escalation did to it:
+#: escalated, already_major (left as it was), not_open (replied or closed: left).
+hot_cluster_members = Table(
+    "hot_cluster_members", metadata,
+    Column("cluster_id", Id, ForeignKey("hot_clusters.id"), primary_key=True),
+    Column("complaint_id", Id, ForeignKey("complaints.id"), primary_key=True),
+    Column("outcome", String(20), nullable=False),
+    Index("ix_hot_cluster_members_complaint", "complaint_id"),
 )

@@ -10,7 +10,7 @@ from alembic import op
 import workflow.store.schema
 
 revision = '0010_owner'
-down_revision = '0008_reports'
+down_revision = '0009_hot'
 branch_labels = None
 depends_on = None
 

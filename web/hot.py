@@ -1,0 +1,95 @@
+"""What the hot-issue page and its API share: who may see and escalate, the period from
+the query string (whole days in Asia/Shanghai), and the arguments of the list behind a
+figure (`/reports/hot/complaints?…`), which selects exactly the rows the figure counted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from states.calendar import SHANGHAI
+from states.catalogue import CAUSES
+from states.process import Role
+from workflow.store import hot as store
+
+#: Who sees the hot issues: the roles that see every complaint (the CSC's major desk,
+#: market operations, administrators); an operator or handler sees only part of them.
+MAY_SEE = (Role.major_desk, Role.auditor, Role.admin)
+#: Who escalates a cluster as a joint complaint: the major-complaint desk.
+MAY_ESCALATE = (Role.major_desk,)
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
+LIST_KINDS = ("cause", *store.CLUSTER_KINDS, "number", "escalated")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days `first..last`; `start`/`end` the UTC range `[start, end)`."""
+
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        """How many days the period has."""
+        return (self.last - self.first).days + 1
+
+    @property
+    def start(self) -> datetime:
+        """Its first instant (UTC-aware, from local midnight)."""
+        return datetime.combine(self.first, time(), SHANGHAI)
+
+    @property
+    def end(self) -> datetime:
+        """The instant after it."""
+        return datetime.combine(self.last + timedelta(days=1), time(), SHANGHAI)
+
+    @property
+    def previous(self) -> "Period":
+        """The period of the same length right before."""
+        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+
+    def args(self) -> dict:
+        """As query arguments."""
+        return {"from": self.first.isoformat(), "to": self.last.isoformat()}
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if text else None
+    except ValueError:
+        return None
+
+
+def period_from(args, now: datetime) -> tuple[Period, bool]:
+    """The period of `from`/`to` (default: the last seven days up to today); and whether
+    the arguments were refused (unreadable, reversed or longer than a year)."""
+    today = now.astimezone(SHANGHAI).date()
+    first, last = _day(args.get("from")), _day(args.get("to"))
+    bad = bool((args.get("from") and not first) or (args.get("to") and not last))
+    last = last or today
+    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    if first > last or (last - first).days >= MAX_DAYS:
+        return Period(today - timedelta(days=DEFAULT_DAYS - 1), today), True
+    return Period(first, last), bad
+
+
+def list_args(kind: str, period: Period, **values) -> dict:
+    """The query arguments of the list behind a figure."""
+    return {"kind": kind, **period.args(), **{k: v for k, v in values.items() if v is not None}}
+
+
+def where_of(conn, args, period: Period) -> list | None:
+    """The SQL conditions of a list's arguments, or None when they name nothing known."""
+    kind, cause, place = args.get("kind"), args.get("cause"), args.get("place", "")
+    if kind == "cause" and cause in CAUSES:
+        return store.where_cause(cause, period.start, period.end)
+    if kind in store.CLUSTER_KINDS and cause in CAUSES and place:
+        return store.where_cluster(kind, cause, place, period.start, period.end)
+    number = args.get("of", "")
+    if kind == "number" and number.isdigit():
+        return store.where_same_number(conn, int(number), period.start, period.end)
+    cluster = args.get("cluster", "")
+    if kind == "escalated" and cluster.isdigit():
+        return store.where_escalated_cluster(int(cluster))
+    return None
