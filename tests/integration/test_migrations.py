@@ -1,19 +1,23 @@
 """The Alembic migrations produce exactly the tables of `workflow.store.schema`, on both databases."""
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from workflow.store import migrate
 from workflow.store.db import make_engine
-from workflow.store.schema import metadata
+from workflow.store.schema import include_name, metadata
 
 
+# SQLAlchemy cannot reflect SQLite's expression indexes (the search's, left out by name)
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_the_migrated_database_matches_the_schema_module(database_url):
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "include_name": include_name})
         assert compare_metadata(context, metadata) == []
         assert set(inspect(conn).get_table_names()) >= set(metadata.tables)
     assert migrate.current(engine) is not None

@@ -13,6 +13,7 @@ from workflow.domain import access
 from workflow.domain.actions import allowed_actions
 from workflow.domain.errors import NotFound
 from workflow.domain.model import Actor, Complaint
+from workflow.store import search
 from workflow.store.complaints import load
 from workflow.store.schema import clock_events
 from workflow.store.schema import complaints as t
@@ -135,7 +136,8 @@ def scope_clause(actor: Actor, scope: str):
 
 def search_clause(text: str):
     """A search by complaint number (full, or the digits at its end), mobile number (all 11
-    digits, or the last 4), customer name or complaint text."""
+    digits, or the last 4), customer name or complaint text (a substring, any case);
+    each through an index (`workflow.store.search`)."""
     text = text.strip()
     number = _NUMBER.match(text.upper())
     if number:
@@ -145,15 +147,9 @@ def search_clause(text: str):
         if len(text) == 11:
             clauses.append(t.c.mobile == text)
         elif len(text) == 4:
-            clauses.append(t.c.mobile.like(f"%{text}"))
+            clauses.append(search.mobile_ends(text))
         return or_(*clauses) if clauses else false()
-    like = f"%{like_escaped(text)}%"
-    return or_(t.c.text.like(like, escape="\\"), t.c.customer_name.like(like, escape="\\"))
-
-
-def like_escaped(text: str) -> str:
-    """`text` for a LIKE pattern with `\\` as the escape: %, _ and \\ match themselves."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return search.text_clause(text)
 
 
 def _where(actor: Actor, f: Filters, now: datetime):
