@@ -41,22 +41,22 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)        # `import web` must find the application, not bench/web.py
 
-from sqlalchemy import create_engine, select, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from werkzeug.security import generate_password_hash  # noqa: E402
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
-from states.catalogue import AUTHORITIES, CAUSES, CHANNELS  # noqa: E402
-from states.policy import load_policy  # noqa: E402
-from states.process import Role  # noqa: E402
-from web import create_app  # noqa: E402
-from workflow.admin import tokens  # noqa: E402
-from workflow.admin.directory import create_user, ensure_departments  # noqa: E402
-from workflow.domain.model import Actor  # noqa: E402
-from workflow.store import migrate, policies, search  # noqa: E402
-from workflow.store.db import make_engine  # noqa: E402
-from workflow.store.queries import Filters, _where  # noqa: E402
-from workflow.store.runtime import Runtime  # noqa: E402
-from workflow.store.schema import complaints, users  # noqa: E402
+from states.catalogue import AUTHORITIES, CAUSES, CHANNELS
+from states.policy import load_policy
+from states.process import Role
+from web import create_app
+from workflow.admin import tokens
+from workflow.admin.directory import create_user, ensure_departments
+from workflow.domain.model import Actor
+from workflow.store import migrate, policies, search
+from workflow.store.db import make_engine
+from workflow.store.queries import Filters, _where
+from workflow.store.runtime import Runtime
+from workflow.store.schema import complaints, users
 
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

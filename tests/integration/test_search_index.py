@@ -22,7 +22,8 @@ from workflow.admin.directory import ensure_departments
 from workflow.domain.model import Actor
 from workflow.store import migrate, policies
 from workflow.store.db import make_engine
-from workflow.store.queries import Filters, _where, search_clause
+from workflow.store.queries import Filters, _where, queue_page, search_clause
+from workflow.store.runtime import Runtime
 from workflow.store.schema import complaints as t
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
@@ -30,6 +31,7 @@ ROWS = 3000
 WORDS = ["小区", "地下车库", "信号", "宽带", "断网", "营业厅", "套餐", "扣费", "5G", "WiFi",
          "网速慢", "车库", "地下", "投诉", "100%", "a_b", "it's", '"引号"', "back\\slash",
          "Ａ全角", "ÄÖ", "🙂", "  ", "，。"]
+STATES = ["received", "assigned", "handling", "closed"]
 NAMES = ["王先生", "李女士", "张伟", "O'Brien", "Mr_X", "陈%", "欧阳娜娜", ""]
 QUERIES = ["车库", "地下车库", "小区地下", "信号", "王先生", "李女士", "张", "库", "欧阳",
            "5g", "WIFI", "wifi网速", "100%", "%", "_", "a_b", "'", "it's", '"', '"引号"',
@@ -60,12 +62,13 @@ def filled(request, tmp_path_factory):
         engine = make_engine(url)
     policies.ensure_first(engine, load_policy(), by="test", now=NOW)
     rng = random.Random(15)
-    rows = [dict(id=cid, state="received", version=1, mobile=f"13{rng.randrange(10**9):09d}",
+    rows = [dict(id=cid, state=rng.choice(STATES), version=1, mobile=f"13{rng.randrange(10**9):09d}",
                  customer_name=rng.choice(NAMES), channel="hotline", source="direct",
                  cause="coverage", text=_text(rng), routed_department="network",
                  department="network", originating_department="customer_service",
-                 escalation_level=0, major_reasons=[], policy_version=1, created_by="op",
-                 created_at=NOW - timedelta(minutes=cid), updated_at=NOW)
+                 escalation_level=rng.choice((0, 0, 1, 2)), major_reasons=[], policy_version=1,
+                 created_by="op", created_at=NOW - timedelta(minutes=cid), updated_at=NOW,
+                 next_due_at=rng.choice((None, NOW + timedelta(hours=rng.randrange(-9, 9)))))
             for cid in range(1, ROWS + 1)]
     rows[9]["mobile"] = "13800001234"
     rows[10]["mobile"] = "13912341234"
@@ -136,6 +139,27 @@ def test_numbers_and_mobile_tails(filled):
         assert _found(conn, "ts20261120000777") == {777}
         assert _found(conn, "000777") == {777}
         assert _found(conn, "12345678901234") == set()
+
+
+@pytest.mark.parametrize("sort", ["due", "received_new", "received_old", "severity"])
+def test_a_search_page_is_the_scan_sorted_and_counted(filled, sort):
+    never = NOW + timedelta(days=999)
+    with Runtime(filled, load_policy()).uow(write=False) as uow:
+        rows = {r.id: r for r in uow.conn.execute(select(t))}
+        matching = [rows[i] for i in _scanned(uow.conn, "车库")]
+        order = {"due": lambda r: (r.next_due_at is None, r.next_due_at or never, r.id),
+                 "received_new": lambda r: -r.id, "received_old": lambda r: r.id,
+                 "severity": lambda r: (-r.escalation_level, r.next_due_at is None,
+                                        r.next_due_at or never, r.id)}[sort]
+        for state in (None, "handling"):
+            chosen = sorted((r for r in matching if state in (None, r.state)), key=order)
+            assert len(chosen) > 2 * 50
+            page, total, shown, counts = queue_page(
+                uow, _actor(), Filters(text="车库", sort=sort, state=state), now=NOW, page=2)
+            assert (total, shown) == (len(chosen), 2)
+            assert [c.id for c, _ in page] == [r.id for r in chosen[50:100]]
+            assert counts == {s: n for s in STATES
+                              if (n := sum(r.state == s for r in matching))}
 
 
 SHAPES = {"two_characters": "车库", "longer_phrase": "小区地下车库", "customer_name": "王先生",

@@ -197,9 +197,10 @@ complaints = Table(
 #: Objects of migration 0012 that this module does not describe (SQLAlchemy cannot reflect
 #: an expression index on SQLite): the SQLite FTS5 search table and its shadow tables,
 #: PostgreSQL's expression index on the bigrams, and the expression index on a mobile
-#: number's last four digits (`workflow.store.search`). Comparisons leave them out.
+#: number's last four digits (`workflow.store.search`), and PostgreSQL's covering index
+#: for the queue's counts (`INCLUDE`). Comparisons leave them out.
 SEARCH_OBJECTS = ("complaint_search", "ix_complaints_search_bigrams",
-                  "ix_complaints_mobile_last4")
+                  "ix_complaints_mobile_last4", "ix_complaints_counts")
 
 
 def include_name(name, type_, parent_names) -> bool:
