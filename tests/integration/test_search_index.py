@@ -200,3 +200,4 @@ def test_each_search_shape_goes_through_an_index(filled, shape):
             assert "pk_complaints" in plan, plan
         else:
             assert index.get(shape, "ix_complaints_search_bigrams") in plan, plan
+
