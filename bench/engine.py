@@ -38,7 +38,7 @@ from states.process import PROCESS, TRANSITIONS, Role, State
 from workflow import services
 from workflow.admin.directory import ensure_departments
 from workflow.domain.model import Actor
-from workflow.store import migrate, policies
+from workflow.store import migrate, policies, search
 from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
 
@@ -55,6 +55,7 @@ def seed(path: Path, rows: int) -> None:
         ensure_departments(conn)
     engine.dispose()
     db = sqlite3.connect(path, isolation_level=None)
+    search.register(db)     # the search table's triggers call it
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     at = "2026-11-29 01:00:00.000000"
@@ -87,6 +88,7 @@ def seed(path: Path, rows: int) -> None:
 def floor(path: Path, ids: list[int]) -> float:
     """Raw sqlite3: the writes of one action per id; return seconds."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    search.register(db)     # the search table's triggers call it
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     t0 = time.perf_counter()

@@ -46,7 +46,7 @@ from states.catalogue import AUTHORITIES, CAUSES, CHANNELS
 from states.policy import load_policy
 from web import create_app
 from workflow.admin.directory import create_user, ensure_departments
-from workflow.store import migrate, policies
+from workflow.store import migrate, policies, search
 from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
 from workflow.store.schema import users
@@ -129,6 +129,7 @@ def seed(path: Path, rows: int, seed_value: int = 2004) -> None:
             events.append((cid, ts(start + timedelta(minutes=10 * step)), "desk", action,
                            state, "处理记录" if action in ("contact", "reply") else ""))
     db = sqlite3.connect(path, isolation_level=None)
+    search.register(db)     # the search table's triggers call it
     db.execute("PRAGMA journal_mode=WAL")
     generated = time.perf_counter()
     db.execute("BEGIN")

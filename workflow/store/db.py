@@ -16,6 +16,8 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from workflow.store import search
+
 log = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite:///instance/complaints.db"
 #: What a client is told to wait (Retry-After) when the database is unavailable.
@@ -42,6 +44,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    search.register(dbapi_connection)     # the search table's triggers call it
 
 
 def _sqlite_driver_autocommit(dbapi_connection, _record):

@@ -13,6 +13,7 @@ from workflow.domain import access
 from workflow.domain.actions import allowed_actions
 from workflow.domain.errors import NotFound
 from workflow.domain.model import Actor, Complaint
+from workflow.store import search
 from workflow.store.complaints import load
 from workflow.store.schema import clock_events
 from workflow.store.schema import complaints as t
@@ -139,7 +140,8 @@ def scope_clause(actor: Actor, scope: str):
 
 def search_clause(text: str):
     """A search by complaint number (full, or the digits at its end), mobile number (all 11
-    digits, or the last 4), customer name or complaint text."""
+    digits, or the last 4), customer name or complaint text (a substring, any case);
+    each through an index (`workflow.store.search`)."""
     text = text.strip()
     number = _NUMBER.match(text.upper())
     if number:
@@ -149,15 +151,9 @@ def search_clause(text: str):
         if len(text) == 11:
             clauses.append(t.c.mobile == text)
         elif len(text) == 4:
-            clauses.append(t.c.mobile.like(f"%{text}"))
+            clauses.append(search.mobile_ends(text))
         return or_(*clauses) if clauses else false()
-    like = f"%{like_escaped(text)}%"
-    return or_(t.c.text.like(like, escape="\\"), t.c.customer_name.like(like, escape="\\"))
-
-
-def like_escaped(text: str) -> str:
-    """`text` for a LIKE pattern with `\\` as the escape: %, _ and \\ match themselves."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return search.text_clause(text)
 
 
 def _where(actor: Actor, f: Filters, now: datetime):
@@ -273,8 +269,10 @@ def queue_page(uow, actor: Actor, filters: Filters, *, now: datetime, page: int 
     `next_due_at` order, then those without one in id order: two index-ordered queries
     instead of one sort of every matching row (an `IS NULL` sort key would defeat the
     index). By received time: id order (ids are given in filing order). By severity:
-    the highest escalation level first, each level by due time. A text search, which
-    reads every row anyway, sorts its few matches instead.
+    the highest escalation level first, each level by due time. A search, whose
+    matches its index finds (`workflow.store.search`), sorts their ids and keys only,
+    then reads the page's rows (a sort of whole rows, the text included, spilled to
+    disk on PostgreSQL: 400 ms for a phrase in 5 % of a million complaints).
     """
     counts = counts_by_state(uow, actor, filters, now=now)
     total = counts.get(filters.state, 0) if filters.state else sum(counts.values())
@@ -285,10 +283,14 @@ def queue_page(uow, actor: Actor, filters: Filters, *, now: datetime, page: int 
     if filters.sort in ("received_new", "received_old"):
         order = t.c.id.desc() if filters.sort == "received_new" else t.c.id
         return _rows(uow, base.order_by(order).limit(page_size).offset(offset)), total, page, counts
-    if filters.sort == "severity" or filters.text:
-        # severity: every match sorted; a text search reads every row anyway, few match
+    if filters.sort == "severity" or filters.text:      # every match sorted
         first = (t.c.escalation_level.desc(),) if filters.sort == "severity" else ()
-        return _rows(uow, base.order_by(*first, t.c.next_due_at.is_(None), t.c.next_due_at, t.c.id)
+        order = (*first, t.c.next_due_at.is_(None), t.c.next_due_at, t.c.id)
+        if filters.text:
+            ids = (select(t.c.id).where(*_where(actor, filters, now)).order_by(*order)
+                   .limit(page_size).offset(offset))
+            base, offset = select(t).where(t.c.id.in_(ids)), 0
+        return _rows(uow, base.order_by(*order)
                      .limit(page_size).offset(offset)), total, page, counts
     timed_rows = base.where(t.c.next_due_at.is_not(None))
     rows = _rows(uow, timed_rows.order_by(t.c.next_due_at, t.c.id).limit(page_size)

@@ -3,7 +3,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from workflow.store.db import make_engine
-from workflow.store.schema import metadata
+from workflow.store.schema import include_name, metadata
 
 config = context.config
 
@@ -13,14 +13,14 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=True, compare_type=True)
+                          include_name=include_name, render_as_batch=True, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=metadata, render_as_batch=True,
-                          compare_type=True)
+        context.configure(connection=conn, target_metadata=metadata, include_name=include_name,
+                          render_as_batch=True, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
