@@ -58,6 +58,8 @@ SECONDS = {
 }
 #: A deadline due longer than this before the check must have fired (or been stopped).
 GRACE = 5.0
+#: How long the workers may take after the end to catch up with what fell due before it.
+CATCH_UP = 30.0
 #: How long after a database outage ends a 503 may still be answered (a pooled
 #: connection that died with the server is found out at its next use).
 AFTERMATH = 3.0
@@ -368,11 +370,21 @@ class System:
         assert not any(c.is_alive() for c in clients), "a client never finished"
 
     def settle(self) -> None:
-        """Let the workers catch up with what fell due before the end, then stop them."""
-        time.sleep(GRACE + 1.0)
-        self.checked_at = utcnow()
+        """Let the workers catch up with what fell due before the end (at most
+        CATCH_UP seconds), then stop every process."""
+        self.end_at = utcnow()
+        limit = self.end_at - timedelta(seconds=GRACE)
+        began = time.monotonic()
+        while time.monotonic() - began < CATCH_UP and self._overdue(limit):
+            time.sleep(0.25)
+        self.caught_up = time.monotonic() - began
         self.alive_at_end = (len(self.live_webs()), len(self.live_workers()))
         self.stop()
+
+    def _overdue(self, limit) -> int:
+        with self.rt.engine.connect() as conn:
+            return len(conn.execute(select(deadlines.c.id).where(
+                deadlines.c.next_at <= limit)).all())
 
     def stop(self) -> None:
         for web in self.webs:
@@ -446,13 +458,14 @@ class System:
                     f"{system_closes} automatic closes in the histories; twice {twice[:5]}"))
 
         # 3. every deadline due more than GRACE seconds before the check was handled
-        limit = self.checked_at - timedelta(seconds=GRACE)
+        limit = self.end_at - timedelta(seconds=GRACE)
         late = [(c["complaint_id"], c["kind"], c["next_at"]) for c in clocks
                 if c["next_at"] is not None and c["next_at"] <= limit]
         out.append((f"every deadline due over {GRACE:.0f} s before the end fired or was stopped",
                     not late, f"{sum(c['status'] == 'fired' for c in clocks)} fired, "
                     f"{sum(c['status'] == 'stopped' for c in clocks)} stopped, "
-                    f"{sum(c['next_at'] is not None for c in clocks)} still running; late {late[:5]}"))
+                    f"{sum(c['next_at'] is not None for c in clocks)} still running; the workers "
+                    f"caught up {self.caught_up:.1f} s after the end; late {late[:5]}"))
 
         # 4. every request answered 2xx (or found applied) is in the database, once
         keys = {r.idempotency_key: cid for cid, r in rows.items()}
