@@ -271,8 +271,8 @@ class System:
 
     # --- processes ---
     def start_web(self) -> Gunicorn:
-        web = Gunicorn(self.url, self.home / f"web-{len(self.webs)}.log", workers=1, threads=4,
-                       **self.env)
+        web = Gunicorn(self.url, self.home / f"web-{uuid.uuid4().hex[:6]}.log", workers=1,
+                       threads=4, **self.env)
         self.webs.append(web)
         return web
 
@@ -292,9 +292,15 @@ class System:
         return [w for w in self.timer_workers if w.poll() is None]
 
     def start(self) -> None:
+        """Both workers and both web servers, started side by side."""
         for _ in range(2):
-            self.start_web()
             self.start_worker()
+        starting = [threading.Thread(target=self.start_web) for _ in range(2)]
+        for thread in starting:
+            thread.start()
+        for thread in starting:
+            thread.join(120)
+        assert len(self.webs) == 2, "a web server did not start"
         self.servers.set([f"http://127.0.0.1:{w.port}" for w in self.webs])
         wait_for(lambda: self._heartbeats() >= 2, 60, "both timer workers' first heartbeat")
 
@@ -387,11 +393,12 @@ class System:
                 deadlines.c.next_at <= limit)).all())
 
     def stop(self) -> None:
-        for web in self.webs:
-            web.stop()
-        for proc in self.timer_workers:
+        """SIGTERM to every process at once, then wait for each."""
+        for proc in [w.proc for w in self.webs] + self.timer_workers:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
+        for web in self.webs:
+            web.stop()
         for proc in self.timer_workers:
             try:
                 proc.wait(30)
