@@ -234,3 +234,21 @@ def test_the_service_works_through_pgbouncer_in_transaction_mode(bouncer):
         assert page.status_code == 200 and number in page.get_data(as_text=True)
     finally:
         rt.engine.dispose()
+
+
+
+def test_the_web_application_takes_the_setting_from_the_environment(bouncer, monkeypatch):
+    """What gunicorn's processes build (`web.wsgi` calls create_app()): an engine with
+    the environment's prepare threshold, here through PgBouncer."""
+    from web import create_app
+
+    monkeypatch.setenv("COMPLAINTS_DATABASE_URL", bouncer.url)
+    monkeypatch.setenv("COMPLAINTS_SECRET_KEY", "pgbouncer-test-" + "k" * 32)
+    for raw, expected in (("none", None), ("7", 7)):
+        monkeypatch.setenv("COMPLAINTS_DB_PREPARE_THRESHOLD", raw)
+        engine = create_app().extensions["runtime"].engine
+        try:
+            with engine.connect() as conn:
+                assert conn.connection.driver_connection.prepare_threshold == expected
+        finally:
+            engine.dispose()
