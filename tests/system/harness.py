@@ -330,6 +330,8 @@ class System:
             except ProcessLookupError:
                 pass
         victim.proc.wait(10)
+        # The load balancer notices at once; the new server joins once it answers.
+        self.servers.set([f"http://127.0.0.1:{w.port}" for w in self.live_webs()])
         fresh = self.start_web()
         self.servers.set([f"http://127.0.0.1:{w.port}" for w in self.live_webs()])
         self.windows["web killed"] = (at, time.monotonic())
