@@ -162,3 +162,21 @@ def complaint_values(**overrides) -> dict:
                   customer_name="黄先生", text="小区地下车库没有信号,打不了电话。")
     values.update(overrides)
     return values
+
+
+# --- the system harness's report (tests/system) in the summary, also under xdist ---
+_SYSTEM_REPORTS: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    """Keep the invariant report a system test recorded (it travels from xdist workers)."""
+    if report.when == "call":
+        _SYSTEM_REPORTS.extend(value for name, value in report.user_properties
+                               if name == "system_report")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print every system run's invariants, passed or failed."""
+    for report in _SYSTEM_REPORTS:
+        terminalreporter.write_sep("=", "system run")
+        terminalreporter.write_line(report)

@@ -5,6 +5,7 @@ workflow service and map domain errors to HTTP answers. Nothing here imports `ti
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 
@@ -49,8 +50,10 @@ def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Fl
     app.config.update(config or {})
     _check_secret_key(app)
     if runtime is None:
-        runtime = Runtime.from_settings(Settings(
-            database_url=app.config["DATABASE_URL"], policy_path=app.config["POLICY_PATH"]))
+        # The environment's database options (connect timeout, prepare threshold) too.
+        runtime = Runtime.from_settings(dataclasses.replace(
+            settings, database_url=app.config["DATABASE_URL"],
+            policy_path=app.config["POLICY_PATH"]))
     app.extensions["runtime"] = runtime
     headers.install(app)
 

@@ -35,6 +35,29 @@ def session_seconds(text: str, name: str) -> int:
     return int(duration.seconds)
 
 
+#: What COMPLAINTS_DB_PREPARE_THRESHOLD accepts for "never prepare" (psycopg's None).
+NEVER = ("none", "off", "never")
+
+
+def prepare_threshold(raw: str | None):
+    """COMPLAINTS_DB_PREPARE_THRESHOLD as psycopg takes it: unset gives `DEFAULT` (its own
+    5), `none`/`off` gives None (no server-side prepared statements, for PgBouncer
+    before 1.21 in transaction mode), a number of uses gives that number."""
+    text = (raw or "").strip().lower()
+    if not text:
+        return DEFAULT
+    if text in NEVER:
+        return None
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+#: The driver's own default: nothing is passed.
+DEFAULT = "default"
+
+
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes")
 
@@ -48,6 +71,20 @@ def _number(environ, name: str, default, kind=int):
         return kind(raw)
     except ValueError:
         return raw
+
+
+@dataclass(frozen=True)
+class BadValue:
+    """A setting's text that did not parse (kept for `Settings.problems`)."""
+
+    text: str
+
+
+def _threshold(raw: str | None):
+    try:
+        return prepare_threshold(raw)
+    except ValueError:
+        return BadValue(raw or "")
 
 
 @dataclass(frozen=True)
@@ -71,6 +108,8 @@ class Settings:
     metrics_token: str | None = None
     worker_metrics_port: int | None = None
     db_connect_timeout: float = 5.0
+    #: psycopg's prepare_threshold (`prepare_threshold()`), or the text that failed to parse.
+    db_prepare_threshold: object = DEFAULT
     session_idle: str = DEFAULT_SESSION_IDLE
     session_lifetime: str = DEFAULT_SESSION_LIFETIME
     # --- evidence files (workflow.store.attachments): None is beside a SQLite database
@@ -85,8 +124,8 @@ class Settings:
         COMPLAINTS_ATTACHMENTS_DIR;
         for production COMPLAINTS_BIND, COMPLAINTS_WEB_WORKERS, COMPLAINTS_WEB_THREADS,
         COMPLAINTS_LOG_FORMAT, COMPLAINTS_ACCESS_LOG, COMPLAINTS_METRICS_TOKEN,
-        COMPLAINTS_WORKER_METRICS_PORT, COMPLAINTS_DB_CONNECT_TIMEOUT and
-        prometheus_client's PROMETHEUS_MULTIPROC_DIR.
+        COMPLAINTS_WORKER_METRICS_PORT, COMPLAINTS_DB_CONNECT_TIMEOUT,
+        COMPLAINTS_DB_PREPARE_THRESHOLD and prometheus_client's PROMETHEUS_MULTIPROC_DIR.
 
         A malformed number is kept as given, so that `problems()` (and `complaints
         check`) can name it instead of failing here."""
@@ -107,11 +146,22 @@ class Settings:
             metrics_token=environ.get("COMPLAINTS_METRICS_TOKEN") or None,
             worker_metrics_port=_number(environ, "COMPLAINTS_WORKER_METRICS_PORT", None),
             db_connect_timeout=_number(environ, "COMPLAINTS_DB_CONNECT_TIMEOUT", 5.0, float),
+            db_prepare_threshold=_threshold(environ.get("COMPLAINTS_DB_PREPARE_THRESHOLD")),
             session_idle=environ.get("COMPLAINTS_SESSION_IDLE") or DEFAULT_SESSION_IDLE,
             session_lifetime=(environ.get("COMPLAINTS_SESSION_LIFETIME")
                               or DEFAULT_SESSION_LIFETIME),
             attachments_dir=environ.get("COMPLAINTS_ATTACHMENTS_DIR") or None,
         )
+
+    def engine_options(self) -> dict:
+        """`make_engine` keywords from these settings (bad values fall back to defaults;
+        `problems()` names them)."""
+        timeout = self.db_connect_timeout
+        options = {"connect_timeout": timeout if isinstance(timeout, (int, float)) else 5.0}
+        threshold = self.db_prepare_threshold
+        if threshold != DEFAULT and not isinstance(threshold, BadValue):
+            options["prepare_threshold"] = threshold
+        return options
 
     def problems(self, web: bool = True) -> list[str]:
         """What is wrong with these settings, one bilingual sentence each (empty: all
@@ -133,6 +183,9 @@ class Settings:
                                  ("COMPLAINTS_DB_CONNECT_TIMEOUT", self.db_connect_timeout, 0.1)):
             if not isinstance(value, (int, float)) or value < low:
                 out.append(f"取值无效 {name}={value!r}: a number of at least {low} is expected")
+        if isinstance(self.db_prepare_threshold, BadValue):
+            out.append(f"取值无效 COMPLAINTS_DB_PREPARE_THRESHOLD={self.db_prepare_threshold.text!r}: "
+                       "a number of uses (0 or more) or none")
         port = self.worker_metrics_port
         if port is not None and (not isinstance(port, int) or not 0 < port < 65536):
             out.append(f"取值无效 COMPLAINTS_WORKER_METRICS_PORT={port!r}: a TCP port is expected")

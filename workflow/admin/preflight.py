@@ -83,9 +83,7 @@ def database(settings: Settings) -> list[Check]:
         if not Path(parsed.database).is_file():
             return [Check("database", False, f"数据库文件不存在 {parsed.database} does not exist: "
                                              "run `complaints db upgrade` to create it")]
-    timeout = settings.db_connect_timeout
-    engine = make_engine(url, connect_timeout=timeout if isinstance(timeout, float) else 5.0,
-                         poolclass=pool.NullPool)
+    engine = make_engine(url, poolclass=pool.NullPool, **settings.engine_options())
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

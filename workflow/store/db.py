@@ -115,9 +115,15 @@ def driver_transactional(driver) -> None:
         log.warning("could not leave autocommit: %s", exc)
 
 
-def make_engine(url: str | None = None, connect_timeout: float = 5.0, **kwargs) -> Engine:
+_DRIVER_DEFAULT = object()
+
+
+def make_engine(url: str | None = None, connect_timeout: float = 5.0,
+                prepare_threshold=_DRIVER_DEFAULT, **kwargs) -> Engine:
     """Create an engine for `url` (SQLite file by default) with the project's settings;
-    `connect_timeout` (seconds, PostgreSQL) bounds how long a connection attempt may take."""
+    `connect_timeout` (seconds, PostgreSQL) bounds how long a connection attempt may take;
+    `prepare_threshold` (PostgreSQL) is psycopg's: after how many uses a statement is
+    prepared on the server, None never (behind PgBouncer < 1.21 in transaction mode)."""
     url = make_url(url or DEFAULT_URL)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -132,6 +138,8 @@ def make_engine(url: str | None = None, connect_timeout: float = 5.0, **kwargs) 
         kwargs.setdefault("pool_recycle", 3600)
     connect_args = {**PG_CONNECT_ARGS, "connect_timeout": max(1, round(connect_timeout)),
                     **kwargs.pop("connect_args", {})}
+    if prepare_threshold is not _DRIVER_DEFAULT:
+        connect_args["prepare_threshold"] = prepare_threshold
     for name in list(connect_args):       # settings in the URL's query win
         if name in url.query:
             connect_args.pop(name)

@@ -165,9 +165,7 @@ class Runtime:
     def from_settings(cls, settings: Settings) -> "Runtime":
         """Build from settings; a bad policy file raises PolicyError before anything starts."""
         policy = load_policy(settings.policy_path)
-        timeout = settings.db_connect_timeout
-        engine = make_engine(settings.database_url,
-                             connect_timeout=timeout if isinstance(timeout, float) else 5.0)
+        engine = make_engine(settings.database_url, **settings.engine_options())
         return cls(engine, policy, attachments_dir=settings.attachments_dir)
 
     def uow(self, write: bool = True, autocommit: bool = False) -> UnitOfWork:
