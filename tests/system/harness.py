@@ -138,15 +138,17 @@ class Client(threading.Thread):
         self.turn = number
 
     # --- one request, on whichever server answers ---
-    def call(self, method: str, path: str, **kwargs) -> requests.Response | None:
-        """One request; None when the connection was lost (after trying another server)."""
-        for _ in range(2):
+    def call(self, method: str, path: str, once: bool = False,
+             **kwargs) -> requests.Response | None:
+        """One request; None when the connection was lost (after trying another server,
+        unless `once`: an action sent again could apply twice or meet its own change)."""
+        for _ in range(1 if once else 2):
             self.turn += 1
             base = self.servers.pick(self.turn)
             started = time.monotonic()
             try:
                 response = self.http.request(method, base + path, timeout=30, **kwargs)
-            except requests.ConnectionError:
+            except requests.RequestException:     # refused, reset, cut mid-answer, timeout
                 self.log.append(Call(self.who, method, path, started, time.monotonic(), 0))
                 time.sleep(0.05)
                 continue
@@ -167,6 +169,15 @@ class Client(threading.Thread):
 
     # --- the work ---
     def run(self) -> None:
+        try:
+            self.work()
+        except BaseException as exc:           # reported by the check, never silent
+            self.died = repr(exc)
+            raise
+
+    died: str | None = None
+
+    def work(self) -> None:
         while not self.stop.is_set():
             if len(self.open) < 3 or self.random.random() < 0.15:
                 self.file()
@@ -233,7 +244,7 @@ class Client(threading.Thread):
             body["reason"] = "客户不满意"
         headers = {**self.tokens[who], **({"If-Match": etag} if etag else {})}
         response = self.call("POST", f"/api/v1/complaints/{cid}/actions/{action}",
-                             headers=headers, json=body)
+                             headers=headers, json=body, once=True)
         if response is not None and 200 <= response.status_code < 300:
             self.confirmed.actions.append((cid, action, comment))
             return
@@ -374,6 +385,7 @@ class System:
             for client in clients:
                 client.join(120)
         self.ended = time.monotonic()
+        self.died = [(c.who, c.died) for c in clients if c.died]
         self.elapsed = self.ended - began
         assert not any(c.is_alive() for c in clients), "a client never finished"
 
@@ -484,11 +496,11 @@ class System:
                        for e in es if e.actor_role != "system" and e.action != "intake")
         wanted = Counter(self.confirmed.actions)
         out.append(("every intake and action answered 2xx is stored, once, and nothing else",
-                    not missing and not phantom and done == wanted,
+                    not missing and not phantom and done == wanted and not self.died,
                     f"{len(self.confirmed.intakes)} intakes, {len(wanted)} actions confirmed; "
                     f"missing intakes {list(missing)[:3]}, unconfirmed complaints "
                     f"{sorted(phantom)[:3]}, actions missing {list(wanted - done)[:3]}, "
-                    f"extra {list(done - wanted)[:3]}"))
+                    f"extra {list(done - wanted)[:3]}; clients that died {self.died}"))
 
         # 5. no 5xx but 503 inside the outages; no lost connection but at the web kill
         outages = [w for k, w in self.windows.items() if k in ("connections cut",
