@@ -149,5 +149,5 @@ def test_an_action_the_state_does_not_allow_lists_what_is_allowed_and_writes_not
     with pytest.raises(ActionNotAllowed) as err:
         services.act(rt, handling, "reopen", OPERATOR, now=now, reason="客户不满意")
     assert err.value.state == "handling"
-    assert set(err.value.allowed) == {"contact", "pause", "reply"}   # what the operator may do
+    assert set(err.value.allowed) == {"contact", "pause", "reply", "attach"}   # what the operator may do
     assert everything(rt) == before
