@@ -89,6 +89,11 @@ def test_a_single_worker_on_sqlite_queues_it_once_too(sqlite_url):
     rt = make_runtime(sqlite_url)
     clock = FakeClock(local(11, 2, 8))
     worker = worker_on(rt, clock)
+    worker.sweep()
+    worker.close()
+    assert reports_queued(rt) == []              # no complaint yet: nothing to report
+    services.intake(rt, OPERATOR, complaint_values(), now=local(10, 20))
+    worker = worker_on(rt, clock)
     try:
         worker.sweep()
         worker._report_checked = None

@@ -20,7 +20,7 @@ from states.calendar import SHANGHAI
 from states.catalogue import AUTHORITIES, CAUSES, CHANNELS, DEPARTMENTS, DISTRICTS
 from workflow.domain.model import Complaint
 from workflow.store import reports as store
-from workflow.store.schema import outbox
+from workflow.store.schema import complaints, outbox
 
 #: The columns of a report table, in order: figures, rates, percentiles.
 REPORT_COLUMNS = ("received", "closed", "open_at_end", "assign_rate", "first_contact_rate",
@@ -251,6 +251,10 @@ def queue_monthly_report(rt, now: datetime) -> bool:
     key = monthly_key(period)
     with rt.engine.connect() as conn:
         if conn.execute(select(outbox.c.id).where(outbox.c.dedupe_key == key)).first():
+            return False
+        # Nothing to score before the first complaint: no mail about a month before it.
+        if conn.execute(select(complaints.c.id).where(complaints.c.created_at < period.end)
+                        .limit(1)).first() is None:
             return False
         handling = scorecard_sheet(conn, period, at_now=now)
         originating = scorecard_sheet(conn, period, by="originating", at_now=now)
