@@ -14,7 +14,7 @@ from tests.web.conftest import file, post, sign_in, token
 
 SAMPLE = {"complaint_id": 1, "action": "contact", "username": "op", "liaison_id": 1,
           "code": "en", "filename": "style.css", "number": 1,
-          "notification_id": 1, "entry_id": 1, "attachment_id": 1}
+          "notification_id": 1, "entry_id": 1, "attachment_id": 1, "fmt": "csv"}
 
 
 def _check(response, path, method="GET"):
