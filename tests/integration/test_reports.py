@@ -322,5 +322,11 @@ def test_only_auditors_the_desk_and_administrators_read_the_reports(rt):
     api = make_app(rt).test_client()
     assert api.get("/api/v1/reports", headers=bearer(tok["zhangwei"])).status_code == 403
     assert api.get("/api/v1/reports", headers=bearer(tok["chenjg"])).status_code == 200
-    assert api.get("/api/v1/reports?group=nonsense",
-                   headers=bearer(tok["liufang"])).status_code == 400
+    bad = api.get("/api/v1/reports?group=nonsense", headers=bearer(tok["liufang"]))
+    assert bad.status_code == 422 and "group" in bad.get_json()["errors"]
+    for query, field in (("month=2026-13", "month"), ("from=2026-11-30&to=2026-11-01", "to"),
+                         ("format=pdf", "format")):
+        bad = api.get(f"/api/v1/reports?{query}", headers=bearer(tok["liufang"]))
+        assert bad.status_code == 422 and field in bad.get_json()["errors"], query
+    bad = api.get("/api/v1/reports/list?figure=", headers=bearer(tok["liufang"]))
+    assert bad.status_code == 422 and "figure" in bad.get_json()["errors"]

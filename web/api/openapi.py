@@ -113,7 +113,7 @@ def _report_path(operation: str, summary: str, names: dict) -> dict:
                             "text/csv": {"schema": {"type": "string"}},
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
                                 {"schema": {"type": "string", "format": "binary"}}}},
-                        **_errors(400, 401, 403, 422, 429)}}}
+                        **_errors(401, 403, 422, 429)}}}
 
 
 _PERIOD = {"from": "first local day, YYYY-MM-DD (default: the 1st of this month)",

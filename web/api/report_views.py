@@ -15,6 +15,7 @@ from web.api import schemas
 from web.api.blueprint import api
 from web.api.problems import ApiError
 from web.api.represent import iso
+from workflow.domain.errors import FieldError, ValidationError
 from workflow.services import reports as svc
 from workflow.store.schema import utcnow
 
@@ -30,7 +31,7 @@ def _allowed():
 def _format(args) -> str:
     fmt = args.get("format", "json")
     if fmt not in ("json", "csv", "xlsx"):
-        raise ApiError("bad_request", "format must be json, csv or xlsx")
+        raise ValidationError({"format": FieldError("one_of", choices="json, csv, xlsx")})
     return fmt
 
 
@@ -64,7 +65,7 @@ def reports():
     try:
         period, grouping = svc.period_from(args, utcnow()), svc.grouping_from(args)
     except svc.BadRequest as exc:
-        raise ApiError("bad_request", str(exc)) from None
+        raise ValidationError({exc.param: exc.error}) from None
     with runtime_of(current_app).engine.connect() as conn:
         sheet = svc.report_sheet(conn, grouping, period, at_now=utcnow())
     body = {"period": {"from": period.first.isoformat(), "to": period.last.isoformat()},
@@ -82,10 +83,10 @@ def report_scorecard():
         period = svc.period_from({"month": args.get("month")
                                   or f"{svc.local_today(utcnow()):%Y-%m}"}, utcnow())
     except svc.BadRequest as exc:
-        raise ApiError("bad_request", str(exc)) from None
+        raise ValidationError({exc.param: exc.error}) from None
     by = args.get("by", "department")
     if by not in ("department", "originating"):
-        raise ApiError("bad_request", "by must be department or originating")
+        raise ValidationError({"by": FieldError("one_of", choices="department, originating")})
     with runtime_of(current_app).engine.connect() as conn:
         sheet = svc.scorecard_sheet(conn, period, by=by, at_now=utcnow())
     body = {"month": f"{period.first:%Y-%m}", "by": by, **sheet.as_dict()}
@@ -101,7 +102,7 @@ def report_list():
         period = svc.period_from(args, utcnow())
         grouping, code = svc.grouping_from(args, "all"), svc.figure_from(args)
     except svc.BadRequest as exc:
-        raise ApiError("bad_request", str(exc)) from None
+        raise ValidationError({exc.param: exc.error}) from None
     key = args.get("key", "all" if grouping == "all" else "")
     with runtime_of(current_app).engine.connect() as conn:
         rows = svc.fact_rows(conn, code, grouping, key, period, at_now=utcnow())

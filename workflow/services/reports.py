@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from states.calendar import SHANGHAI
 from states.catalogue import AUTHORITIES, CAUSES, CHANNELS, DEPARTMENTS, DISTRICTS
+from workflow.domain.errors import FieldError
 from workflow.domain.model import Complaint
 from workflow.store import reports as store
 from workflow.store.schema import complaints, outbox
@@ -283,11 +284,14 @@ MAX_DAYS = 400
 
 
 class BadRequest(ValueError):
-    """A report request that cannot be answered: the parameter and what is wrong."""
+    """A report request that cannot be answered: the parameter and what is wrong, as a
+    field error (its code and parameters are the domain's, so the API answers 422 like
+    any bad query parameter)."""
 
-    def __init__(self, param: str, problem: str):
-        super().__init__(f"{param}: {problem}")
-        self.param, self.problem = param, problem
+    def __init__(self, param: str, code: str, **params):
+        self.error = FieldError(code, **params)
+        super().__init__(f"{param}: {self.error}")
+        self.param = param
 
 
 def period_from(args, now: datetime) -> store.Period:
@@ -299,30 +303,30 @@ def period_from(args, now: datetime) -> store.Period:
             year, month = (int(x) for x in args["month"].split("-"))
             return store.Period.month(year, month)
         except ValueError:
-            raise BadRequest("month", "expected YYYY-MM, e.g. 2026-11") from None
+            raise BadRequest("month", "year_month") from None
     try:
         first = date.fromisoformat(args["from"]) if args.get("from") else today.replace(day=1)
         last = date.fromisoformat(args["to"]) if args.get("to") else max(today, first)
     except ValueError:
-        raise BadRequest("from/to", "expected dates YYYY-MM-DD") from None
+        raise BadRequest("from/to", "date") from None
     if last < first:
-        raise BadRequest("to", "the period ends before it starts")
+        raise BadRequest("to", "period_order")
     if (last - first).days >= MAX_DAYS:
-        raise BadRequest("to", f"a report covers at most {MAX_DAYS} days")
+        raise BadRequest("to", "period_too_long", max=MAX_DAYS)
     return store.Period(first, last)
 
 
 def grouping_from(args, default: str = "department") -> str:
     grouping = args.get("group") or default
     if grouping not in GROUPING_NAMES:
-        raise BadRequest("group", "one of " + ", ".join(GROUPING_NAMES))
+        raise BadRequest("group", "one_of", choices=", ".join(GROUPING_NAMES))
     return grouping
 
 
 def figure_from(args) -> str:
     code = args.get("figure", "")
     if code not in store.FIGURES:
-        raise BadRequest("figure", "one of " + ", ".join(store.FIGURES))
+        raise BadRequest("figure", "one_of", choices=", ".join(store.FIGURES))
     return code
 
 

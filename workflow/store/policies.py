@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from states.policy import Policy, parse_policy, parse_policy_text
 from workflow.store.schema import policy_versions as t
@@ -86,13 +87,24 @@ def ensure_first(engine, policy: Policy, *, by: str, now: datetime) -> int:
         number = active_number(conn)
         if number is not None:
             return number
-    try:
-        with engine.begin() as conn:
-            if active_number(conn) is None:
-                number, _ = add(conn, policy, by=by, now=now,
-                                note="the policy the service first started with")
-                activate(conn, number, by=by, now=now)
-    except IntegrityError:
-        pass
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if active_number(conn) is None:
+                    number, _ = add(conn, policy, by=by, now=now,
+                                    note="the policy the service first started with")
+                    activate(conn, number, by=by, now=now)
+            break
+        except IntegrityError:
+            break       # the other process inserted it
+        except OperationalError:
+            # SQLite: this read transaction could not become a write one because the other
+            # process wrote first ("database is locked" at once, no busy wait): look again.
+            with engine.connect() as conn:
+                if active_number(conn) is not None:
+                    break
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
     with engine.connect() as conn:
         return active_number(conn)
