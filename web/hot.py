@@ -4,13 +4,13 @@ figure (`/reports/hot/complaints?…`), which selects exactly the rows the figur
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from states.calendar import SHANGHAI
 from states.catalogue import CAUSES
 from states.process import Role
 from workflow.store import hot as store
+from workflow.store.reports import Period
 
 #: Who sees the hot issues: the roles that see every complaint (the CSC's major desk,
 #: market operations, administrators); an operator or handler sees only part of them.
@@ -20,38 +20,6 @@ MAY_ESCALATE = (Role.major_desk,)
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
 LIST_KINDS = ("cause", *store.CLUSTER_KINDS, "number", "escalated")
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole local days `first..last`; `start`/`end` the UTC range `[start, end)`."""
-
-    first: date
-    last: date
-
-    @property
-    def days(self) -> int:
-        """How many days the period has."""
-        return (self.last - self.first).days + 1
-
-    @property
-    def start(self) -> datetime:
-        """Its first instant (UTC-aware, from local midnight)."""
-        return datetime.combine(self.first, time(), SHANGHAI)
-
-    @property
-    def end(self) -> datetime:
-        """The instant after it."""
-        return datetime.combine(self.last + timedelta(days=1), time(), SHANGHAI)
-
-    @property
-    def previous(self) -> "Period":
-        """The period of the same length right before."""
-        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
-
-    def args(self) -> dict:
-        """As query arguments."""
-        return {"from": self.first.isoformat(), "to": self.last.isoformat()}
 
 
 def _day(text: str | None) -> date | None:

@@ -109,13 +109,13 @@ class PrivatePostgres:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def private_pg():
-    """A private PostgreSQL cluster for tests that restart or cut the database."""
+def started_private_cluster(needed_by: str):
+    """Start a PrivatePostgres, or skip (fail in CI) saying why `needed_by` cannot have one;
+    the caller destroys it."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
         skip_or_fail("PostgreSQL server binaries (/usr/lib/postgresql/*/bin) not installed: "
-                     "the database restart tests need a private cluster")
+                     f"{needed_by} need a private cluster")
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("postgres")
@@ -124,6 +124,17 @@ def private_pg():
     cluster = PrivatePostgres(Path(found[-1]).parent)
     try:
         cluster.start()
+    except BaseException:
+        cluster.destroy()
+        raise
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def private_pg():
+    """A private PostgreSQL cluster for tests that restart or cut the database."""
+    cluster = started_private_cluster("the database restart tests")
+    try:
         yield cluster
     finally:
         cluster.destroy()

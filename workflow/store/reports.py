@@ -126,6 +126,20 @@ class Period:
     def end(self) -> datetime:
         return datetime.combine(self.last + timedelta(days=1), time(), SHANGHAI)
 
+    @property
+    def days(self) -> int:
+        """How many days the period has."""
+        return (self.last - self.first).days + 1
+
+    @property
+    def previous(self) -> "Period":
+        """The period of the same length right before (the hot issues' comparison)."""
+        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+
+    def args(self) -> dict:
+        """As query arguments (`from`, `to`)."""
+        return {"from": self.first.isoformat(), "to": self.last.isoformat()}
+
     @classmethod
     def month(cls, year: int, month: int) -> "Period":
         first = date(year, month, 1)
