@@ -27,11 +27,11 @@ under 300 ms each.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
 import re
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -58,18 +58,18 @@ from workflow.store.queries import Filters, _where
 from workflow.store.runtime import Runtime
 from workflow.store.schema import complaints, users
 
+# bench/web.py's complaint mix, clocks, sign-in and timing (loaded by path: the name `web`
+# is the application's).
+_spec = importlib.util.spec_from_file_location("bench_web", Path(__file__).with_name("web.py"))
+bench_web = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_web)
+PASSWORD, STATES, PATH = bench_web.PASSWORD, bench_web.STATES, bench_web.PATH
+clocks, signed_in, median_ms = bench_web.clocks, bench_web.signed_in, bench_web.median_ms
+
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PASSWORD = "bench-pass-2026"
 EVENTS_PER_COMPLAINT = 10
 CHUNK = 50_000
-STATES = ["received"] * 15 + ["assigned"] * 15 + ["handling"] * 20 + ["replied"] * 10 + \
-         ["closed"] * 30 + ["reopened"] * 10
-PATH = {"received": ["intake"], "assigned": ["intake", "assign"],
-        "handling": ["intake", "assign", "accept", "contact"],
-        "replied": ["intake", "assign", "accept", "contact", "reply"],
-        "closed": ["intake", "assign", "accept", "contact", "reply", "close"],
-        "reopened": ["intake", "assign", "accept", "contact", "reply", "reopen"]}
 DISTRICTS = ["东城", "西城", "朝阳", "海淀", "丰台", "石景山", "通州", "顺义", "昌平", "大兴",
              "房山", "门头沟", "怀柔", "平谷", "密云", "延庆"]
 ESTATES = ["阳光", "幸福", "和平", "翠湖", "金地", "万科", "碧桂园", "龙湖", "保利", "世纪",
@@ -89,27 +89,6 @@ GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "
 TEN_MINUTES = timedelta(minutes=10)
 DURATIONS = {"assign": "2h", "reply": "48h", "outer_limit": "15 days", "first_contact": "24h",
              "progress_contact": "48h", "auto_close": "7 days"}
-
-
-def clocks(state: str, start: datetime) -> list[tuple]:
-    """(kind, status, warn_at, due_at) of a complaint in `state` (as bench/web.py)."""
-    def live(kind, hours):
-        due = start + timedelta(hours=hours)
-        return (kind, "active", start + (due - start) * 0.75, due)
-
-    def stopped(kind, hours):
-        return (kind, "stopped", start, start + timedelta(hours=hours))
-
-    if state == "closed":
-        return [stopped("assign", 2), stopped("reply", 48), stopped("auto_close", 168)]
-    if state == "replied":
-        return [stopped("assign", 2), stopped("reply", 48), live("auto_close", 168)]
-    rows = [live("assign", 2) if state in ("received", "reopened") else stopped("assign", 2),
-            live("reply", 48), live("outer_limit", 360)]
-    rows.append(stopped("first_contact", 24) if state == "handling" else live("first_contact", 24))
-    if state == "handling":
-        rows.append(live("progress_contact", 48))
-    return rows
 
 
 def generate(first: int, last: int, now: datetime, policy, rng, fmt):
@@ -279,29 +258,6 @@ def count(url: str) -> int:
         return 0
     finally:
         engine.dispose()
-
-
-def signed_in(app, username: str):
-    """A test client signed in as `username`."""
-    client = app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"',
-                      client.get("/login").get_data(as_text=True)).group(1)
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           "csrf_token": token})
-    assert response.status_code == 302, "sign-in failed"
-    return client
-
-
-def median_ms(client, url: str, repeat: int, headers=None) -> float:
-    """The median time of GET `url` in milliseconds, after one warm-up."""
-    assert client.get(url, headers=headers).status_code == 200, url
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url, headers=headers)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, url
-    return statistics.median(times)
 
 
 def searches(engine, rows: int) -> dict[str, str]:
