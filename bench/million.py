@@ -52,7 +52,7 @@ from web import create_app
 from workflow.admin import tokens
 from workflow.admin.directory import create_user, ensure_departments
 from workflow.domain.model import Actor
-from workflow.store import migrate, policies, search
+from workflow.store import counts, migrate, policies, search
 from workflow.store.db import make_engine
 from workflow.store.queries import Filters, _where
 from workflow.store.runtime import Runtime
@@ -185,9 +185,14 @@ def seed_sqlite(path: Path, rows: int, now: datetime) -> None:
         "SELECT sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name IN "
         "('complaints', 'deadlines', 'clock_events', 'events')")]
     assert "complaint_search" in names
+    # The queue's counts are taken once after the load (`counts.rebuild`), not row by row.
+    triggers = [sql for (sql,) in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type='trigger' AND name LIKE 'queue_counts_%'")]
     db.execute("BEGIN")
     for statement in indexes:
         db.execute("DROP INDEX " + re.search(r"INDEX (\S+)", statement).group(1))
+    for statement in triggers:
+        db.execute("DROP TRIGGER " + re.search(r"TRIGGER (\S+)", statement).group(1))
     statements = []
     for table, columns, fixed in TABLES:
         names = columns.split(", ") + list(fixed)
@@ -200,11 +205,15 @@ def seed_sqlite(path: Path, rows: int, now: datetime) -> None:
         for (statement, fixed), part in zip(statements, parts):
             db.executemany(statement, (row + fixed for row in part))
         print(f"  sqlite: {min(first + CHUNK - 1, rows)} complaints", flush=True)
-    for statement in indexes:
+    for statement in indexes + triggers:
         db.execute(statement)
     db.execute("COMMIT")
-    db.execute("ANALYZE")
     db.close()
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        counts.rebuild(conn)
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
 
 
 def seed_postgres(url: str, rows: int, now: datetime) -> None:
@@ -242,7 +251,8 @@ def seed_postgres(url: str, rows: int, now: datetime) -> None:
             started = time.perf_counter()
             cur.execute(definition)
             print(f"  {definition[:90]}: {time.perf_counter() - started:.1f} s", flush=True)
-        cur.execute("SET session_replication_role = DEFAULT")
+        cur.execute("SET session_replication_role = DEFAULT")   # (COPY fired no trigger)
+        counts.rebuild(conn)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()

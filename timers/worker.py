@@ -28,7 +28,7 @@ from workflow import metrics
 from workflow.domain.errors import Conflict
 from workflow.services.deadline_due import fire
 from workflow.services.reports import local_today, queue_monthly_report
-from workflow.store import deadlines, outbox
+from workflow.store import counts, deadlines, outbox
 from workflow.store.db import is_unavailable
 from workflow.store.locks import lease_for
 from workflow.store.runtime import Runtime
@@ -51,10 +51,13 @@ class Worker:
     """Fires due deadlines of one database; `sweep()` is one wake-up."""
 
     def __init__(self, rt: Runtime, *, now: Callable[[], datetime] = utcnow,
-                 name: str | None = None, batch: int = 500, heartbeat_every: float = 2.0):
+                 name: str | None = None, batch: int = 500, heartbeat_every: float = 2.0,
+                 compact_every: float = 10.0):
         self.rt, self.now, self.batch = rt, now, batch
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_every = heartbeat_every
+        self.compact_every = compact_every
+        self._last_compact = float("-inf")
         self.dialect = rt.engine.dialect.name
         self._heartbeat_stmt = _heartbeat(self.dialect)
         self._lease = lease_for(rt.engine)
@@ -107,6 +110,7 @@ class Worker:
             if claimed < self.batch or done == 0:
                 break
         self._monthly_report()
+        self._compact_counts()
         self._unreported += fired
         if fired or time.monotonic() - self._last_beat >= self.heartbeat_every:
             self._beat()
@@ -122,6 +126,21 @@ class Worker:
         if queue_monthly_report(self.rt, now):
             log.info("monthly scorecard queued by %s", self.name)
         self._report_checked = today
+
+    def _compact_counts(self) -> None:
+        """Every `compact_every` s: fold the queue's counts (`workflow.store.counts`)."""
+        if time.monotonic() - self._last_compact < self.compact_every:
+            return
+        self._last_compact = time.monotonic()
+        try:
+            with self.rt.uow() as uow:
+                folded = counts.compact(uow.conn)
+                uow.commit()
+        except counts.CompactionRaced as exc:     # another worker folded them: nothing lost
+            log.info("queue counts not folded here: %s", exc)
+            return
+        if folded:
+            log.debug("queue counts: %s rows folded", folded)
 
     def _batch(self, now: datetime) -> tuple[int, int]:
         try:

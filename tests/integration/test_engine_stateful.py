@@ -3,10 +3,13 @@
 A hypothesis state machine files complaints and fires random actions (valid and
 invalid, with random fields, versions and actors) through `workflow.services.act`.
 After every step, for every complaint: the stored state is the end of the history's
-from/to chain, the version is the number of events, and a refused action wrote nothing.
+from/to chain, the version is the number of events, and a refused action wrote nothing;
+and the work queue's counts kept beside the complaints (`workflow.store.counts`, folded
+now and then by a rule) equal a recount, for every actor, scope and a few filters.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import timedelta
 
@@ -20,7 +23,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from states.process import ACTIONS, PROCESS, State
 from tests.conftest import (
@@ -37,7 +40,8 @@ from workflow import services
 from workflow.domain.errors import ActionNotAllowed, Conflict, DomainError, NotFound
 from workflow.domain.model import SYSTEM, Complaint
 from workflow.services.actions import allowed_actions
-from workflow.store.schema import complaints, deadlines, events
+from workflow.store import counts, queries
+from workflow.store.schema import complaints, deadlines, events, queue_counts
 
 ACTORS = [OPERATOR, NETWORK, MARKETING, DESK, AUDITOR, SYSTEM]
 CAUSES = ["coverage", "tariff", "billing_error"]
@@ -56,6 +60,28 @@ def snapshot(conn, cid):
     return dict(row), history, clocks
 
 
+#: Filters the counts kept beside the complaints answer (with every scope).
+COUNTED_FILTERS = (queries.Filters(), queries.Filters(severity="major"),
+                   queries.Filters(source="escalated"), queries.Filters(handler="second_network"),
+                   queries.Filters(department="network", cause="coverage", channel="hotline"))
+
+
+def kept_sums(conn) -> dict[tuple, int]:
+    """Every combination of the counted columns with its kept count (none of them 0)."""
+    keys = [queue_counts.c[k] for k in counts.KEYS]
+    rows = conn.execute(select(*keys, func.sum(queue_counts.c.n)).group_by(*keys)).all()
+    return {tuple(r[:-1]): int(r[-1]) for r in rows if r[-1]}
+
+
+def recounted(conn) -> dict[tuple, int]:
+    """The same, counted from the complaints."""
+    c = complaints.c
+    columns = [func.coalesce(c.handler_user, "") if k == "handler_user" else c[k]
+               for k in counts.KEYS]
+    return {tuple(r[:-1]): r[-1]
+            for r in conn.execute(select(*columns, func.count()).group_by(*columns)).all()}
+
+
 def make_machine(rt, start):
     add_holders(rt)
     class ComplaintLife(RuleBasedStateMachine):
@@ -65,6 +91,7 @@ def make_machine(rt, start):
             super().__init__()
             self.now = start
             self.ids: list[int] = []
+            self.checks = 0
 
         def tick(self, minutes):
             self.now += timedelta(minutes=minutes)
@@ -147,6 +174,31 @@ def make_machine(rt, start):
                                    satisfaction="satisfied", reason="客户不满意",
                                    handler=holder_for(model), expected_version=model.version)
             assert changed.version == model.version + 1
+
+        @rule()
+        def fold_the_counts(self):
+            with rt.uow() as uow:
+                counts.compact(uow.conn)
+                uow.commit()
+
+        @invariant()
+        def kept_counts_match_a_recount(self):
+            with rt.uow(write=False) as uow:
+                # every combination of the counted columns, after every step
+                assert kept_sums(uow.conn) == recounted(uow.conn)
+                # and what the queue asks of them, for every actor, scope and filter,
+                # every fifth step
+                self.checks += 1
+                if self.checks % 5:
+                    return
+                for actor in ACTORS:
+                    for base in COUNTED_FILTERS:
+                        for scope in queries.SCOPES:
+                            f = dataclasses.replace(base, scope=scope)
+                            assert f.counted()
+                            kept = queries.counts_by_state(uow, actor, f)
+                            scanned = counts.recount(uow.conn, queries._where(actor, f, self.now))
+                            assert kept == scanned, (actor.username, f)
 
         @invariant()
         def history_replays_to_the_stored_state(self):

@@ -208,6 +208,27 @@ complaints = Table(
     # column an action changes, so actions never touch it.
     Index("ix_complaints_hot", "created_at", "cause", "district", "mobile", "location"),
 )
+#: The work queue's counts per state, kept beside the complaints (`workflow.store.counts`):
+#: one row per combination of the columns the queue's scopes and chips narrow on, with
+#: how many complaints have it. Triggers of migration 0013 append a -1 row for a
+#: complaint's old combination and a +1 row for its new one on every insert, delete and
+#: change of these columns (appends only: concurrent writers never wait on a shared row);
+#: the timer worker folds them (`counts.compact`). A count is the sum of `n` over the
+#: matching rows. `handler_user` is "" where the complaint's is NULL.
+queue_counts = Table(
+    "queue_counts", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("state", String(20), nullable=False),
+    Column("escalation_level", Integer, nullable=False),
+    Column("source", String(30), nullable=False),
+    Column("department", String(40), nullable=False),
+    Column("originating_department", String(40), nullable=False),
+    Column("routed_department", String(40), nullable=False),
+    Column("handler_user", String(60), nullable=False),
+    Column("cause", String(40), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("n", BigInteger, nullable=False),
+)
 #: Objects of migration 0012 that this module does not describe (SQLAlchemy cannot reflect
 #: an expression index on SQLite): the SQLite FTS5 search table and its shadow tables,
 #: PostgreSQL's expression index on the bigrams, and the expression index on a mobile

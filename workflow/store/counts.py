@@ -1,0 +1,103 @@
+"""The work queue's counts per state, kept beside the complaints (`queue_counts`).
+
+Every queue page and API list shows how many complaints of its scope are in each state
+(the chips) and pages by their total. Counting the matching complaints themselves reads
+every one of them: at a million complaints 320-620 ms on SQLite for a scope that sees
+most of them, however narrow the index (the per-row work, not the reading, is the cost).
+Instead the triggers of migration 0013 keep one row per combination of the columns
+`KEYS` with how many complaints have it (a few thousand combinations, however many
+complaints), and a count is a sum over the matching combinations: a few milliseconds.
+
+Writers only append: a complaint that changes a counted column adds -1 for its old
+combination and +1 for its new one, so concurrent actions never wait on a shared row.
+`compact` folds the rows of each combination into one; the timer worker runs it every
+few seconds (`timers.worker`). A count is right whether or not it has run: folding only
+keeps the table small.
+
+The conditions are those of `workflow.store.queries` on the same column names; the queue
+takes this table whenever every filter is on one of `KEYS` (scopes, department, severity,
+handler, cause, channel, source) and counts the complaints otherwise (a search, a date
+range, overdue or warned).
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from sqlalchemy import delete, func, insert, select, text, tuple_
+
+from workflow.store.schema import complaints
+from workflow.store.schema import queue_counts as q
+
+log = logging.getLogger(__name__)
+
+#: The counted columns (those of `queue_counts` but `id` and `n`).
+KEYS = ("state", "escalation_level", "source", "department", "originating_department",
+        "routed_department", "handler_user", "cause", "channel")
+#: Rows deleted per statement (below SQLite's limit on bound parameters).
+_CHUNK = 10_000
+#: PostgreSQL: the advisory lock one compaction at a time holds (timer workers on several
+#: machines); another worker that finds it taken leaves the folding to the holder.
+_LOCK_KEY = 0x636F756E74        # "count"
+
+
+def by_state(conn, where) -> dict[str, int]:
+    """How many complaints match `where` (conditions on `queue_counts.c`) in each state;
+    states without any are left out."""
+    rows = conn.execute(select(q.c.state, func.sum(q.c.n)).where(*where)
+                        .group_by(q.c.state)).all()
+    return {state: int(n) for state, n in rows if n}
+
+
+def compact(conn) -> int:
+    """Fold every combination with more than one row into one row holding the sum (none
+    when the sum is 0), in the caller's transaction; how many rows went. Rows are deleted
+    by id, so a row appended meanwhile stays for the next time; when another compaction
+    deleted some of them first this one raises `CompactionRaced` (roll back, nothing is
+    lost)."""
+    if conn.dialect.name == "postgresql" and not conn.execute(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _LOCK_KEY}).scalar():
+        return 0
+    keys = [q.c[k] for k in KEYS]
+    folded = select(*keys).group_by(*keys).having(func.count() > 1)
+    rows = conn.execute(select(q.c.id, q.c.n, *keys).where(tuple_(*keys).in_(folded))).all()
+    if not rows:
+        return 0
+    sums: dict[tuple, int] = defaultdict(int)
+    ids = []
+    for row in rows:
+        ids.append(row[0])
+        sums[tuple(row[2:])] += row[1]
+    deleted = 0
+    for start in range(0, len(ids), _CHUNK):
+        deleted += conn.execute(delete(q).where(q.c.id.in_(ids[start:start + _CHUNK]))).rowcount
+    if deleted != len(ids):
+        raise CompactionRaced(f"{len(ids) - deleted} of {len(ids)} rows were folded by another")
+    kept = [dict(zip(KEYS, key), n=n) for key, n in sums.items() if n]
+    if kept:
+        conn.execute(insert(q), kept)
+    return len(ids) - len(kept)
+
+
+def rebuild(conn) -> None:
+    """Count every complaint again (after a bulk load that bypassed the triggers, such as
+    PostgreSQL's COPY under `session_replication_role = replica`), in the caller's
+    transaction."""
+    c = complaints.c
+    columns = [func.coalesce(c.handler_user, "") if k == "handler_user" else c[k]
+               for k in KEYS]
+    conn.execute(delete(q))
+    conn.execute(insert(q).from_select(
+        [*KEYS, "n"], select(*columns, func.count()).group_by(*columns)))
+
+
+def recount(conn, where) -> dict[str, int]:
+    """The same figures as `by_state`, counted from the complaints themselves (`where`:
+    conditions on `complaints.c`): what the tests and the system run check it against."""
+    rows = conn.execute(select(complaints.c.state, func.count()).where(*where)
+                        .group_by(complaints.c.state)).all()
+    return {state: n for state, n in rows if n}
+
+
+class CompactionRaced(Exception):
+    """Another compaction folded some of the same rows first: roll this one back."""
