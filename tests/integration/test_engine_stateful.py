@@ -23,7 +23,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from states.process import ACTIONS, PROCESS, State
 from tests.conftest import (
@@ -41,7 +41,7 @@ from workflow.domain.errors import ActionNotAllowed, Conflict, DomainError, NotF
 from workflow.domain.model import SYSTEM, Complaint
 from workflow.services.actions import allowed_actions
 from workflow.store import counts, queries
-from workflow.store.schema import complaints, deadlines, events, queue_counts
+from workflow.store.schema import complaints, deadlines, events
 
 ACTORS = [OPERATOR, NETWORK, MARKETING, DESK, AUDITOR, SYSTEM]
 CAUSES = ["coverage", "tariff", "billing_error"]
@@ -64,22 +64,6 @@ def snapshot(conn, cid):
 COUNTED_FILTERS = (queries.Filters(), queries.Filters(severity="major"),
                    queries.Filters(source="escalated"), queries.Filters(handler="second_network"),
                    queries.Filters(department="network", cause="coverage", channel="hotline"))
-
-
-def kept_sums(conn) -> dict[tuple, int]:
-    """Every combination of the counted columns with its kept count (none of them 0)."""
-    keys = [queue_counts.c[k] for k in counts.KEYS]
-    rows = conn.execute(select(*keys, func.sum(queue_counts.c.n)).group_by(*keys)).all()
-    return {tuple(r[:-1]): int(r[-1]) for r in rows if r[-1]}
-
-
-def recounted(conn) -> dict[tuple, int]:
-    """The same, counted from the complaints."""
-    c = complaints.c
-    columns = [func.coalesce(c.handler_user, "") if k == "handler_user" else c[k]
-               for k in counts.KEYS]
-    return {tuple(r[:-1]): r[-1]
-            for r in conn.execute(select(*columns, func.count()).group_by(*columns)).all()}
 
 
 def make_machine(rt, start):
@@ -185,7 +169,7 @@ def make_machine(rt, start):
         def kept_counts_match_a_recount(self):
             with rt.uow(write=False) as uow:
                 # every combination of the counted columns, after every step
-                assert kept_sums(uow.conn) == recounted(uow.conn)
+                assert counts.kept(uow.conn) == counts.counted(uow.conn)
                 # and what the queue asks of them, for every actor, scope and filter,
                 # every fifth step
                 self.checks += 1

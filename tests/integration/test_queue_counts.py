@@ -12,7 +12,6 @@ from sqlalchemy import delete, func, insert, select, text
 
 from states.catalogue import STATE_NAMES
 from tests.conftest import DESK, NETWORK, OPERATOR, complaint_values
-from tests.integration.test_engine_stateful import kept_sums, recounted
 from tests.timers.helpers import FakeClock, history, in_handling, sweep_at, worker_on
 from workflow import services
 from workflow.admin.directory import ensure_departments
@@ -39,16 +38,16 @@ def _file_and_work(rt, now) -> list[int]:
 def test_the_triggers_keep_every_combination_in_step_and_folding_changes_no_figure(rt, now):
     _file_and_work(rt, now)
     with rt.engine.connect() as conn:
-        assert kept_sums(conn) == recounted(conn)
+        assert counts.kept(conn) == counts.counted(conn)
         before = _rows(conn)
-        assert before > len(recounted(conn))     # appended, not yet folded
+        assert before > len(counts.counted(conn))     # appended, not yet folded
     with rt.uow() as uow:
         folded = counts.compact(uow.conn)
         uow.commit()
     with rt.engine.connect() as conn:
-        assert kept_sums(conn) == recounted(conn)
+        assert counts.kept(conn) == counts.counted(conn)
         # one row per combination that has complaints, none for those left empty
-        assert _rows(conn) == len(recounted(conn)) == before - folded
+        assert _rows(conn) == len(counts.counted(conn)) == before - folded
         assert conn.execute(select(func.count()).select_from(queue_counts)
                             .where(queue_counts.c.n <= 0)).scalar() == 0
     with rt.uow() as uow:
@@ -82,8 +81,8 @@ def test_timer_escalations_move_the_counts_too(rt, now):
         worker.close()
     assert all(history(rt, cid, "escalate") for cid in ids)
     with rt.engine.connect() as conn:
-        assert kept_sums(conn) == recounted(conn)
-        assert _rows(conn) == len(recounted(conn))        # the worker folded them
+        assert counts.kept(conn) == counts.counted(conn)
+        assert _rows(conn) == len(counts.counted(conn))        # the worker folded them
     with rt.uow(write=False) as uow:
         major = queries.Filters(severity="major")
         kept = queries.counts_by_state(uow, DESK, major)
@@ -152,8 +151,8 @@ def test_the_migration_counts_the_complaints_already_stored(tmp_path, now):
         conn.execute(insert(complaints), rows)
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        assert kept_sums(conn) == recounted(conn)
-        assert sum(kept_sums(conn).values()) == 60 and _rows(conn) == len(recounted(conn))
+        assert counts.kept(conn) == counts.counted(conn)
+        assert sum(counts.kept(conn).values()) == 60 and _rows(conn) == len(counts.counted(conn))
     engine.dispose()
 
 
@@ -173,6 +172,6 @@ def test_on_postgresql_one_folding_at_a_time(pg_database_url, now):
             with second.begin():
                 assert counts.compact(second) == 0          # nothing left to fold
         with rt.engine.connect() as conn:
-            assert kept_sums(conn) == recounted(conn) and _rows(conn) == len(recounted(conn))
+            assert counts.kept(conn) == counts.counted(conn) and _rows(conn) == len(counts.counted(conn))
     finally:
         rt.engine.dispose()

@@ -35,16 +35,25 @@ from datetime import timedelta
 from pathlib import Path
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from states.policy import load_policy, parse_policy_text
 from tests.apisupport import bearer, make_users_and_tokens
 from tests.conftest import complaint_values, make_runtime
 from tests.ops.conftest import COMPLAINTS, Gunicorn, ops_env, wait_for
 from workflow.domain.clocks import replay
-from workflow.store import migrate
+from workflow.store import counts, migrate
 from workflow.store.db import make_engine
-from workflow.store.schema import clock_events, complaints, deadlines, events, outbox, utcnow, workers
+from workflow.store.schema import (
+    clock_events,
+    complaints,
+    deadlines,
+    events,
+    outbox,
+    queue_counts,
+    utcnow,
+    workers,
+)
 
 #: The run's clocks, in seconds: short enough that every complaint a client leaves
 #: alone warns, escalates or closes by itself within the run.
@@ -437,6 +446,9 @@ class System:
             for e in conn.execute(select(clock_events).order_by(clock_events.c.id)).mappings():
                 entries[(e["complaint_id"], e["kind"])].append(e)
             notes = list(conn.execute(select(outbox)))
+            kept = counts.kept(conn)
+            drift = counts.drift(conn)
+            kept_rows = conn.execute(select(func.count()).select_from(queue_counts)).scalar()
         out = []
 
         # 1. history replays to the stored state and version; clocks to their due times
@@ -536,6 +548,14 @@ class System:
                     f"{len(notes)} rows ({sum(n.sent_at is not None for n in notes)} sent); "
                     f"extra {list((kinds - expect).items())[:3]}, "
                     f"missing {list((expect - kinds).items())[:3]}"))
+
+        # 7. the queue's kept counts are the complaints' counts: kept by the triggers under
+        #    load and folded by both workers, one of them killed on the way
+        out.append(("the queue's kept counts per state equal a count of the complaints",
+                    not drift and sum(kept.values()) == len(rows),
+                    f"{sum(kept.values())} complaints in {len(kept)} combinations, kept in "
+                    f"{kept_rows} rows; drift "
+                    f"{list(drift.items())[:3]}"))
 
         # the run did what it is for
         out.append(("the timers warned, escalated and closed during the run, the processes "
