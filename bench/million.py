@@ -17,7 +17,10 @@ signed in, the median of `--repeat` requests of:
   a cursor deep in the table; `api_ms` is the slowest);
 - search (the queue, all complaints): a two-character phrase (车库), a longer phrase
   (地下车库), a customer name, a mobile number's last four digits, a full complaint
-  number; each also as the plan the database chooses, printed.
+  number; each also as the plan the database chooses, printed;
+- the floor under a search: the database alone reading the state of each of 车库's
+  matches through the index (one grouped count, no page, no application):
+  `search2_vs_floor` is what the page, the order and the application add to it.
 
 Run: `.venv/bin/python bench/million.py --rows 1000000 --sqlite /tmp/m.db --pg bench_million`
 (`--only sqlite|postgresql`). The last line is `result: sqlite_queue_ms=...
@@ -32,6 +35,7 @@ import os
 import random
 import re
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -41,7 +45,7 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)        # `import web` must find the application, not bench/web.py
 
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
@@ -317,9 +321,25 @@ def measure(url: str, rows: int, repeat: int) -> dict[str, float]:
     queries = searches(rt.engine, rows)
     for label, query in queries.items():
         figures[label] = median_ms(desk, f"/?scope=all&q={query}", repeat)
+    figures["floor_search2"] = match_floor_ms(rt.engine, queries["search2"], repeat)
     plans(rt.engine, queries)
     rt.engine.dispose()
     return figures
+
+
+def match_floor_ms(engine, query: str, repeat: int) -> float:
+    """The floor under a search's page: the database alone reading the state of every
+    match through the index (one statement, grouped by state, no page, no application);
+    the median of `repeat` after one warm-up."""
+    statement = (select(complaints.c.state, func.count())
+                 .where(search.text_clause(query)).group_by(complaints.c.state))
+    times = []
+    with engine.connect() as conn:
+        for _ in range(repeat + 1):
+            started = time.perf_counter()
+            conn.execute(statement).all()
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times[1:])
 
 
 def postgres_url(name: str) -> str:
@@ -387,6 +407,8 @@ def main() -> None:
         parts += [f"{db}_{k}_ms={v:.0f}" for k, v in keys.items()]
         parts.append(f"{db}_worst_vs_baseline={max(keys.values()) / figures['baseline']:.1f}")
         parts.append(f"{db}_baseline_ms={figures['baseline']:.1f}")
+        parts.append(f"{db}_search_floor_ms={figures['floor_search2']:.0f}")
+        parts.append(f"{db}_search2_vs_floor={figures['search2'] / figures['floor_search2']:.2f}")
     print("result: " + " ".join(parts) + f" rows={args.rows}")
 
 

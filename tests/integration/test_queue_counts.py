@@ -129,6 +129,13 @@ def test_a_search_page_keeps_the_order_of_each_sort(rt, now):
             # every complaint has the phrase: the search lists them in the queue's order
             assert [c.id for c, _ in found] == [c.id for c, _ in plain], sort
             assert found_chips == plain_chips
+        if uow.conn.dialect.name == "postgresql":
+            # the search's parallel settings end with its statement, not the transaction
+            after = uow.conn.execute(text(
+                "SELECT name, setting = reset_val FROM pg_settings WHERE name IN "
+                "('parallel_setup_cost', 'parallel_tuple_cost', "
+                "'min_parallel_table_scan_size')")).all()
+            assert len(after) == 3 and all(same for _, same in after), after
     assert len(ids) == 4
 
 
