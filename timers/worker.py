@@ -132,13 +132,9 @@ class Worker:
         if time.monotonic() - self._last_compact < self.compact_every:
             return
         self._last_compact = time.monotonic()
-        try:
-            with self.rt.uow() as uow:
-                folded = counts.compact(uow.conn)
-                uow.commit()
-        except counts.CompactionRaced as exc:     # another worker folded them: nothing lost
-            log.info("queue counts not folded here: %s", exc)
-            return
+        with self.rt.uow() as uow:
+            folded = counts.compact(uow.conn)
+            uow.commit()
         if folded:
             log.debug("queue counts: %s rows folded", folded)
 

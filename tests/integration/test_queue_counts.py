@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 
-from states.catalogue import STATE_NAMES
+from states.catalogue import CAUSES, STATE_NAMES
 from tests.conftest import DESK, NETWORK, OPERATOR, complaint_values
 from tests.timers.helpers import FakeClock, history, in_handling, sweep_at, worker_on
 from workflow import services
@@ -169,7 +169,7 @@ def test_on_postgresql_one_folding_at_a_time(pg_database_url, now):
     _fresh_pg(pg_database_url)
     rt = make_runtime(pg_database_url)
     try:
-        _file_and_work(rt, now)
+        ids = _file_and_work(rt, now)
         with rt.engine.connect() as first, rt.engine.connect() as second:
             with first.begin():
                 assert counts.compact(first) > 0            # holds the lock until commit
@@ -178,6 +178,22 @@ def test_on_postgresql_one_folding_at_a_time(pg_database_url, now):
                     second.execute(text("SELECT 1"))
             with second.begin():
                 assert counts.compact(second) == 0          # nothing left to fold
+            # a change not yet committed while a folding runs: its rows are not seen
+            # then, so neither folded nor lost
+            other = next(c for c in CAUSES if c != "coverage")
+            with first.begin():
+                first.execute(update(complaints).where(complaints.c.id == ids[3])
+                              .values(cause=other))
+                with second.begin():
+                    assert counts.compact(second) == 0      # nothing committed to fold
+                with rt.engine.begin() as third:            # another change, committed
+                    third.execute(update(complaints).where(complaints.c.id == ids[2])
+                                  .values(cause=other))
+                with second.begin():
+                    assert counts.compact(second) > 0       # third's rows, not first's
+            assert counts.kept(first) == counts.counted(first)
+            with second.begin():
+                assert counts.compact(second) > 0           # now first's too
         with rt.engine.connect() as conn:
             assert counts.kept(conn) == counts.counted(conn) and _rows(conn) == len(counts.counted(conn))
     finally:

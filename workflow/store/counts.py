@@ -21,21 +21,14 @@ range, overdue or warned).
 """
 from __future__ import annotations
 
-import logging
-from collections import defaultdict
-
-from sqlalchemy import delete, func, insert, select, text, tuple_
+from sqlalchemy import delete, func, insert, select, text
 
 from workflow.store.schema import complaints
 from workflow.store.schema import queue_counts as q
 
-log = logging.getLogger(__name__)
-
 #: The counted columns (those of `queue_counts` but `id` and `n`).
 KEYS = ("state", "escalation_level", "source", "department", "originating_department",
         "routed_department", "handler_user", "cause", "channel")
-#: Rows deleted per statement (below SQLite's limit on bound parameters).
-_CHUNK = 10_000
 #: PostgreSQL: the advisory lock one compaction at a time holds (timer workers on several
 #: machines); another worker that finds it taken leaves the folding to the holder.
 _LOCK_KEY = 0x636F756E74        # "count"
@@ -51,32 +44,50 @@ def by_state(conn, where) -> dict[str, int]:
 
 def compact(conn) -> int:
     """Fold every combination with more than one row into one row holding the sum (none
-    when the sum is 0), in the caller's transaction; how many rows went. Rows are deleted
-    by id, so a row appended meanwhile stays for the next time; when another compaction
-    deleted some of them first this one raises `CompactionRaced` (roll back, nothing is
-    lost)."""
-    if conn.dialect.name == "postgresql" and not conn.execute(
-            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _LOCK_KEY}).scalar():
+    when the sum is 0), in the caller's transaction; how many rows went. All of it in
+    the database, however many rows there are (a bulk load of a million complaints
+    through the triggers leaves a million).
+
+    PostgreSQL: one statement deletes the rows and inserts the sums of exactly the rows
+    it deleted, so a row appended meanwhile stays for the next time; a second
+    compaction finds the advisory lock taken and leaves the folding to the holder.
+    SQLite: the caller's transaction must be a writing one (it holds the write lock, so
+    nothing but the sums is added between the statements); the rows folded are those
+    with an id up to the largest before the sums were added."""
+    if conn.dialect.name == "postgresql":
+        if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                            {"k": _LOCK_KEY}).scalar():
+            return 0
+        gone, kept = conn.execute(text(_FOLD_POSTGRESQL)).one()
+        return gone - kept
+    last = conn.execute(select(func.max(q.c.id))).scalar()
+    if last is None:
         return 0
-    keys = [q.c[k] for k in KEYS]
-    folded = select(*keys).group_by(*keys).having(func.count() > 1)
-    rows = conn.execute(select(q.c.id, q.c.n, *keys).where(tuple_(*keys).in_(folded))).all()
-    if not rows:
-        return 0
-    sums: dict[tuple, int] = defaultdict(int)
-    ids = []
-    for row in rows:
-        ids.append(row[0])
-        sums[tuple(row[2:])] += row[1]
-    deleted = 0
-    for start in range(0, len(ids), _CHUNK):
-        deleted += conn.execute(delete(q).where(q.c.id.in_(ids[start:start + _CHUNK]))).rowcount
-    if deleted != len(ids):
-        raise CompactionRaced(f"{len(ids) - deleted} of {len(ids)} rows were folded by another")
-    kept = [dict(zip(KEYS, key), n=n) for key, n in sums.items() if n]
-    if kept:
-        conn.execute(insert(q), kept)
-    return len(ids) - len(kept)
+    kept = conn.execute(text(_FOLD_SQLITE_SUMS), {"last": last}).rowcount
+    gone = conn.execute(text(_FOLD_SQLITE_ROWS), {"last": last}).rowcount
+    return gone - kept
+
+
+_KEYS = ", ".join(KEYS)
+
+
+def _folded(upto: str = "") -> str:
+    """The ids of the rows of every combination that has more than one (one pass)."""
+    return (f"SELECT id FROM (SELECT id, count(*) OVER (PARTITION BY {_KEYS}) AS rows_of "
+            f"FROM queue_counts {upto}) AS combos WHERE rows_of > 1")
+
+
+_FOLD_POSTGRESQL = f"""
+WITH gone AS (DELETE FROM queue_counts WHERE id IN ({_folded()}) RETURNING {_KEYS}, n),
+     kept AS (INSERT INTO queue_counts ({_KEYS}, n)
+              SELECT {_KEYS}, sum(n) FROM gone GROUP BY {_KEYS} HAVING sum(n) <> 0
+              RETURNING 1)
+SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM kept)"""
+_FOLD_SQLITE_SUMS = f"""
+INSERT INTO queue_counts ({_KEYS}, n)
+SELECT {_KEYS}, sum(n) FROM queue_counts WHERE id IN ({_folded("WHERE id <= :last")})
+GROUP BY {_KEYS} HAVING sum(n) <> 0"""
+_FOLD_SQLITE_ROWS = f"DELETE FROM queue_counts WHERE id IN ({_folded('WHERE id <= :last')})"
 
 
 def rebuild(conn) -> None:
@@ -120,7 +131,3 @@ def recount(conn, where) -> dict[str, int]:
     rows = conn.execute(select(complaints.c.state, func.count()).where(*where)
                         .group_by(complaints.c.state)).all()
     return {state: n for state, n in rows if n}
-
-
-class CompactionRaced(Exception):
-    """Another compaction folded some of the same rows first: roll this one back."""

@@ -97,6 +97,8 @@ def rows(conn, complaint_id: int) -> list[dict]:
 _RESUME = Prepared(update(t).where(t.c.id == bindparam("_id"))
                    .values(status="active", paused_at=None))
 _LOG = Prepared(insert(clock_events))
+_LOG_ID = Prepared(insert(clock_events).returning(clock_events.c.id))
+_EFFECT = Prepared(update(clock_events).where(clock_events.c.id == bindparam("_id")))
 
 
 def entry(row, event: str, at: datetime, version: int, *, seconds: int | None = None,
@@ -367,14 +369,13 @@ def breaching(conn, clock, complaint: Complaint, now: datetime) -> int:
     late = max(0, int((now - clock.due_at).total_seconds()))
     values = entry(clock, event, now, complaint.policy_version, seconds=late, reason="timer",
                    actor="system")
-    return conn.execute(insert(clock_events).values(values)).inserted_primary_key[0]
+    return _LOG_ID.first(conn, values)["id"]
 
 
 def breach_did(conn, entry_id: int, effect: dict) -> None:
     """What the breach recorded by `breaching` did (escalated to which level, notified
     whom, closed), filled in in the same transaction: committed, the entry is whole."""
-    conn.execute(update(clock_events).where(clock_events.c.id == entry_id)
-                 .values(data={"effect": effect}))
+    _EFFECT.execute(conn, {"_id": entry_id, "data": {"effect": effect}})
 
 
 def mark_fired(conn, clock, now: datetime) -> None:
