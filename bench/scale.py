@@ -138,8 +138,16 @@ def burst_case(url: str, count: int, worker_count: int) -> dict:
             first, last, fired = conn.execute(select(
                 func.min(clock_events.c.at), func.max(clock_events.c.at), func.count())
                 .where(clock_events.c.event == "missed")).one()
-            names = conn.execute(select(func.count()).select_from(workers).where(
-                workers.c.fired_total > 0)).scalar()
+        # a worker reports what it fired after each sweep, and one sweep may fire them
+        # all: wait (briefly) for the last reports before asking who fired some
+        for _ in range(50):
+            with engine.connect() as conn:
+                reported = conn.execute(select(func.sum(workers.c.fired_total))).scalar() or 0
+                names = conn.execute(select(func.count()).select_from(workers).where(
+                    workers.c.fired_total > 0)).scalar()
+            if reported >= fired:
+                break
+            time.sleep(0.1)
     finally:
         for p in procs:
             p.terminate()
