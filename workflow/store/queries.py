@@ -381,13 +381,11 @@ def _search_page(uow, actor: Actor, filters: Filters, now: datetime, page: int,
     parallel = uow.conn.dialect.name == "postgresql" and uow.conn.in_transaction()
     if parallel:        # (in a transaction only: set_config(..., true) ends with it)
         uow.conn.execute(select(*(func.set_config(name, "0", True) for name in _PARALLEL)))
-    try:
-        found = uow.conn.execute(query).all()
-    finally:
-        if parallel:
-            uow.conn.execute(text("SELECT set_config(name, reset_val, true) FROM pg_settings "
-                                  "WHERE name IN :names").bindparams(
-                bindparam("names", _PARALLEL, expanding=True)))
+    found = uow.conn.execute(query).all()
+    if parallel:        # (a failed statement leaves them to the transaction's rollback)
+        uow.conn.execute(text("SELECT set_config(name, reset_val, true) FROM pg_settings "
+                              "WHERE name IN :names").bindparams(
+            bindparam("names", _PARALLEL, expanding=True)))
     ids = [row.id for row in found if row.n is None]
     if not ids:
         return None
