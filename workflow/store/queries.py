@@ -306,9 +306,7 @@ def queue_page(uow, actor: Actor, filters: Filters, *, now: datetime, page: int 
     disk on PostgreSQL: 400 ms for a phrase in 5 % of a million complaints).
     """
     if filters.text:
-        found = _search_page(uow, actor, filters, now, page, page_size)
-        if found:
-            return found
+        return _search_page(uow, actor, filters, now, page, page_size)
     counts = counts_by_state(uow, actor, filters, now=now)
     total = counts.get(filters.state, 0) if filters.state else sum(counts.values())
     pages = max((total + page_size - 1) // page_size, 1)
@@ -318,13 +316,8 @@ def queue_page(uow, actor: Actor, filters: Filters, *, now: datetime, page: int 
     if filters.sort in ("received_new", "received_old"):
         order = t.c.id.desc() if filters.sort == "received_new" else t.c.id
         return _rows(uow, base.order_by(order).limit(page_size).offset(offset)), total, page, counts
-    if filters.sort == "severity" or filters.text:      # every match sorted
-        order = _order(t.c, filters.sort)
-        if filters.text:
-            ids = (select(t.c.id).where(*_where(actor, filters, now)).order_by(*order)
-                   .limit(page_size).offset(offset))
-            base, offset = select(t).where(t.c.id.in_(ids)), 0
-        return _rows(uow, base.order_by(*order)
+    if filters.sort == "severity":      # every match sorted
+        return _rows(uow, base.order_by(*_order(t.c, filters.sort))
                      .limit(page_size).offset(offset)), total, page, counts
     timed_rows = base.where(t.c.next_due_at.is_not(None))
     rows = _rows(uow, timed_rows.order_by(t.c.next_due_at, t.c.id).limit(page_size)
@@ -364,9 +357,8 @@ def _search_page(uow, actor: Actor, filters: Filters, now: datetime, page: int,
     the page's ids and the counts per state in one statement; then the page's rows.
     (Counting first and sorting after read every match from the table twice; a window
     count over the matches did it once but cost SQLite 250 ms for a phrase in 5 % of a
-    million complaints, against 170 ms this way.) None when the page holds nothing (a
-    page past the last, or no match in the chosen state): `queue_page` then counts
-    first."""
+    million complaints, against 170 ms this way.) A page past the last is known from the
+    counts and read again as the last."""
     matches = (select(t.c.id, t.c.state, t.c.escalation_level, t.c.next_due_at)
                .where(*_where(actor, filters.without_state(), now)).cte("matches"))
     shown = select(matches, cast(null(), BigInteger).label("n"))
@@ -386,11 +378,12 @@ def _search_page(uow, actor: Actor, filters: Filters, now: datetime, page: int,
         uow.conn.execute(text("SELECT set_config(name, reset_val, true) FROM pg_settings "
                               "WHERE name IN :names").bindparams(
             bindparam("names", _PARALLEL, expanding=True)))
-    ids = [row.id for row in found if row.n is None]
-    if not ids:
-        return None
     counts = {row.state: row.n for row in found if row.n is not None}
     total = counts.get(filters.state, 0) if filters.state else sum(counts.values())
+    last = max((total + page_size - 1) // page_size, 1)
+    if page > last:
+        return _search_page(uow, actor, filters, now, last, page_size)
+    ids = [row.id for row in found if row.n is None]
     rows = {c.id: (c, due) for c, due in _rows(uow, select(t).where(t.c.id.in_(ids)))}
     return [rows[i] for i in ids if i in rows], total, page, counts   # (one deleted meanwhile)
 
