@@ -18,7 +18,7 @@ from web.api.represent import iso
 from web.boundary import check_form
 from web.downloads import attachment_response
 from workflow.services import attaching
-from workflow.store.schema import utcnow
+from workflow.services.read import utcnow
 
 ID = "<int(min=1, max=9223372036854775807):complaint_id>"
 AID = "<int(min=1, max=9223372036854775807):attachment_id>"

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from web.boundary import clean_deep
 from workflow.domain import errors as domain
-from workflow.store.db import RETRY_AFTER_SECONDS, is_unavailable
+from workflow.services.availability import RETRY_AFTER_SECONDS, is_unavailable
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
