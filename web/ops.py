@@ -28,7 +28,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from web import runtime_of
+from web.current import runtime_of
 from workflow import metrics
 from workflow.logs import request_id
 from workflow.services.availability import (

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
 
-from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import PREFIX, api
 from web.api.problems import ApiError
 from web.api.represent import iso
 from web.boundary import check_form
+from web.current import runtime_of
 from web.downloads import attachment_response
 from workflow.services import attaching
 from workflow.services.read import utcnow

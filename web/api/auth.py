@@ -19,8 +19,8 @@ import time
 
 from flask import current_app, g, request
 
-from web import runtime_of
 from web.api.problems import ApiError
+from web.current import runtime_of
 from workflow.services import tokens
 from workflow.services.read import utcnow
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import current_app, g, request, url_for
 
 from states.catalogue import CAUSES, DISTRICTS, zh
-from web import runtime_of
 from web.api.blueprint import api
 from web.api.problems import ApiError
+from web.current import runtime_of
 from web.hot import MAY_SEE, list_args, members_of, period_from
 from workflow.domain.errors import Forbidden, NotFound
 from workflow.services import hot

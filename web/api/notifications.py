@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, g, request, url_for
 
-from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import api
 from web.api.represent import iso
+from web.current import runtime_of
 from workflow.domain.errors import FieldError, ValidationError
 from workflow.domain.model import Complaint
 from workflow.services import notifications as use_case

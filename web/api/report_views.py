@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, url_for
 
-from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import api
 from web.api.problems import ApiError
 from web.api.represent import iso
+from web.current import runtime_of
 from workflow.domain.errors import FieldError, ValidationError
 from workflow.services import read
 from workflow.services import reports as svc

@@ -8,12 +8,12 @@ from flask import Response, current_app, g, jsonify, url_for
 
 from states import diagram
 from states.fields import ACTION_FIELDS
-from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import api
 from web.api.problems import ApiError
 from web.api.represent import clock_run, detail, event, summary
 from web.clock_story import runs
+from web.current import runtime_of
 from workflow import metrics, services
 from workflow.domain import access
 from workflow.domain.errors import IdempotencyMismatch, NotFound, ValidationError

@@ -8,14 +8,6 @@ from datetime import datetime
 from workflow.admin import directory, liaisons, signin
 
 
-def ensure_departments(rt) -> int:
-    """Add the catalogue's departments that are missing; return how many were added."""
-    with rt.uow() as uow:      # queues with other writers (SQLite: BEGIN IMMEDIATE)
-        added = directory.ensure_departments(uow.conn)
-        uow.commit()
-    return added
-
-
 def add_user(rt, username: str, display_name: str, role: str, department: str,
              password: str, *, now: datetime) -> None:
     """Create a user (ValidationError names the fields refused)."""
