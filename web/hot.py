@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from states.calendar import SHANGHAI
-from states.catalogue import CAUSES
 from states.process import Role
 from workflow.services import read
 from workflow.services.read import Period
@@ -51,5 +50,4 @@ def members_of(uow, args, period: Period, actor) -> list | None:
     """The complaints behind the figure a list's arguments name that the actor may see,
     or None when they name nothing known."""
     return read.hot_members(uow, args.get("kind"), args.get("cause"), args.get("place", ""),
-                            args.get("of", ""), args.get("cluster", ""), period, actor,
-                            causes=CAUSES)
+                            args.get("of", ""), args.get("cluster", ""), period, actor)

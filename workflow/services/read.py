@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import date, datetime
 
+from states.catalogue import CAUSES
 from workflow.admin import calendar as calendar_admin
 from workflow.admin import directory, health, liaisons, personal_data, signin
 from workflow.admin import tokens as token_admin
@@ -167,12 +168,12 @@ def unconfirmed_clocks(uow) -> int:
 
 # Hot issues.
 def hot_members(uow, kind: str | None, cause: str | None, place: str, of: str, cluster: str,
-                period: Period, actor: Actor, *, causes) -> list | None:
+                period: Period, actor: Actor) -> list | None:
     """The complaints behind one hot-issue figure that the actor may see, or None when
     the arguments name no figure."""
-    if kind == "cause" and cause in causes:
+    if kind == "cause" and cause in CAUSES:
         where = hot.where_cause(cause, period.start, period.end)
-    elif kind in hot.CLUSTER_KINDS and cause in causes and place:
+    elif kind in hot.CLUSTER_KINDS and cause in CAUSES and place:
         where = hot.where_cluster(kind, cause, place, period.start, period.end)
     elif kind == "number" and of.isdigit():
         where = hot.where_same_number(uow.conn, int(of), period.start, period.end)
