@@ -34,7 +34,7 @@ from workflow.logs import request_id
 from workflow.settings import Settings
 from workflow.store import migrate
 from workflow.store.db import RETRY_AFTER_SECONDS, is_unavailable
-from workflow.store.runtime import track_writes
+from workflow.store.unit_of_work import track_writes
 
 log = logging.getLogger(__name__)
 ops = Blueprint("ops", __name__)
