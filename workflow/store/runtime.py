@@ -8,8 +8,9 @@ hands them to each unit of work (`workflow.store.unit_of_work`).
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from states.calendar import BusinessCalendar
 from states.policy import Policy, load_policy
@@ -44,8 +45,6 @@ class Runtime:
         self.calendars = CalendarCache(engine)
         self.engine, self.process = engine, process
         self.attachments_dir = attachments_dir or default_attachments_dir(engine)
-        # The request-bound connection and the hot-path reader are the database's.
-        self.bound, self.reader = self.database.bound, self.database.reader
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
@@ -61,6 +60,14 @@ class Runtime:
         calendar = self.calendars.refresh_if_due()
         return UnitOfWork(self.database, self.policies, calendar, self.process,
                           write, autocommit)
+
+    def bound(self) -> AbstractContextManager[None]:
+        """Run a request on one connection (`Database.bound`)."""
+        return self.database.bound()
+
+    def reader(self) -> AbstractContextManager[Connection]:
+        """A connection for single-statement reads on hot paths (`Database.reader`)."""
+        return self.database.reader()
 
     @property
     def sqlite_writer(self):
@@ -81,7 +88,7 @@ class Runtime:
         """Read which policy version is active now."""
         return self.policies.refresh()
 
-    def policy_version(self, number: int, conn=None) -> Policy:
+    def policy_version(self, number: int, conn: Connection | None = None) -> Policy:
         """Policy version `number` (immutable: read once per process)."""
         return self.policies.version(number, conn)
 
