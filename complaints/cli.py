@@ -85,7 +85,7 @@ def _actor(rt: Runtime, username: str):
 def main(ctx: click.Context, verbose: bool) -> None:
     """Complaint-handling workflow service (set COMPLAINTS_DATABASE_URL, COMPLAINTS_POLICY)."""
     from workflow import logs
-    cli = ctx.obj = Cli(Settings.from_env())
+    cli = ctx.obj = Cli(Settings.from_env())     # the one read of the environment
     ctx.call_on_close(cli.close)
     log_format = cli.settings.log_format
     logs.configure(log_format if log_format in ("text", "json") else "text",
@@ -271,11 +271,11 @@ def serve(cli: Cli, host: str, port: int, with_worker: bool) -> None:
     from web import create_app
     from web.headers import QuietRequestHandler
     rt = cli.runtime
-    app = refuses(RuntimeError)(create_app)(runtime=rt)
+    app = refuses(RuntimeError)(create_app)(runtime=rt, settings=cli.settings)
     background = None
     if with_worker:
         try:
-            background = start_background(rt)
+            background = start_background(rt, smtp_url=cli.settings.smtp_url)
             click.echo("timer worker running in this process")
         except operations.WorkerRefused as exc:   # SQLite: another process already runs the worker
             click.echo(f"timer worker not started here: {exc}", err=True)

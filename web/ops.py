@@ -38,7 +38,6 @@ from workflow.services.availability import (
     schema_heads,
     track_writes,
 )
-from workflow.settings import Settings
 
 log = logging.getLogger(__name__)
 ops = Blueprint("ops", __name__)
@@ -195,9 +194,6 @@ def _keep_body(environ) -> bytes | None:
 
 def init_ops(app: Flask) -> None:
     """Register the ops endpoints, the database-unavailable page and the middleware."""
-    settings = Settings.from_env()
-    app.config.setdefault("METRICS_TOKEN", settings.metrics_token)
-    app.config.setdefault("METRICS_DIR", settings.metrics_dir)
     app.register_blueprint(ops)
     for error in (DBAPIError, PoolTimeout, DisconnectionError, PendingRollbackError):
         app.register_error_handler(error, _unavailable_page)

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from workflow.store import migrate
 from workflow.store.db import RETRY_AFTER_SECONDS, is_unavailable
-from workflow.store.runtime import track_writes
+from workflow.store.unit_of_work import track_writes
 
 __all__ = ["RETRY_AFTER_SECONDS", "is_unavailable", "readiness_problem", "schema_heads",
            "track_writes"]
