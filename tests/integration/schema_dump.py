@@ -1,7 +1,9 @@
 """The schema of a database as text, every object in a fixed order, to compare a migrated
 database with the one the same revisions produced before (`schema/*.sql`).
 
-SQLite: each object's own `CREATE` statement as `sqlite_master` keeps it. PostgreSQL:
+SQLite: each object's own `CREATE` statement as `sqlite_master` keeps it, its table
+constraints sorted (a table that Alembic's batch mode rebuilt lists them in the order of
+a Python set, which changes from run to run). PostgreSQL:
 each table's columns (type, nullability, default, in the table's order), constraints,
 indexes, triggers and functions, as the server prints them back.
 
@@ -45,10 +47,20 @@ _PG = {
 }
 
 
+def _sorted_constraints(sql: str | None) -> str | None:
+    if sql is None:
+        return None
+    lines = [line.rstrip(", ") for line in sql.splitlines()]
+    constraints = sorted(line for line in lines if line.lstrip().startswith("CONSTRAINT"))
+    others = [line for line in lines if not line.lstrip().startswith("CONSTRAINT")]
+    return "\n".join(others[:-1] + constraints + others[-1:]) if constraints else sql
+
+
 def dump(conn) -> str:
     """Every schema object on `conn`, one per line (statements keep their own newlines)."""
     if conn.dialect.name == "sqlite":
-        rows = [("sqlite",) + tuple(r) for r in conn.execute(text(_SQLITE))]
+        rows = [("sqlite", kind, name, table, _sorted_constraints(sql))
+                for kind, name, table, sql in conn.execute(text(_SQLITE))]
     else:
         rows = [(kind,) + tuple(r) for kind, query in _PG.items()
                 for r in conn.execute(text(query))]
