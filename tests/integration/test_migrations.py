@@ -1,14 +1,22 @@
-"""The Alembic migrations produce exactly the tables of `workflow.store.schema`, on both databases."""
+"""The Alembic migrations produce exactly the tables of `workflow.store.schema`, on both
+databases; they are frozen history (no revision imports the application, and they give
+the schema they always gave); every revision goes down and up again keeping the data."""
 from __future__ import annotations
 
+import ast
+import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import create_engine, insert, inspect, select, text
+from sqlalchemy.engine import make_url
 
 from states.policy import load_policy
+from tests.conftest import NO_PG, PG_URL, skip_or_fail
+from tests.integration import schema_dump
 from workflow.admin.directory import ensure_departments
 from workflow.store import migrate, policies
 from workflow.store.db import make_engine
@@ -91,3 +99,49 @@ def test_complaints_stored_before_the_search_migration_are_found(database_url):
         assert _search(conn, "车库") == _search(conn, "老师") == _search(conn, "5678") == {7}
         assert _search(conn, "车库信号") == set()
     engine.dispose()
+
+
+VERSIONS = Path(migrate.alembic_config().get_main_option("script_location")) / "versions"
+APPLICATION = ("workflow", "states", "web", "complaints", "timers")
+
+
+def test_no_revision_imports_the_application():
+    imported = {}
+    for path in sorted(VERSIONS.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            imported.update({f"{path.name}: {n}": n for n in names
+                             if n.split(".")[0] in APPLICATION})
+    assert len(list(VERSIONS.glob("*.py"))) >= 11
+    assert not imported, sorted(imported)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_engine(request, tmp_path):
+    """An engine on a database with nothing in it: a new SQLite file, or a new PostgreSQL
+    database of this test's own (dropped afterwards)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    if not PG_URL:
+        skip_or_fail(NO_PG)
+    name = f"complaints_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_the_revisions_give_the_schema_they_always_gave(empty_engine):
+    migrate.upgrade(empty_engine, schema_dump.FROZEN_AT)
+    with empty_engine.connect() as conn:
+        expected = schema_dump.snapshot(conn.dialect.name).read_text("utf-8")
+        assert schema_dump.dump(conn) == expected
