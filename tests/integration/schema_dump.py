@@ -67,6 +67,31 @@ def dump(conn) -> str:
     return "".join(" | ".join(str(v) for v in row) + "\n" for row in rows)
 
 
+def structure(conn) -> str:
+    """The schema on `conn` as the database describes it, not as its statements were
+    written: SQLite keeps a table's `CREATE` text as `ALTER TABLE` left it (quoted after a
+    rename, a column added at the end of the text), so a table rebuilt by going down and up
+    again reads differently there while being the same."""
+    if conn.dialect.name != "sqlite":
+        return dump(conn)
+    lines = []
+    for kind, name, sql in conn.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+            "ORDER BY type, name"):
+        if kind != "table":
+            lines.append(f"{kind} {name}: {sql}")
+            continue
+        for pragma in ("table_xinfo", "foreign_key_list", "index_list"):
+            rows = conn.exec_driver_sql(f'PRAGMA {pragma}("{name}")').all()
+            if pragma == "foreign_key_list":        # (id, seq) number them in text order
+                rows = sorted(r[2:] for r in rows)
+            if pragma == "index_list":              # (seq, name, unique, origin, partial)
+                rows = sorted((r[1][:16] if r[3] != "c" else r[1],) + tuple(r[2:]) + tuple(
+                    conn.exec_driver_sql(f'PRAGMA index_info("{r[1]}")').all()) for r in rows)
+            lines += [f"{name} {pragma}: {tuple(r)}" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
 def snapshot(dialect: str) -> Path:
     """The file holding the schema a fresh database has at `FROZEN_AT` on `dialect`."""
     return SNAPSHOTS / f"{FROZEN_AT}.{dialect}.txt"
