@@ -1,7 +1,9 @@
 """Loading and validating the policy file (TOML).
 
-A policy is loaded whole or not at all: every problem is collected and reported with
-the key it concerns, and `PolicyError` is raised before anything starts. Each policy
+A policy is loaded whole or not at all: the file is checked against its schema
+(`states.policy_schema`, a pydantic model with a Chinese message for each key), every
+problem is reported with the key it concerns (`PolicyError.problems`: each one's text,
+`path` and `code`), and `PolicyError` is raised before anything starts. Each policy
 has a `digest` (a SHA-256 of its normalised content, so a file that differs only in
 comments is the same policy). The database keeps every policy ever activated as a
 numbered, immutable version (`workflow.store.policies`); `number` is that version, and
@@ -25,12 +27,13 @@ __all__ = ["ATTACHMENT_KINDS", "CLOCKS", "DEFAULT_ATTACHMENT_BYTES", "TRACKS", "
            "PolicyError", "changes", "load_policy", "parse_policy", "parse_policy_text",
            "size_bytes"]
 
-#: The file's sections and keys: `states.policy_schema` (with the messages for each).
+#: The [major] keys that make a complaint major on their own (true unless set false).
 MAJOR_FLAGS = ("media", "leadership", "serious_deficiency")
 
 
 class PolicyError(ValueError):
-    """The policy file is unusable; `problems` lists every key that is wrong."""
+    """The policy file is unusable; `problems` lists every key that is wrong (shown as
+    they are to the administrator: `policy_schema.Problem` where a key is named)."""
 
     def __init__(self, source: str, problems: list[str]):
         self.source, self.problems = source, problems

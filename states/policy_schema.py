@@ -186,6 +186,9 @@ class Problem(str):
         problem.path, problem.code = path, code
         return problem
 
+    def __getnewargs__(self) -> tuple[str, str, str]:     # copy and pickle rebuild it whole
+        return self.path, self.code, self[len(self.path) + 1:]
+
 
 class Invalid(ValueError):
     """The file does not fit the schema; `problems` names every wrong key."""

@@ -3,6 +3,7 @@ key, an unknown key and a value out of range are each named with the key and a c
 from __future__ import annotations
 
 import copy
+import pickle
 import re
 import tomllib
 from fnmatch import fnmatchcase
@@ -157,3 +158,10 @@ def test_a_file_nested_too_deeply_is_refused_not_crashed():
         with pytest.raises(PolicyError) as err:
             parse_policy_text(text, "deep.toml")
         assert err.value.problems and len(str(err.value)) < 2000
+
+
+def test_a_problem_is_its_text_and_keeps_its_path_and_code_when_copied():
+    (problem,) = problems_of(put("major.repeat_count", 0))
+    again = pickle.loads(pickle.dumps(problem))
+    assert again == problem == copy.deepcopy(problem) == str(problem)
+    assert (again.path, again.code) == ("major.repeat_count", "out_of_range")
