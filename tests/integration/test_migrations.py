@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table, create_engine, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from states.policy import load_policy
+from states.policy import load_policy, parse_policy_text
 from tests.conftest import NO_PG, PG_URL, skip_or_fail
 from tests.integration import schema_dump
 from workflow.admin.directory import ensure_departments
@@ -304,3 +304,20 @@ def test_0006_going_down_keeps_each_complaint_s_policy_as_its_content_hash(empty
     migrate.downgrade(empty_engine, "0005_security")
     with empty_engine.connect() as conn:
         assert conn.execute(text("SELECT policy_version FROM complaints")).scalar() == first.version
+
+
+def test_0006_refuses_to_go_down_when_the_one_version_is_not_the_default_or_a_clock_restarted(
+        empty_engine):
+    migrate.upgrade(empty_engine, "0005_security")
+    _seed(empty_engine, "0001")
+    custom = parse_policy_text(load_policy().text.replace('reply = "48h"', 'reply = "36h"', 1),
+                               "ours.toml")
+    migrate.upgrade(empty_engine, "0006_policy", policy=custom)
+    with empty_engine.begin() as conn:
+        assert policies.parse_row(policies.get(conn, 1)).digest == custom.digest
+        conn.execute(text("UPDATE deadlines SET run = 2"))
+    with pytest.raises(RuntimeError) as refused:
+        migrate.downgrade(empty_engine, "0005_security")
+    assert "策略版本 1 不是默认策略" in str(refused.value)
+    assert "1 个时限已重新计时" in str(refused.value)
+    assert migrate.current(empty_engine) == "0006_policy"
