@@ -1,6 +1,6 @@
 """A complaint's clock timelines in real Chromium: a reply deadline warned, missed and
 escalated by the timer worker, then met on the major track, with a pause in between.
-Screenshot: tests/artifacts/clock-timelines.png."""
+Screenshot: build/screenshots/clock-timelines.png."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,6 +1,6 @@
 """Evidence in real Chromium: upload a file on the complaint page, see it in the history,
 download it and compare the bytes; the customer's other complaints beside it.
-Screenshots: tests/artifacts/evidence-desktop.png (1366 px) and evidence-phone.png (390 px).
+Screenshots: build/screenshots/evidence-desktop.png (1366 px) and evidence-phone.png (390 px).
 """
 from __future__ import annotations
 

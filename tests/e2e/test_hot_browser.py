@@ -1,6 +1,6 @@
 """The hot-issue page in real Chromium at 1366 and 390 px: a seeded cluster, the rising
 causes' chart, no sideways scrolling on the phone, and the major desk's button escalating
-the cluster. Screenshots: tests/artifacts/hot-desktop.png and hot-phone.png."""
+the cluster. Screenshots: build/screenshots/hot-desktop.png and hot-phone.png."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,7 +1,7 @@
 """The inbox and the handler of record in real Chromium: timer warnings reach the
 handler's inbox, the header counts them, opening one marks it read and shows the
 complaint with its 接单人, and the department's lead reassigns it through the form.
-Screenshots of the inbox at 1366 and 390 px go to tests/artifacts/inbox-*.png."""
+Screenshots of the inbox at 1366 and 390 px go to build/screenshots/inbox-*.png."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -3,7 +3,7 @@
 actions first on a narrow screen, badges and clock names do not break, the diagram stays
 readable (it scrolls in its own box), and Chinese pages name clocks, reasons and the
 system in words. Screenshots of the queue, a paused complaint, an overdue complaint, the
-dashboard and the 404 page go to tests/artifacts/ (committed, so a reviewer sees them)."""
+dashboard and the 404 page go to build/screenshots/ (a git-ignored build output)."""
 from __future__ import annotations
 
 import re

@@ -1,7 +1,7 @@
 """The reports page and the department scorecard in real Chromium on the swept demo data,
 at 1366 and 390 px: nothing scrolls sideways but the tables in their own box, every
 figure is a link to its complaints, and the list it opens has that many rows.
-Screenshots go to tests/artifacts/reports-*.png and scorecard-*.png."""
+Screenshots go to build/screenshots/reports-*.png and scorecard-*.png."""
 from __future__ import annotations
 
 import threading

@@ -3,7 +3,7 @@
 One complaint goes from intake to closure through the forms, as the operator and the
 network department's handler; a second browser context acting on a stale page gets
 the conflict message. Screenshots of the queue and the complaint page are written to
-tests/artifacts/.
+build/screenshots/ (ARTIFACTS: git-ignored build output, rewritten by every run).
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from workflow.store.schema import utcnow
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+#: Where every browser test writes its screenshots: a build output, never tracked.
+ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update"]
 
@@ -65,6 +66,7 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield chromium
