@@ -54,6 +54,18 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_cache(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this run shares, where each size of the swept demo
+    data is built once (tests/demo_site.py)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent               # the run's folder above each worker's own
+    cache = root / "demo-cache"
+    cache.mkdir(exist_ok=True)
+    return cache
+
+
+@pytest.fixture(scope="session")
 def pg_templates():
     """This session's migrated PostgreSQL template (its own name per xdist worker)."""
     if not PG_URL:

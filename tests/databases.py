@@ -32,13 +32,19 @@ def migrate_sqlite(path: Path) -> Path:
     engine = make_engine(f"sqlite:///{path}")
     try:
         migrate.upgrade(engine)
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
-        engine.dispose()
+        seal_sqlite(engine, path)
+    return path
+
+
+def seal_sqlite(engine: Engine, path: Path) -> None:
+    """Fold the write-ahead log of the SQLite file `path` into it and close `engine`, so
+    that the file alone holds everything (ready to be copied)."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
     wal = path.with_name(path.name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0, f"{wal} was not folded into {path}"
-    return path
 
 
 def copy_sqlite(template: Path, path: Path) -> str:

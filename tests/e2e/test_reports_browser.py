@@ -21,8 +21,9 @@ WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    rt = build(tmp_path_factory.mktemp("reports") / "complaints.db", count=150)
+def server(tmp_path_factory, demo_cache):
+    rt = build(tmp_path_factory.mktemp("reports") / "complaints.db", count=150,
+               cache=demo_cache)
     app = create_app({"TESTING": True, "SECRET_KEY": "reports"}, runtime=rt)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

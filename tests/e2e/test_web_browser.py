@@ -16,10 +16,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import make_runtime, skip_or_fail
+from tests.databases import copy_sqlite
 from web import create_app
 from workflow.admin import demo
-from workflow.store import migrate
-from workflow.store.db import make_engine
 from workflow.store.schema import utcnow
 
 pytestmark = pytest.mark.browser
@@ -31,13 +30,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, sqlite_template):
     """A real threaded server on 127.0.0.1 (ephemeral port) with demo data."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'complaints.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    rt = make_runtime(url)
+    rt = make_runtime(copy_sqlite(sqlite_template, tmp_path_factory.mktemp("browser") / "complaints.db"))
     demo.populate(rt, count=40, seed=7, now=utcnow() - timedelta(hours=1))
     with serving(rt) as base:
         yield base
