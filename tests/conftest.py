@@ -2,9 +2,10 @@
 
 PostgreSQL tests read COMPLAINTS_TEST_POSTGRES_URL (e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/test) and skip with that reason when it
-is not set. Each test session creates its own database there, so several runs on one
-server do not collide. Each session migrates one template per database and each test
-gets a copy of it (tests/databases.py), so every test starts from empty tables.
+is not set. Each test session (each xdist worker) migrates one template per database,
+under a name of its own on the server, and each test gets a copy of it
+(tests/databases.py): every test starts from empty, migrated tables, and several runs
+on one server do not collide.
 """
 from __future__ import annotations
 

@@ -8,15 +8,15 @@ migrates one template of each kind and copies it per test:
   (a few milliseconds);
 - PostgreSQL: `CREATE DATABASE … TEMPLATE`, which needs a template no one is connected
   to (≈70 ms). Dropping a database makes the server checkpoint (1–3 s on this busy
-  machine, where other suites dirty the buffers), so the copies are dropped by a
-  thread of their own while the next tests run, and the session waits for it at the end.
+  machine, where other suites dirty the buffers), so the copies are dropped by a few
+  threads of their own while the next tests run (drops that wait together share one
+  checkpoint), and the session waits for them at the end.
 """
 from __future__ import annotations
 
-import queue
 import shutil
-import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -24,6 +24,9 @@ from sqlalchemy.engine import Engine, make_url
 
 from workflow.store import migrate
 from workflow.store.db import make_engine
+
+#: Threads dropping the copies of a session's PostgreSQL template.
+DROPPERS = 4
 
 
 def migrate_sqlite(path: Path) -> Path:
@@ -71,10 +74,8 @@ class PostgresTemplates:
         finally:
             engine.dispose()         # a template must have no open connection
         self.count = 0
-        self._doomed: queue.Queue[str | None] = queue.Queue()
-        self._failures: list[BaseException] = []
-        self._dropper = threading.Thread(target=self._drop_each, name="pg-dropper", daemon=True)
-        self._dropper.start()
+        self._dropping = ThreadPoolExecutor(max_workers=DROPPERS, thread_name_prefix="pg-drop")
+        self._drops: list[Future] = []
 
     def url(self, name: str) -> str:
         """The URL of database `name` on this server."""
@@ -88,24 +89,17 @@ class PostgresTemplates:
         return name
 
     def drop(self, name: str) -> None:
-        """Have database `name` dropped (soon, by the dropping thread), ending any
+        """Have database `name` dropped (soon, by a dropping thread), ending any
         connection a test left open to it."""
-        self._doomed.put(name)
+        self._drops.append(self._dropping.submit(self._drop_now, name))
 
     def close(self) -> None:
         """Wait until every copy is dropped, drop the template and let go of the server."""
-        self._doomed.put(None)
-        self._dropper.join()
+        self._dropping.shutdown(wait=True)
+        failures = [f.exception() for f in self._drops if f.exception() is not None]
         self._drop_now(self.template)
         self.admin.dispose()
-        assert not self._failures, f"copies of {self.template} not dropped: {self._failures}"
-
-    def _drop_each(self) -> None:
-        while (name := self._doomed.get()) is not None:
-            try:
-                self._drop_now(name)
-            except Exception as exc:        # reported by close(), never lost
-                self._failures.append(exc)
+        assert not failures, f"copies of {self.template} not dropped: {failures}"
 
     def _drop_now(self, name: str) -> None:
         self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
