@@ -165,8 +165,7 @@ def test_the_migration_counts_the_complaints_already_stored(tmp_path, now):
 
 @pytest.mark.postgres
 def test_on_postgresql_one_folding_at_a_time(pg_database_url, now):
-    from tests.conftest import _fresh_pg, make_runtime
-    _fresh_pg(pg_database_url)
+    from tests.conftest import make_runtime
     rt = make_runtime(pg_database_url)
     try:
         ids = _file_and_work(rt, now)

@@ -35,8 +35,7 @@ def test_the_first_working_day_follows_the_calendar(rt):
 
 @pytest.mark.postgres
 def test_two_workers_on_postgresql_queue_the_monthly_scorecard_once(pg_database_url, smtp_server):  # noqa: F811
-    from tests.conftest import _fresh_pg, make_runtime
-    _fresh_pg(pg_database_url)
+    from tests.conftest import make_runtime
     rt = make_runtime(pg_database_url)
     try:
         services.intake(rt, OPERATOR, complaint_values(), now=local(9, 15))

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from tests.conftest import NETWORK, OPERATOR, _fresh_pg, complaint_values, make_runtime
+from tests.conftest import NETWORK, OPERATOR, complaint_values, make_runtime
 from tests.timers.helpers import FakeClock, clock
 from timers import loadgen, service
 from timers.scheduler import build_scheduler
@@ -99,7 +99,6 @@ def test_a_deadline_that_fails_to_fire_does_not_block_the_others_and_is_retried(
 
 def test_on_postgresql_a_complaint_being_acted_on_is_skipped_by_the_claim_not_waited_for(
         pg_database_url, now, worker_on):
-    _fresh_pg(pg_database_url)
     rt = make_runtime(pg_database_url)
     try:
         busy = services.intake(rt, OPERATOR, complaint_values(mobile="13800000001"), now=now)
