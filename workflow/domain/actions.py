@@ -38,8 +38,8 @@ MUTABLE = ("state", "department", "escalation_level", "major_reasons", "reopen_c
 
 #: A look-up `username -> (department, role)` of an active user, None when there is none.
 UserLookup = Callable[[str], "tuple[str, str] | None"]
-#: The roles that may hold a complaint as its handler of record.
-HOLDERS = ("handler", "major_desk", "operator")
+#: The roles that may hold a complaint as its handler of record (`workflow.domain.access`).
+HOLDERS = access.HOLDERS
 
 
 @dataclass
