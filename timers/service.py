@@ -57,7 +57,11 @@ def start_background(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
     """Start the timer worker and the outbox sender in background threads."""
     worker, send = _jobs(runtime, now, smtp_url, batch)
     scheduler = build_scheduler(DatabaseBackoff("deadlines", worker.sweep),
-                                DatabaseBackoff("outbox", send), interval=interval)
+                                DatabaseBackoff("outbox", send),
+                                compact=DatabaseBackoff("queue_counts", worker.compact_counts),
+                                monthly=DatabaseBackoff("monthly_scorecard",
+                                                        worker.queue_monthly_report),
+                                calendar=lambda: runtime.calendar, interval=interval)
     scheduler.start()
     return Background(scheduler, worker)
 
