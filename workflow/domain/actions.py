@@ -65,11 +65,10 @@ def policy_limit(policy, complaint: Complaint, action: str) -> tuple[str, FieldE
 def allowed_actions(process: Process, policy, complaint: Complaint, actor: Actor) -> list[str]:
     """The actions this actor may fire on this complaint now.
 
-    Left out too: an action the policy's limits refuse whatever its fields (escalate at
-    the highest level, pause once the waits are used up). The machine allows those, but
-    pages would offer a form that can only fail. The machine answers (its conditions:
-    the state's guards, the role, the policy's limits); the department and the lead rule
-    are `workflow.domain.access`'s."""
+    The machine answers, by its conditions: the state's guards, the role, and the
+    policy's limits (escalate at the highest level, pause once the waits are used up: a
+    form that can only fail is not offered). The department and the lead rule are
+    `workflow.domain.access`'s."""
     if not access.may_act(actor, complaint):
         return []
     return [action for action in process.allowed(complaint, actor.role, policy)
