@@ -6,7 +6,8 @@
 - `monthly_scorecard` runs on the first working day of each month by the business
   calendar (`FirstWorkdayTrigger`, 调休 included) and once at start, so a worker that was
   down that day catches up; one whose run fails (the database away) tries again a minute
-  later rather than next month.
+  later rather than next month, and a calendar loaded again moves its next date
+  (`reschedule_monthly`).
 
 The jobs hold no state of their own (the deadlines live in our tables, and the monthly
 mail is queued once in all by its outbox row's unique key), so the scheduler uses its
@@ -88,6 +89,12 @@ def _until_checked(scheduler, job: Callable, job_id: str) -> Callable[[], None]:
                               id=f"{job_id}-retry", name=f"{job_id} again",
                               replace_existing=True)
     return run
+
+
+def reschedule_monthly(scheduler, calendar) -> None:
+    """Compute the monthly job's next date again from now (after a calendar change)."""
+    if scheduler.get_job("monthly_scorecard") is not None:
+        scheduler.reschedule_job("monthly_scorecard", trigger=FirstWorkdayTrigger(calendar))
 
 
 def build_scheduler(sweep, send, *, compact=None, monthly=None, calendar=None,

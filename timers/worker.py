@@ -65,6 +65,8 @@ class Worker:
         self.counts: Counter = Counter()
         self.stopping = threading.Event()
         self.last_batch: list = []
+        #: Called after the calendar is loaded again (the monthly job recomputes its date).
+        self.on_calendar_change: list[Callable[[], None]] = []
 
     def start(self) -> "Worker":
         """Take the lease (SQLite: refuse when another worker runs) and load the calendar."""
@@ -187,6 +189,8 @@ class Worker:
         self.rt.reload_calendar()
         with self.rt.engine.connect() as conn:
             self._calendar_stamp = conn.execute(select(func.max(calendar_years.c.loaded_at))).scalar()
+        for listener in self.on_calendar_change:
+            listener()
 
 
 def _count(outcomes: Counter) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from states.calendar import SHANGHAI
 from tests.conftest import NETWORK, OPERATOR, _fresh_pg, complaint_values, make_runtime
 from tests.timers.helpers import FakeClock, clock
 from timers import loadgen, service
@@ -153,3 +154,31 @@ def test_a_clock_an_earlier_row_of_the_batch_restarted_is_acted_on_as_it_now_sta
     assert (progress.track, progress.started_at, progress.status) == ("major", due, "active")
     assert notes(rt, cid, "deadline_due") == []       # the stale claimed row did nothing
     assert worker.counts["skipped"] == 1
+
+
+class _Calendar:
+    """Monday to Friday, but the first `off` days of every month are holidays."""
+
+    def __init__(self, off: int):
+        self.off = off
+
+    def is_workday(self, day):
+        return day.weekday() < 5 and day.day > self.off, True
+
+
+def test_a_calendar_loaded_again_moves_the_monthly_jobs_next_date():
+    from timers.scheduler import reschedule_monthly
+    calendar = [_Calendar(0)]
+    scheduler = build_scheduler(lambda: None, lambda: None, monthly=lambda: False,
+                                calendar=lambda: calendar[0])
+    scheduler.start(paused=True)
+    try:
+        reschedule_monthly(scheduler, lambda: calendar[0])
+        before = scheduler.get_job("monthly_scorecard").next_run_time
+        calendar[0] = _Calendar(3)                # an administrator loads new holidays
+        reschedule_monthly(scheduler, lambda: calendar[0])
+        after = scheduler.get_job("monthly_scorecard").next_run_time
+    finally:
+        scheduler.shutdown(wait=False)
+    assert after != before and after.astimezone(SHANGHAI).day > 3
+    assert before.astimezone(SHANGHAI).day <= 3 or before - utcnow() < timedelta(seconds=5)
