@@ -16,7 +16,7 @@ from datetime import datetime
 
 from timers import notify
 from timers.backoff import DatabaseBackoff
-from timers.scheduler import build_scheduler
+from timers.scheduler import build_scheduler, reschedule_monthly
 from timers.worker import Worker
 from workflow.store.db import is_unavailable
 from workflow.store.runtime import Runtime
@@ -56,7 +56,13 @@ def start_background(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
     mail relay, `Settings.smtp_url`; None logs notifications instead of sending them)."""
     worker, send = _jobs(runtime, now, smtp_url, batch)
     scheduler = build_scheduler(DatabaseBackoff("deadlines", worker.sweep),
-                                DatabaseBackoff("outbox", send), interval=interval)
+                                DatabaseBackoff("outbox", send),
+                                compact=DatabaseBackoff("queue_counts", worker.compact_counts),
+                                monthly=DatabaseBackoff("monthly_scorecard",
+                                                        worker.queue_monthly_report),
+                                calendar=lambda: runtime.calendar, interval=interval)
+    worker.on_calendar_change.append(
+        lambda: reschedule_monthly(scheduler, lambda: runtime.calendar))
     scheduler.start()
     return Background(scheduler, worker)
 
