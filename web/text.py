@@ -1,0 +1,99 @@
+"""Every text the web shows, from one gettext catalogue (Flask-Babel): `web/translations`.
+
+Chinese is the source language: a page's text is looked up by its Chinese words, with a
+context where the same words mean two things (`pgettext("chart", "受理")` is "Received",
+the action 受理 is "Intake"); an error by its code (`pgettext("field", "too_long")`).
+Placeholders are `%(name)s`. Both catalogues (zh and en) hold every id; a lookup of an id
+they lack is logged as an error (and raises under testing), never silently shown in
+another language. `tests/web/test_text.py` checks the catalogues against the code.
+
+The .mo files are committed beside their .po; after editing a .po run
+`.venv/bin/pybabel compile -d web/translations` (a test fails while they differ).
+"""
+from __future__ import annotations
+
+import gettext
+import logging
+from pathlib import Path
+
+from flask import Flask, current_app, has_request_context, session
+from flask_babel import Babel, force_locale, get_translations
+
+log = logging.getLogger(__name__)
+LANGUAGES = ("zh", "en")
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def select_locale() -> str:
+    """The user's language: their switch (`POST /lang/<code>`), Chinese by default."""
+    lang = session.get("lang") if has_request_context() else None
+    return lang if lang in LANGUAGES else "zh"
+
+
+def init_text(app: Flask) -> None:
+    """Install Flask-Babel with the catalogue and the locale choice."""
+    Babel(app, locale_selector=select_locale, default_locale="zh",
+          default_translation_directories=str(TRANSLATIONS), configure_jinja=False)
+
+
+class MissingText(LookupError):
+    """An id the catalogue lacks (raised only when the app is testing)."""
+
+
+class _Missing(gettext.NullTranslations):
+    """The last fallback of a loaded catalogue: an id that reaches it is missing."""
+
+    def __init__(self, locale: str):
+        super().__init__()
+        self.locale = locale
+
+    def _missing(self, context: str | None, message: str) -> str:
+        log.error("no %s text for %r (context %r) in the catalogue", self.locale, message, context)
+        if current_app and current_app.testing:
+            raise MissingText(f"{self.locale}: {context!r} {message!r}")
+        return message
+
+    def gettext(self, message):
+        return self._missing(None, message)
+
+    def pgettext(self, context, message):
+        return self._missing(context, message)
+
+
+def _translations():
+    translations = get_translations()
+    if not getattr(translations, "missing_is_logged", False):
+        from flask_babel import get_locale
+        translations.add_fallback(_Missing(str(get_locale())))
+        translations.missing_is_logged = True
+    return translations
+
+
+def _fill(text: str, values: dict) -> str:
+    return text % values if values else text
+
+
+def _(text: str, **values) -> str:
+    """The text in the user's language, its %(name)s placeholders filled in."""
+    if not has_request_context():
+        return _fill(text, values)
+    return _fill(_translations().gettext(text), values)
+
+
+def pgettext(context: str, text: str, **values) -> str:
+    """The text of `context` in the user's language, its placeholders filled in."""
+    if not has_request_context():
+        return _fill(text, values)
+    return _fill(_translations().pgettext(context, text), values)
+
+
+def in_english(context: str, text: str, **values) -> str:
+    """The English of an id whatever the user's language (the API's `detail`)."""
+    with force_locale("en"):
+        return pgettext(context, text, **values)
+
+
+def in_chinese(context: str, text: str, **values) -> str:
+    """The Chinese of an id whatever the user's language."""
+    with force_locale("zh"):
+        return pgettext(context, text, **values)
