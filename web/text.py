@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import gettext
 import logging
+from functools import cache
 from pathlib import Path
 
+from babel import support
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import Babel, force_locale, get_translations
+from flask_babel import Babel, get_locale, get_translations
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("zh", "en")
@@ -60,13 +62,21 @@ class _Missing(gettext.NullTranslations):
         return self._missing(context, message)
 
 
-def _translations():
-    translations = get_translations()
+def _checked(translations, locale: str):
     if not getattr(translations, "missing_is_logged", False):
-        from flask_babel import get_locale
-        translations.add_fallback(_Missing(str(get_locale())))
+        translations.add_fallback(_Missing(locale))
         translations.missing_is_logged = True
     return translations
+
+
+def _translations():
+    return _checked(get_translations(), str(get_locale()))
+
+
+@cache
+def catalogue(lang: str):
+    """The catalogue of one language, read once (for a text in a given language)."""
+    return _checked(support.Translations.load(str(TRANSLATIONS), [lang]), lang)
 
 
 def _fill(text: str, values: dict) -> str:
@@ -87,13 +97,7 @@ def pgettext(context: str, text: str, **values) -> str:
     return _fill(_translations().pgettext(context, text), values)
 
 
-def in_english(context: str, text: str, **values) -> str:
-    """The English of an id whatever the user's language (the API's `detail`)."""
-    with force_locale("en"):
-        return pgettext(context, text, **values)
-
-
-def in_chinese(context: str, text: str, **values) -> str:
-    """The Chinese of an id whatever the user's language."""
-    with force_locale("zh"):
-        return pgettext(context, text, **values)
+def text_in(lang: str, context: str, text: str, **values) -> str:
+    """The text of `context` in `lang` ("zh" or "en") whatever the user's language, also
+    outside a request (the API's English `detail`, the command line)."""
+    return _fill(catalogue(lang).pgettext(context, text), values)

@@ -15,6 +15,7 @@ from flask import Response, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from web import messages
 from web.boundary import clean_deep
 from workflow.domain import errors as domain
 from workflow.store.db import RETRY_AFTER_SECONDS, is_unavailable
@@ -64,26 +65,28 @@ def problem(code: str, detail: str, headers: dict | None = None, **extensions) -
 
 
 def from_domain(exc: domain.DomainError) -> Response:
-    """Map a domain error to its problem response."""
+    """Map a domain error to its problem response, its `detail` in English (`web.messages`)."""
+    detail = messages.text(exc, "en")
     if isinstance(exc, domain.ValidationError):
-        return problem("validation_error", f"{len(exc.errors)} field(s) invalid: "
-                       + "; ".join(f"{k}: {v}" for k, v in exc.errors.items()), errors=exc.errors)
+        errors = messages.field_texts(exc.errors, "en")
+        return problem("validation_error", f"{len(errors)} field(s) invalid: "
+                       + "; ".join(f"{k}: {v}" for k, v in errors.items()), errors=errors)
     if isinstance(exc, domain.NotFound):
-        return problem("not_found", str(exc))
+        return problem("not_found", detail)
     if isinstance(exc, domain.Forbidden):
-        return problem("forbidden", str(exc))
+        return problem("forbidden", detail)
     if isinstance(exc, domain.ActionNotAllowed):
-        return problem("action_not_allowed", str(exc), action=exc.action, state=exc.state,
+        return problem("action_not_allowed", detail, action=exc.action, state=exc.state,
                        allowed=exc.allowed)
     if isinstance(exc, domain.Conflict):
         etag = {"ETag": f'"{exc.current}"'} if exc.current is not None else {}
         if "If-Match" in request.headers:
-            return problem("precondition_failed", str(exc), etag,
+            return problem("precondition_failed", detail, etag,
                            current_version=exc.current)
-        return problem("conflict", str(exc) + " (a concurrent request changed it first)",
+        return problem("conflict", detail + " (a concurrent request changed it first)",
                        etag, current_version=exc.current)
     if isinstance(exc, domain.IdempotencyMismatch):
-        return problem("idempotency_mismatch", str(exc))
+        return problem("idempotency_mismatch", detail)
     log.error("unmapped domain error %r", exc)
     return problem("internal_error", "unexpected error")
 
