@@ -24,7 +24,7 @@ SAMPLE = {"max": 100, "min": 1, "field": "channel", "value": "某值", "choices"
 EXAMPLES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|TS1|PDF|PNG|\b[0-9]+ KB\b")
 
 
-@pytest.mark.parametrize("code", sorted(errors.FIELD_ENGLISH))
+@pytest.mark.parametrize("code", sorted(errors.FIELD_CODES))
 def test_a_field_error_fills_its_parameters_in_both_languages_and_has_no_english_in_chinese(code):
     error = FieldError(code, **SAMPLE)
     text = messages.field_text(error, "zh")

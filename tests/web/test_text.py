@@ -56,10 +56,26 @@ def test_both_catalogues_hold_the_same_ids_each_with_a_text():
         assert [m.id for m in catalog if m.fuzzy and m.id] == []
 
 
+def _error_classes(cls=errors.DomainError):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _error_classes(sub)
+
+
 def test_every_domain_error_code_has_its_text_in_both_languages():
-    codes = {("field", c) for c in errors.FIELD_ENGLISH} | {("error", c) for c in errors.ENGLISH}
+    codes = {("field", c) for c in errors.FIELD_CODES} | {
+        ("error", cls.code) for cls in _error_classes()}
+    assert len(codes) > 45
     for lang in LANGS:
         assert codes <= _ids(_po(lang))
+
+
+def test_the_domain_errors_carry_codes_and_parameters_and_no_words():
+    assert not [name for name in vars(errors) if name.isupper() and name != "FIELD_CODES"]
+    assert str(errors.NotFound("complaint", 5)) == "not_found: kind='complaint', key=5"
+    refused = errors.ValidationError({"comment": errors.FieldError("too_long", max=9)})
+    assert str(refused) == "validation_error: comment=too_long(max=9)"
+    assert refused.errors["comment"] == "too_long"
 
 
 def test_a_chinese_id_and_its_english_fill_in_the_same_placeholders():
