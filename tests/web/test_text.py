@@ -13,6 +13,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from web import messages
+from web.api.problems import STATUSES
 from web.text import TRANSLATIONS, MissingText, _, pgettext
 from workflow.domain import errors
 
@@ -62,10 +63,10 @@ def _error_classes(cls=errors.DomainError):
         yield from _error_classes(sub)
 
 
-def test_every_domain_error_code_has_its_text_in_both_languages():
+def test_every_domain_error_and_api_problem_code_has_its_text_in_both_languages():
     codes = {("field", c) for c in errors.FIELD_CODES} | {
-        ("error", cls.code) for cls in _error_classes()}
-    assert len(codes) > 45
+        ("error", cls.code) for cls in _error_classes()} | {("problem", c) for c in STATUSES}
+    assert len(codes) > 60
     for lang in LANGS:
         assert codes <= _ids(_po(lang))
 

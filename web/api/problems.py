@@ -17,30 +17,35 @@ from werkzeug.exceptions import HTTPException
 
 from web import messages
 from web.boundary import clean_deep
+from web.text import text_in
 from workflow.domain import errors as domain
 from workflow.store.db import RETRY_AFTER_SECONDS, is_unavailable
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 
-#: code -> (status, title): Chinese first, then English; `type` is /api/v1/docs#problem-CODE.
-PROBLEMS: dict[str, tuple[int, str]] = {
-    "bad_request": (400, "请求无法解析 / Bad request"),
-    "unauthorized": (401, "未认证 / Unauthorized"),
-    "forbidden": (403, "无权操作 / Forbidden"),
-    "not_found": (404, "不存在 / Not found"),
-    "method_not_allowed": (405, "方法不允许 / Method not allowed"),
-    "action_not_allowed": (409, "当前状态不允许此操作 / Action not allowed now"),
-    "conflict": (409, "并发修改冲突 / Conflicting change"),
-    "precondition_failed": (412, "版本已过期 / Stale version"),
-    "too_large": (413, "请求体过大 / Request body too large"),
-    "unsupported_media_type": (415, "请求体须为 JSON / Unsupported media type"),
-    "validation_error": (422, "字段有误 / Invalid fields"),
-    "idempotency_mismatch": (422, "幂等键已用于不同请求 / Idempotency key reused"),
-    "rate_limited": (429, "请求过于频繁 / Too many requests"),
-    "internal_error": (500, "服务器内部错误 / Internal server error"),
-    "unavailable": (503, "服务暂不可用 / Service unavailable"),
+#: code -> status; the title is the catalogue's (context "problem"): Chinese / English.
+STATUSES: dict[str, int] = {
+    "bad_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "action_not_allowed": 409,
+    "conflict": 409,
+    "precondition_failed": 412,
+    "too_large": 413,
+    "unsupported_media_type": 415,
+    "validation_error": 422,
+    "idempotency_mismatch": 422,
+    "rate_limited": 429,
+    "internal_error": 500,
+    "unavailable": 503,
 }
+#: code -> (status, title); `type` is /api/v1/docs#problem-CODE.
+PROBLEMS: dict[str, tuple[int, str]] = {
+    code: (status, f"{text_in('zh', 'problem', code)} / {text_in('en', 'problem', code)}")
+    for code, status in STATUSES.items()}
 _BY_STATUS = {405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
