@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from babel import support
-from flask import Flask, current_app, has_request_context, session
+from flask import Flask, current_app, g, has_request_context, session
 from flask_babel import Babel, get_locale, get_translations
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,12 @@ def _checked(translations, locale: str):
 
 
 def _translations():
-    return _checked(get_translations(), str(get_locale()))
+    """The user's catalogue, looked up once per request (Flask-Babel's lookup goes through
+    several context proxies: ~20 us a text, against ~1 us from `g`)."""
+    translations = g.get("text_catalogue")
+    if translations is None:
+        translations = g.text_catalogue = _checked(get_translations(), str(get_locale()))
+    return translations
 
 
 @cache
