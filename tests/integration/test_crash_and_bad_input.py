@@ -93,21 +93,21 @@ def test_bad_intake_names_every_bad_field_and_writes_nothing(rt, now, overrides,
 
 def test_an_unknown_action_is_named_and_writes_nothing(rt, now, handling):
     before = everything(rt)
-    with pytest.raises(NotFound, match="unknown action: 'fly'"):
+    with pytest.raises(NotFound, match="not_found: kind='action', key='fly'"):
         services.act(rt, handling, "fly", NETWORK, now=now)
     assert everything(rt) == before
 
 
 def test_an_unknown_complaint_is_named_and_writes_nothing(rt, now, handling):
     before = everything(rt)
-    with pytest.raises(NotFound, match="unknown complaint: 999999"):
+    with pytest.raises(NotFound, match="not_found: kind='complaint', key=999999"):
         services.act(rt, 999999, "contact", NETWORK, now=now, comment="已联系")
     assert everything(rt) == before
 
 
 def test_an_unknown_department_is_named_and_writes_nothing(rt, now, handling):
     before = everything(rt)
-    with pytest.raises(ValidationError, match="unknown department 'sales'") as err:
+    with pytest.raises(ValidationError, match="department=unknown_department") as err:
         services.act(rt, handling, "transfer", NETWORK, now=now, department="sales", reason="不归我们管")
     assert set(err.value.errors) == {"department"}
     assert everything(rt) == before
