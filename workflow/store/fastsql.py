@@ -64,6 +64,10 @@ class Prepared:
                 binds.append((name, None, None, process(value) if process else value))
         return _Entry(compiled.string, bool(compiled.positional), tuple(binds), compiled, [])
 
+    def sql(self, dialect, keys: tuple[str, ...]) -> str:
+        """The SQL text sent for parameters named `keys` on `dialect`."""
+        return self._entry(dialect, tuple(keys)).sql
+
     @staticmethod
     def _args(entry: _Entry, row: dict):
         values = [fixed if key is None else (process(row[key]) if process else row[key])
