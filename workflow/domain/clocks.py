@@ -115,6 +115,21 @@ def days_counted(calendar: BusinessCalendar, start: datetime, due: datetime) -> 
     return DaysCounted(holidays, workdays, fallback)
 
 
+#: What the domain reads of a clock an action does not touch: its order, and `next_due`.
+BRIEF = ("id", "complaint_id", "kind", "status", "due_at")
+
+
+def touched(rule: ClockRule | None) -> frozenset[str]:
+    """The clock kinds `Clocks.apply(rule)` may change or read whole; of the others it
+    reads only `BRIEF`."""
+    if rule is None:
+        return frozenset()
+    kinds = {*rule.start, *rule.stop, *rule.pause, *rule.resume}
+    if rule.retrack:
+        kinds |= {*CYCLE, *RULES["pause"].pause}
+    return frozenset(kinds)
+
+
 def next_due(clocks) -> datetime | None:
     """The complaint's nearest open due time: of its running clocks, and of the fired
     (missed) ones its step has not yet stopped, so that a missed clock keeps the

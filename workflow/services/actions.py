@@ -13,10 +13,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from states.clocks import RULES
 from states.process import ACTIONS
 from workflow import metrics
 from workflow.domain import actions as rules
-from workflow.domain.clocks import Clocks
+from workflow.domain.clocks import Clocks, touched
 from workflow.domain.errors import NotFound
 from workflow.domain.model import Actor, Complaint
 from workflow.store import complaints as store
@@ -41,9 +42,9 @@ def apply_action(uow, complaint: int | Complaint, action: str, actor: Actor, *,
     if not isinstance(complaint, Complaint):
         if action not in ACTIONS:      # before the complaint is read
             raise NotFound("action", action)
-        complaint, clocks = store.load_for_action(uow, complaint)
+        complaint, clocks = store.load_for_action(uow, complaint, touched(RULES.get(action)))
     else:
-        clocks = store.clocks_of(uow, complaint.id)
+        clocks = store.clocks_of(uow, complaint.id, touched(RULES.get(action)))
     policy = uow.policy_for(complaint)
     change = rules.decide(uow.process, policy, complaint, action, actor, now=now,
                           values=values, data=data, expected_version=expected_version,

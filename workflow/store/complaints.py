@@ -29,7 +29,7 @@ _WITH_CLOCKS = Prepared(
     select(t, *(deadlines.c[c.name].label("clock_" + c.name) for c in deadlines.columns))
     .outerjoin(deadlines, deadlines.c.complaint_id == t.c.id)
     .where(t.c.id == bindparam("id")))
-_CLOCK_LABELS = tuple(("clock_" + c.name, c.name) for c in deadlines.columns)
+_N = len(t.columns)            # the complaint's columns come first in `_WITH_CLOCKS`
 _DEPARTMENT = select(departments.c.code).where(departments.c.code == bindparam("code"),
                                                departments.c.active)
 _USER = select(users.c.department, users.c.role).where(users.c.username == bindparam("name"),
@@ -45,20 +45,21 @@ def load(uow, complaint_id) -> Complaint:
     return Complaint.from_row(row)
 
 
-def load_for_action(uow, complaint_id) -> tuple[Complaint, list[dict]]:
+def load_for_action(uow, complaint_id, kinds=frozenset()) -> tuple[Complaint, list[dict]]:
     """Load a complaint and its clocks (`deadlines` rows) in one statement, or raise
-    NotFound."""
-    found = _WITH_CLOCKS.all(uow.conn, {"id": complaint_id})
+    NotFound. Clocks of `kinds` come whole, the others brief (`plan.pick_clocks`)."""
+    names, processors, found = _WITH_CLOCKS.fetch(uow.conn, {"id": complaint_id})
     if not found:
         raise NotFound("complaint", complaint_id)
-    clocks = [{name: row[label] for label, name in _CLOCK_LABELS}
-              for row in found if row["clock_id"] is not None]
-    return Complaint.from_row(found[0]), clocks
+    complaint = Complaint.from_row(Prepared.pick(names, processors, found[0], range(_N)))
+    if found[0][_N] is None:           # no clock: one row, the join's NULLs
+        return complaint, []
+    return complaint, plan.pick_clocks(names, processors, found, _N, kinds)
 
 
-def clocks_of(uow, complaint_id: int) -> list[dict]:
-    """The complaint's clocks (`deadlines` rows), nearest due first."""
-    return plan.clocks_of(uow.conn, complaint_id)
+def clocks_of(uow, complaint_id: int, kinds=frozenset()) -> list[dict]:
+    """The complaint's clocks (`deadlines` rows): of `kinds` whole, of the others `BRIEF`."""
+    return plan.clocks_for(uow.conn, complaint_id, kinds)
 
 
 def department_active(uow):

@@ -149,7 +149,7 @@ def breach_did(conn, entry_id: int, effect: dict) -> None:
 
 def mark_fired(conn, clock, now: datetime) -> None:
     """The clock (as read, `started_at` unchanged since) breached at `now` and is done."""
-    clocks = rows(conn, clock.complaint_id)
+    clocks = plan.clocks_for(conn, clock.complaint_id, {clock.kind})
     row = next((r for r in clocks if r["id"] == clock.id), None)
     if row is None or row["started_at"] != clock.started_at:
         return
@@ -161,8 +161,8 @@ def mark_fired(conn, clock, now: datetime) -> None:
 
 def restart(uow, complaint: Complaint, kind: str, now: datetime) -> None:
     """A repeating clock came due: start it again for another period from `now`."""
-    work = Clocks(complaint, rows(uow.conn, complaint.id), uow.policy_for(complaint),
-                  uow.calendar, now, reason="repeat", actor="system")
+    work = Clocks(complaint, plan.clocks_for(uow.conn, complaint.id, {kind}),
+                  uow.policy_for(complaint), uow.calendar, now, reason="repeat", actor="system")
     work.start([kind])
     plan.write(uow.conn, plan.WritePlan.of(complaint.id, work.plan()))
 
@@ -185,7 +185,7 @@ def move_due(conn, clock, *, warn_at: datetime, due_at: datetime, next_at: datet
     changed = dict(warn_at=warn_at, due_at=due_at, next_at=next_at, confirmed=confirmed)
     if duration is not None:
         changed["duration"] = duration
-    clocks = rows(conn, clock["complaint_id"])
+    clocks = plan.clocks_for(conn, clock["complaint_id"], ())
     for row in clocks:
         if row["id"] == clock["id"]:
             row.update(changed)

@@ -119,6 +119,31 @@ class Prepared:
             values[i] = process(values[i])
         return dict(zip(names, values))
 
+    def fetch(self, conn, params: dict) -> tuple[tuple[str, ...], dict, list]:
+        """Run a SELECT; return its column names, the result processor of each column that
+        has one (by index) and the rows as the driver gave them: for a caller that
+        converts only the columns it needs (`pick`)."""
+        entry, cursor = self._run(conn, [params], False)
+        try:
+            rows = cursor.fetchall()
+            if not rows:
+                return (), {}, []
+            names, processors = self._results(entry, conn, cursor)
+        finally:
+            cursor.close()
+        return names, dict(processors), rows
+
+    @staticmethod
+    def pick(names, processors: dict, row, indices, keys=None) -> dict:
+        """The columns `indices` of a fetched row, converted, as a dict (under `keys`,
+        default their names)."""
+        keys = keys or [names[i] for i in indices]
+        out = {}
+        for key, i in zip(keys, indices):
+            process = processors.get(i)
+            out[key] = row[i] if process is None else process(row[i])
+        return out
+
     def first(self, conn, params: dict) -> dict | None:
         """Run a SELECT; return its first row as a dict converted by the column types, or None."""
         entry, cursor = self._run(conn, [params], False)

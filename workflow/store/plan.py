@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, insert, select, update
 
-from workflow.domain.clocks import ClockPlan
+from workflow.domain.clocks import BRIEF, ClockPlan
 from workflow.store.fastsql import Prepared
 from workflow.store.schema import clock_events, complaints, deadlines, events
 
@@ -84,9 +84,36 @@ _CLOCKS = Prepared(select(deadlines).where(deadlines.c.complaint_id == bindparam
                    .order_by(deadlines.c.due_at, deadlines.c.id))
 
 
+_CLOCKS_FOR = Prepared(select(deadlines).where(deadlines.c.complaint_id == bindparam("cid")))
+_NAMES = tuple(c.name for c in deadlines.columns)
+_WHOLE = tuple(range(len(_NAMES)))
+_BRIEF = tuple(_NAMES.index(c) for c in BRIEF)
+_KIND = _NAMES.index("kind")
+
+
 def clocks_of(conn, complaint_id: int) -> list[dict]:
     """The complaint's clocks as dicts, nearest due first (one prepared statement)."""
     return _CLOCKS.all(conn, {"cid": complaint_id})
+
+
+def clocks_for(conn, complaint_id: int, kinds) -> list[dict]:
+    """The complaint's clocks for the domain to plan on: of `kinds` whole, the others
+    brief (see `pick_clocks`)."""
+    names, processors, found = _CLOCKS_FOR.fetch(conn, {"cid": complaint_id})
+    return pick_clocks(names, processors, found, 0, kinds)
+
+
+def pick_clocks(names, processors, found, offset: int, kinds) -> list[dict]:
+    """`deadlines` rows fetched unconverted (from column `offset` on): of `kinds` every
+    column, of the others only what the domain reads of a clock an action leaves alone
+    (`workflow.domain.clocks.BRIEF`). SQLite's times are text: converting all of them
+    costs more than the rest of reading the row."""
+    out = []
+    for row in found:
+        which = _WHOLE if row[offset + _KIND] in kinds else _BRIEF
+        out.append(Prepared.pick(names, processors, row, [offset + i for i in which],
+                                 [_NAMES[i] for i in which]))
+    return out
 
 
 def statements(plan: WritePlan, dialect, *, answer: bool = False) -> list[str]:
