@@ -30,6 +30,7 @@ _WITH_CLOCKS = Prepared(
     .outerjoin(deadlines, deadlines.c.complaint_id == t.c.id)
     .where(t.c.id == bindparam("id")))
 _N = len(t.columns)            # the complaint's columns come first in `_WITH_CLOCKS`
+_COMPLAINT = tuple(range(_N))
 _DEPARTMENT = select(departments.c.code).where(departments.c.code == bindparam("code"),
                                                departments.c.active)
 _USER = select(users.c.department, users.c.role).where(users.c.username == bindparam("name"),
@@ -48,13 +49,13 @@ def load(uow, complaint_id) -> Complaint:
 def load_for_action(uow, complaint_id, kinds=frozenset()) -> tuple[Complaint, list[dict]]:
     """Load a complaint and its clocks (`deadlines` rows) in one statement, or raise
     NotFound. Clocks of `kinds` come whole, the others brief (`plan.pick_clocks`)."""
-    names, processors, found = _WITH_CLOCKS.fetch(uow.conn, {"id": complaint_id})
+    found, picker = _WITH_CLOCKS.fetch(uow.conn, {"id": complaint_id})
     if not found:
         raise NotFound("complaint", complaint_id)
-    complaint = Complaint.from_row(Prepared.pick(names, processors, found[0], range(_N)))
+    complaint = Complaint.from_row(picker(_COMPLAINT)(found[0]))
     if found[0][_N] is None:           # no clock: one row, the join's NULLs
         return complaint, []
-    return complaint, plan.pick_clocks(names, processors, found, _N, kinds)
+    return complaint, plan.pick_clocks(found, picker, _N, kinds)
 
 
 def clocks_of(uow, complaint_id: int, kinds=frozenset()) -> list[dict]:

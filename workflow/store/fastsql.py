@@ -19,6 +19,8 @@ release that changes it (setup.cfg allows 2.0.x only).
 """
 from __future__ import annotations
 
+import functools
+import operator
 import weakref
 from typing import NamedTuple
 
@@ -31,6 +33,7 @@ class _Entry(NamedTuple):
     binds: tuple           # (bind name, key in the caller's dict or None, processor, fixed value)
     results: list          # [column names, [(index, result processor)]], set on first fetch
     columns: tuple         # the statement's result columns (name and type), in order
+    pickers: dict          # (indices, keys) -> a row converter (`fetch`)
 
 
 class Prepared:
@@ -60,7 +63,7 @@ class Prepared:
             else:
                 binds.append((name, None, None, process(value) if process else value))
         columns = tuple((c.name, c.type) for c in getattr(self.statement, "exported_columns", ()))
-        return _Entry(sql, positional, tuple(binds), [], columns)
+        return _Entry(sql, positional, tuple(binds), [], columns, {})
 
     def sql(self, dialect, keys: tuple[str, ...]) -> str:
         """The SQL text sent for parameters named `keys` on `dialect`."""
@@ -119,30 +122,37 @@ class Prepared:
             values[i] = process(values[i])
         return dict(zip(names, values))
 
-    def fetch(self, conn, params: dict) -> tuple[tuple[str, ...], dict, list]:
-        """Run a SELECT; return its column names, the result processor of each column that
-        has one (by index) and the rows as the driver gave them: for a caller that
-        converts only the columns it needs (`pick`)."""
+    def fetch(self, conn, params: dict) -> tuple[list, "functools.partial"]:
+        """Run a SELECT; return the rows as the driver gave them and `picker(indices,
+        keys=None)`, which gives a function converting the columns `indices` of such a
+        row into a dict (under `keys`, default their names): for a caller that converts
+        only the columns it needs. Pickers are built once per statement."""
         entry, cursor = self._run(conn, [params], False)
         try:
             rows = cursor.fetchall()
-            if not rows:
-                return (), {}, []
-            names, processors = self._results(entry, conn, cursor)
+            if rows:
+                self._results(entry, conn, cursor)
         finally:
             cursor.close()
-        return names, dict(processors), rows
+        return rows, functools.partial(self._picker, entry)
 
     @staticmethod
-    def pick(names, processors: dict, row, indices, keys=None) -> dict:
-        """The columns `indices` of a fetched row, converted, as a dict (under `keys`,
-        default their names)."""
-        keys = keys or [names[i] for i in indices]
-        out = {}
-        for key, i in zip(keys, indices):
-            process = processors.get(i)
-            out[key] = row[i] if process is None else process(row[i])
-        return out
+    def _picker(entry: _Entry, indices: tuple[int, ...], keys: tuple[str, ...] | None = None):
+        pick = entry.pickers.get((indices, keys))
+        if pick is None:
+            names, processors = entry.results
+            by_index = dict(processors)
+            convert = [(j, by_index[i]) for j, i in enumerate(indices) if i in by_index]
+            columns = keys or tuple(names[i] for i in indices)
+            get = operator.itemgetter(*indices)
+
+            def pick(row) -> dict:
+                values = list(get(row))
+                for j, process in convert:
+                    values[j] = process(values[j])
+                return dict(zip(columns, values))
+            entry.pickers[(indices, keys)] = pick
+        return pick
 
     def first(self, conn, params: dict) -> dict | None:
         """Run a SELECT; return its first row as a dict converted by the column types, or None."""

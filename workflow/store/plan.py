@@ -99,21 +99,21 @@ def clocks_of(conn, complaint_id: int) -> list[dict]:
 def clocks_for(conn, complaint_id: int, kinds) -> list[dict]:
     """The complaint's clocks for the domain to plan on: of `kinds` whole, the others
     brief (see `pick_clocks`)."""
-    names, processors, found = _CLOCKS_FOR.fetch(conn, {"cid": complaint_id})
-    return pick_clocks(names, processors, found, 0, kinds)
+    rows, picker = _CLOCKS_FOR.fetch(conn, {"cid": complaint_id})
+    return pick_clocks(rows, picker, 0, kinds)
 
 
-def pick_clocks(names, processors, found, offset: int, kinds) -> list[dict]:
-    """`deadlines` rows fetched unconverted (from column `offset` on): of `kinds` every
-    column, of the others only what the domain reads of a clock an action leaves alone
-    (`workflow.domain.clocks.BRIEF`). SQLite's times are text: converting all of them
-    costs more than the rest of reading the row."""
-    out = []
-    for row in found:
-        which = _WHOLE if row[offset + _KIND] in kinds else _BRIEF
-        out.append(Prepared.pick(names, processors, row, [offset + i for i in which],
-                                 [_NAMES[i] for i in which]))
-    return out
+def pick_clocks(rows, picker, offset: int, kinds) -> list[dict]:
+    """`deadlines` rows fetched unconverted (`Prepared.fetch`; their columns from
+    `offset` on): of `kinds` every column, of the others only what the domain reads of a
+    clock an action leaves alone (`workflow.domain.clocks.BRIEF`). SQLite's times are
+    text: converting all of them costs more than the rest of reading the row."""
+    if not rows:
+        return []
+    whole = picker(tuple(offset + i for i in _WHOLE), _NAMES)
+    brief = picker(tuple(offset + i for i in _BRIEF), BRIEF)
+    kind = offset + _KIND
+    return [(whole if row[kind] in kinds else brief)(row) for row in rows]
 
 
 def statements(plan: WritePlan, dialect, *, answer: bool = False) -> list[str]:
