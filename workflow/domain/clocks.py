@@ -187,7 +187,8 @@ class Clocks:
                  now: datetime, *, reason: str = "", actor: str = ""):
         self.complaint, self.policy, self.calendar, self.now = complaint, policy, calendar, now
         self.how = dict(reason=reason, actor=actor)
-        self.rows = {r["kind"]: dict(r) for r in sorted(rows, key=lambda r: r["id"])}
+        # The rows are this object's to change: a store read hands over fresh dicts.
+        self.rows = {r["kind"]: r for r in sorted(rows, key=lambda r: r["id"])}
         self._changed: dict[str, dict] = {}      # kind -> the columns changed
         self._new: list[str] = []                # kinds inserted
         self.entries: list[dict] = []

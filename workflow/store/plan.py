@@ -6,7 +6,7 @@ insert and to update, their history entries. The store does not interpret it: no
 no value worked out, no row read to decide something. `write` compiles it for the
 connection's dialect from this one description:
 
-- SQLite (and PostgreSQL when `one_statement` is off): statements one by one, each
+- SQLite (and PostgreSQL with `ONE_STATEMENT` off): statements one by one, each
   prepared once per shape (`workflow.store.fastsql`), in this order: the complaint
   update (nothing else runs when its version check fails), the event, the clock
   inserts and updates, the history entries;
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, insert, select, update
 
 from workflow.domain.clocks import BRIEF, ClockPlan
+from workflow.store import pgwrite
 from workflow.store.fastsql import Prepared
 from workflow.store.schema import clock_events, complaints, deadlines, events
 
@@ -56,7 +57,6 @@ def write(conn, plan: WritePlan, *, answer: bool = False) -> list[dict] | None:
     """Write the plan in the caller's transaction; return the complaint's clocks after it
     when `answer` (else []), or None when the version check failed (nothing written)."""
     if ONE_STATEMENT and conn.dialect.name == "postgresql":
-        from workflow.store import pgwrite
         return pgwrite.write(conn, plan, answer=answer)
     return separately(conn, plan, answer=answer)
 
@@ -120,7 +120,6 @@ def statements(plan: WritePlan, dialect, *, answer: bool = False) -> list[str]:
     """The SQL texts `write` sends for this plan on `dialect`, in order: for review, and
     for the test that no rule is in them."""
     if ONE_STATEMENT and dialect.name == "postgresql":
-        from workflow.store import pgwrite
         prepared, values = pgwrite.compiled(plan, answer)
         return [prepared.sql(dialect, tuple(values))]
     params = dict(plan.columns, _id=plan.complaint_id)
