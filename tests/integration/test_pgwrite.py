@@ -29,7 +29,7 @@ from workflow.services.actions import allowed_actions
 from workflow.store import pgwrite
 from workflow.store import plan as plan_module
 from workflow.store.complaints import load
-from workflow.store.schema import complaints, deadlines, events
+from workflow.store.schema import clock_events, complaints, deadlines, events
 
 ACTORS = (OPERATOR, NETWORK, MARKETING, DESK, AUDITOR)
 WRITTEN = ("state", "version", "department", "routed_department", "escalation_level",
@@ -57,8 +57,11 @@ def stored(rt, cid) -> tuple:
                               .order_by(deadlines.c.due_at, deadlines.c.id)).mappings().all()
         history = conn.execute(select(events).where(events.c.complaint_id == cid)
                                .order_by(events.c.id)).mappings().all()
+        entries = conn.execute(select(clock_events).where(clock_events.c.complaint_id == cid)
+                               .order_by(clock_events.c.id)).mappings().all()
     return ({k: row[k] for k in WRITTEN}, [_clock(dict(c)) for c in clocks],
-            [{k: v for k, v in e.items() if k not in ("id", "complaint_id")} for e in history])
+            [{k: v for k, v in e.items() if k not in ("id", "complaint_id")} for e in history],
+            [{k: v for k, v in e.items() if k not in ("id", "complaint_id")} for e in entries])
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -5,6 +5,7 @@ tests/integration/test_no_rule_in_sql.py); its behaviour is tested against the d
 in tests/integration/test_pgwrite.py."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -20,20 +21,7 @@ CLOCK = ("id, complaint_id, kind, track, cycle, duration, status, started_at, wa
 TS = "TIMESTAMP WITH TIME ZONE"
 ENTRY = ("complaint_id, kind, run, at, event, policy_version, track, duration, warn_at, due_at, "
          "confirmed, seconds, reason, actor, data")
-ENTRY_TYPES = ("BIGINT", "VARCHAR", "INTEGER", TS, "VARCHAR", "INTEGER", "VARCHAR", "VARCHAR",
-               TS, TS, None, "INTEGER", "VARCHAR", "VARCHAR", "JSON")
-
-
-def bound(name: str, type_: str | None) -> str:
-    """A bind as psycopg's dialect sends it: cast to its column's type."""
-    return f"%({name})s" + (f"::{type_}" if type_ else "")
-
-
-def entry_row(k: int) -> str:
-    return "SELECT " + ", ".join(bound(f"l{k}_{c}", t) for c, t in
-                                 zip(ENTRY.split(", "), ENTRY_TYPES)) + " FROM u"
-
-
+RETURNING = ", ".join("deadlines." + c for c in CLOCK.split(", "))
 CONTACT = f"""
 WITH u AS (UPDATE complaints SET state = %(state)s::VARCHAR, updated_at = %(updated_at)s::{TS},
     next_due_at = %(next_due_at)s::{TS}, version = complaints.version + 1
@@ -43,10 +31,13 @@ e AS (INSERT INTO events (complaint_id, at, actor, actor_role, action, from_stat
     comment, data) SELECT u.id, %(ev_at)s::{TS}, %(ev_actor)s::VARCHAR,
     %(ev_actor_role)s::VARCHAR, %(ev_action)s::VARCHAR, %(ev_from_state)s::VARCHAR,
     %(ev_to_state)s::VARCHAR, %(ev_comment)s::VARCHAR, %(ev_data)s::JSON FROM u),
-c0 AS (UPDATE deadlines SET status = %(c0_status)s::VARCHAR, next_at = %(c0_next_at)s::{TS},
-    stopped_at = %(c0_stopped_at)s::{TS} WHERE deadlines.id = %(c0__id)s::BIGINT
-    AND deadlines.complaint_id IN (SELECT id FROM u) RETURNING {CLOCK}),
-l AS (INSERT INTO clock_events ({ENTRY}) {entry_row(0)} UNION ALL {entry_row(1)})
+c0 AS (UPDATE deadlines SET status = v.status, next_at = v.next_at, stopped_at = v.stopped_at
+    FROM json_populate_recordset(NULL::deadlines, CAST(%(c0)s::VARCHAR AS JSON))
+    WITH ORDINALITY AS v WHERE deadlines.id = v.id
+    AND deadlines.complaint_id IN (SELECT id FROM u) RETURNING {RETURNING}),
+l AS (INSERT INTO clock_events ({ENTRY}) SELECT {", ".join("v." + c for c in ENTRY.split(", "))}
+    FROM u, json_populate_recordset(NULL::clock_events, CAST(%(l)s::VARCHAR AS JSON))
+    WITH ORDINALITY AS v ORDER BY v.ordinality)
 """
 ANSWER = f"""
 SELECT clocks.* FROM u LEFT JOIN (SELECT {CLOCK} FROM deadlines WHERE complaint_id = %(_id)s::BIGINT
@@ -94,9 +85,19 @@ def test_the_statement_binds_every_value_of_the_plan_as_the_plan_has_it():
     plan = contact_plan()
     _, values = pgwrite.compiled(plan, False)
     assert values["next_due_at"] == NOW + timedelta(hours=48)
-    assert values["c0_status"] == "stopped" and values["c0__id"] == 3
-    assert [values["l0_event"], values["l1_event"]] == ["met", "started"]
+    assert json.loads(values["c0"]) == [dict(status="stopped", next_at=None,
+                                             stopped_at="2026-11-30T01:00:00+00:00", id=3)]
+    assert [e["event"] for e in json.loads(values["l"])] == ["met", "started"]
     assert values["ev_comment"] == "已联系" and values["_version"] == 4
+
+
+def test_more_clock_rows_travel_in_the_same_statement_text_and_binds():
+    plan = contact_plan()
+    more = contact_plan()
+    more.clocks.entries = more.clocks.entries * 5
+    assert pgwrite.compiled(plan)[0] is pgwrite.compiled(more)[0]
+    text = sql(more, answer=True)
+    assert len(text) < 4096 and text.count("%(") < 50   # what psycopg caches parsed
 
 
 def test_a_plan_without_clock_changes_leaves_the_clocks_and_the_next_due_time_alone():

@@ -3,14 +3,16 @@
 On SQLite each statement is a call into the library in the same process; on PostgreSQL
 each is a round trip that costs the server about as much again as the work it does. So
 a plan goes to PostgreSQL as one data-modifying WITH that carries its values as bind
-parameters and nothing else:
+parameters and nothing else (the clock rows and history entries as a JSON document per
+part, their final values as the plan has them):
 
     WITH u AS (UPDATE complaints SET ... WHERE id = :_id AND version = :_version
                RETURNING id),
          e AS (INSERT INTO events ... SELECT ... FROM u),
-         c0 AS (UPDATE deadlines SET <final values> WHERE id = :c0__id AND ... u),
-         i AS (INSERT INTO deadlines ... SELECT <final values> FROM u UNION ALL ...),
-         l AS (INSERT INTO clock_events ... SELECT <entries> FROM u UNION ALL ...)
+         c0 AS (UPDATE deadlines SET status = v.status, ... FROM
+                json_populate_recordset(NULL::deadlines, :c0) AS v WHERE id = v.id ...),
+         i AS (INSERT INTO deadlines ... SELECT v.* FROM u, json_populate_recordset(...)),
+         l AS (INSERT INTO clock_events ... SELECT v.* FROM u, json_populate_recordset(...))
     SELECT <the complaint's clocks as the statement leaves them> FROM u LEFT JOIN ...
 
 Every part reads `u`, so when the version check fails nothing at all is written and no
@@ -23,30 +25,44 @@ rows), so it is built and prepared once per shape.
 from __future__ import annotations
 
 import functools
+import json
+from datetime import datetime
 
-from sqlalchemy import bindparam, column, text
+from sqlalchemy import String, bindparam, column, text
 
 from workflow.store.fastsql import Prepared
-from workflow.store.schema import clock_events, complaints, deadlines, events
+from workflow.store.schema import complaints, deadlines, events
 
 _ALL = ", ".join(c.name for c in deadlines.columns)
+_RETURNING = ", ".join("deadlines." + c.name for c in deadlines.columns)
 
 
-def _rows_of(columns: tuple[str, ...], prefix: str, n: int) -> str:
-    """`SELECT <row 0> FROM u UNION ALL ...`: `n` rows of bound values (psycopg's dialect
-    casts each to its column's type: `%(x)s::TIMESTAMP WITH TIME ZONE`)."""
-    return " UNION ALL ".join(
-        f"SELECT {', '.join(f':{prefix}{k}_{c}' for c in columns)} FROM u" for k in range(n))
+def _json(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not a value a plan carries: {value!r}")
+
+
+def _rows(rows: list[dict]) -> str:
+    """Rows of values as one JSON document (`json_populate_recordset` unpacks it)."""
+    return json.dumps(rows, default=_json, ensure_ascii=False)
+
+
+def _recordset(table: str, bind: str) -> str:
+    return f"json_populate_recordset(NULL::{table}, CAST(:{bind} AS JSON)) WITH ORDINALITY AS v"
 
 
 @functools.cache
 def statement(columns: tuple[str, ...], versioned: bool, event: bool,
-              updates: tuple[tuple[str, ...], ...], inserts: tuple[str, ...], n_inserts: int,
-              entries: tuple[str, ...], n_entries: int, answer: bool) -> Prepared:
+              updates: tuple[tuple[str, ...], ...], inserts: tuple[str, ...],
+              entries: tuple[str, ...], answer: bool) -> Prepared:
     """The one statement for a plan of this shape: the complaint `columns` it sets,
-    whether its update is `versioned`, whether it has an `event`, the columns of each
-    clock update, the columns and number of clock inserts and history entries; it
-    answers the clocks after it, or (not `answer`) only the complaint's id."""
+    whether its update is `versioned`, whether it has an `event`, the column sets of its
+    clock updates (each set one part, its rows a JSON document), the columns of its clock
+    inserts and history entries (none: no such part); it answers the clocks after it, or
+    (not `answer`) only the complaint's id. The rows travel as one JSON document per
+    part, so that the text and the number of binds do not grow with them (psycopg
+    parses a statement again on every call past 4,096 characters or 50 binds)."""
     t = complaints.c
     binds = [bindparam(c, type_=t[c].type) for c in columns]
     binds.append(bindparam("_id", type_=t.id.type))
@@ -65,28 +81,28 @@ def statement(columns: tuple[str, ...], versioned: bool, event: bool,
     if event:
         names = tuple(c.name for c in events.columns if c.name not in ("id", "complaint_id"))
         parts.append(f"e AS (INSERT INTO events (complaint_id, {', '.join(names)}) "
-                     f"SELECT u.id, {', '.join(':ev_' + c for c in names)} "
-                     "FROM u)")
+                     f"SELECT u.id, {', '.join(':ev_' + c for c in names)} FROM u)")
         binds += [bindparam("ev_" + c, type_=events.c[c].type) for c in names]
     written = []
     for k, changed in enumerate(updates):
-        sets = ", ".join(f"{c} = :c{k}_{c}" for c in changed)
-        parts.append(f"c{k} AS (UPDATE deadlines SET {sets} WHERE deadlines.id = :c{k}__id "
-                     f"AND deadlines.complaint_id IN (SELECT id FROM u) RETURNING {_ALL})")
-        binds += [bindparam(f"c{k}_{c}", type_=deadlines.c[c].type) for c in changed]
-        binds.append(bindparam(f"c{k}__id", type_=deadlines.c.id.type))
+        sets = ", ".join(f"{c} = v.{c}" for c in changed)
+        parts.append(f"c{k} AS (UPDATE deadlines SET {sets} FROM {_recordset('deadlines', f'c{k}')} "
+                     "WHERE deadlines.id = v.id AND deadlines.complaint_id IN (SELECT id FROM u) "
+                     f"RETURNING {_RETURNING})")
+        binds.append(bindparam(f"c{k}", type_=String()))
         written.append(f"c{k}")
-    if n_inserts:
+    if inserts:
         parts.append(f"i AS (INSERT INTO deadlines ({', '.join(inserts)}) "
-                     f"{_rows_of(inserts, 'i', n_inserts)} RETURNING {_ALL})")
-        binds += [bindparam(f"i{k}_{c}", type_=deadlines.c[c].type)
-                  for k in range(n_inserts) for c in inserts]
+                     f"SELECT {', '.join('v.' + c for c in inserts)} "
+                     f"FROM u, {_recordset('deadlines', 'i')} ORDER BY v.ordinality "
+                     f"RETURNING {_ALL})")
+        binds.append(bindparam("i", type_=String()))
         written.append("i")
-    if n_entries:
+    if entries:
         parts.append(f"l AS (INSERT INTO clock_events ({', '.join(entries)}) "
-                     f"{_rows_of(entries, 'l', n_entries)})")
-        binds += [bindparam(f"l{k}_{c}", type_=clock_events.c[c].type)
-                  for k in range(n_entries) for c in entries]
+                     f"SELECT {', '.join('v.' + c for c in entries)} "
+                     f"FROM u, {_recordset('clock_events', 'l')} ORDER BY v.ordinality)")
+        binds.append(bindparam("l", type_=String()))
     if not answer:
         sql = f"WITH {', '.join(parts)} SELECT u.id FROM u"
         return Prepared(text(sql).bindparams(*binds).columns(column("id", t.id.type)))
@@ -111,19 +127,19 @@ def compiled(plan, answer: bool = False) -> tuple[Prepared, dict]:
         values.update(_version=plan.version, _policy=plan.policy_version)
     if plan.event is not None:
         values.update({"ev_" + c: v for c, v in plan.event.items() if c != "complaint_id"})
-    for k, (clock_id, changed) in enumerate(clocks.updates):
-        values.update({f"c{k}_{c}": v for c, v in changed.items()})
-        values[f"c{k}__id"] = clock_id
+    groups: dict[tuple, list] = {}
+    for clock_id, changed in clocks.updates:
+        groups.setdefault(tuple(changed), []).append(dict(changed, id=clock_id))
+    for k, rows in enumerate(groups.values()):
+        values[f"c{k}"] = _rows(rows)
     inserts = tuple(clocks.inserts[0]) if clocks.inserts else ()
-    for k, row in enumerate(clocks.inserts):
-        values.update({f"i{k}_{c}": row[c] for c in inserts})
+    if inserts:
+        values["i"] = _rows(clocks.inserts)
     entries = tuple(clocks.entries[0]) if clocks.entries else ()
-    for k, row in enumerate(clocks.entries):
-        values.update({f"l{k}_{c}": row[c] for c in entries})
-    event = plan.event is not None
-    shape = (tuple(plan.columns), plan.version is not None, event,
-             tuple(tuple(changed) for _, changed in clocks.updates), inserts,
-             len(clocks.inserts), entries, len(clocks.entries), answer)
+    if entries:
+        values["l"] = _rows(clocks.entries)
+    shape = (tuple(plan.columns), plan.version is not None, plan.event is not None,
+             tuple(groups), inserts, entries, answer)
     return statement(*shape), values
 
 
