@@ -46,7 +46,7 @@ _made_dir = None
 if not _settings.metrics_dir:
     _made_dir = tempfile.mkdtemp(prefix="complaints-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_dir   # inherited by the workers
-_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+_metrics_dir = _settings.metrics_dir or _made_dir
 Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
 
 

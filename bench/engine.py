@@ -128,17 +128,17 @@ class FreshMachineProcess:
 
     def __init__(self, process=PROCESS):
         self.process = process
-        self.transitions = [{k: v for k, v in t.items() if k != "roles"} for t in TRANSITIONS]
+        self.transitions = process.rows
 
     def __getattr__(self, name):
         return getattr(self.process, name)
 
-    def fire(self, model, action: str) -> None:
+    def fire(self, model, action: str, **kwargs) -> None:
         """Build a machine for this one complaint and fire the action on it."""
         machine = Machine(model=model, states=State, transitions=self.transitions,
-                          initial=model.state, auto_transitions=False,
+                          initial=model.state, auto_transitions=False, send_event=True,
                           model_attribute="state")
-        if not machine.events[action].trigger(model):
+        if not machine.events[action].trigger(model, **kwargs):
             raise RuntimeError(f"{action} refused")
 
 

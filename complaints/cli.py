@@ -24,10 +24,18 @@ from workflow.store import migrate, queries
 from workflow.store.runtime import Runtime
 from workflow.store.schema import utcnow
 
+#: Where `main` keeps the settings it read from the environment (the click context's meta).
+_SETTINGS = "complaints.settings"
+
+
+def _settings() -> Settings:
+    """The settings `main` read from the environment for this invocation."""
+    return click.get_current_context().meta[_SETTINGS]
+
 
 def _runtime() -> Runtime:
     try:
-        return Runtime.from_settings(Settings.from_env())
+        return Runtime.from_settings(_settings())
     except PolicyError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -41,7 +49,9 @@ def _local(ts) -> str:
 def main(verbose: bool) -> None:
     """Complaint-handling workflow service (set COMPLAINTS_DATABASE_URL, COMPLAINTS_POLICY)."""
     from workflow import logs
-    log_format = Settings.from_env().log_format
+    settings = Settings.from_env()      # the one read of the environment; see `_settings`
+    click.get_current_context().meta[_SETTINGS] = settings
+    log_format = settings.log_format
     logs.configure(log_format if log_format in ("text", "json") else "text",
                    logging.DEBUG if verbose else logging.INFO)
 
@@ -248,13 +258,13 @@ def serve(host: str, port: int, with_worker: bool) -> None:
     from workflow.store.locks import WorkerRefused
     rt = _runtime()
     try:
-        app = create_app(runtime=rt)
+        app = create_app(runtime=rt, settings=_settings())
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     background = None
     if with_worker:
         try:
-            background = start_background(rt)
+            background = start_background(rt, smtp_url=_settings().smtp_url)
             click.echo("timer worker running in this process")
         except WorkerRefused as exc:   # SQLite: another process already runs the worker
             click.echo(f"timer worker not started here: {exc}", err=True)
@@ -426,7 +436,7 @@ def policy_activate(number: int, which: str | None, department: str | None, by: 
 def check_policy(path) -> None:
     """Validate a policy file (default: COMPLAINTS_POLICY or the shipped one)."""
     try:
-        policy = load_policy(path or Settings.from_env().policy_path)
+        policy = load_policy(path or _settings().policy_path)
     except PolicyError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -441,7 +451,7 @@ def check(worker_only: bool) -> None:
     from timers.notify import make_sender
     from web.api.auth import RateLimiter
     from workflow.admin import preflight
-    settings = Settings.from_env()
+    settings = _settings()
     results = preflight.configuration(settings, web=not worker_only)
     try:
         if not worker_only:
@@ -466,7 +476,7 @@ def backup(path: Path, overwrite: bool) -> None:
     """Copy the SQLite database to PATH while the service runs (PostgreSQL: pg_dump)."""
     from workflow.admin.preflight import safe_url
     from workflow.store import backup as backups
-    url = Settings.from_env().database_url
+    url = _settings().database_url
     if make_url(url).get_backend_name() == "postgresql":
         command = " ".join(shlex.quote(a) for a in backups.pg_dump_command(url, str(path)))
         raise click.ClickException(
@@ -500,7 +510,7 @@ def worker(show_status: bool, once: bool, interval: float, batch: int,
         click.echo(health.render(rt, now=utcnow()))
         rt.engine.dispose()
         return
-    settings = Settings.from_env()
+    settings = _settings()
     smtp_url = settings.smtp_url
     port = metrics_port if metrics_port is not None else settings.worker_metrics_port
     if port and not once:

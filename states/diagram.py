@@ -8,7 +8,7 @@ from html import escape
 
 from states.catalogue import ACTION_NAMES, STATE_NAMES
 from states.fields import ACTION_FIELDS
-from states.process import INTAKE_ROLES, TRANSITIONS, State
+from states.process import INTAKE_ROLES, TRANSITIONS, State, guard_names
 
 
 def definition() -> dict:
@@ -24,8 +24,8 @@ def definition() -> dict:
             "source": [s.value for s in t["source"]],
             "dest": t["dest"].value if t["dest"] else None,
             "roles": [r.value for r in t["roles"]],
-            "conditions": [t["conditions"]] if t.get("conditions") else [],
-            "unless": [t["unless"]] if t.get("unless") else [],
+            "conditions": guard_names(t.get("conditions")),
+            "unless": guard_names(t.get("unless")),
             "fields": list(ACTION_FIELDS[t["trigger"]]),
         } for t in TRANSITIONS],
     }

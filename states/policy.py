@@ -1,7 +1,9 @@
 """Loading and validating the policy file (TOML).
 
-A policy is loaded whole or not at all: every problem is collected and reported with
-the key it concerns, and `PolicyError` is raised before anything starts. Each policy
+A policy is loaded whole or not at all: the file is checked against its schema
+(`states.policy_schema`, a pydantic model with a Chinese message for each key), every
+problem is reported with the key it concerns (`PolicyError.problems`: each one's text,
+`path` and `code`), and `PolicyError` is raised before anything starts. Each policy
 has a `digest` (a SHA-256 of its normalised content, so a file that differs only in
 comments is the same policy). The database keeps every policy ever activated as a
 numbered, immutable version (`workflow.store.policies`); `number` is that version, and
@@ -12,39 +14,30 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from states.catalogue import CAUSES, DEPARTMENTS, DISTRICTS
-from states.durations import Duration, parse_duration
+from states import policy_schema
+from states.durations import Duration
+from states.policy_schema import ATTACHMENT_KINDS, CLOCKS, DEFAULT_ATTACHMENT_BYTES, TRACKS, size_bytes
 
-TRACKS = ("normal", "major", "escalated")
-CLOCKS = ("assign", "first_contact", "reply", "progress_contact", "auto_close",
-          "outer_limit", "regulator")
-REQUIRED_CLOCKS = ("assign", "first_contact", "reply", "progress_contact", "auto_close")
+__all__ = ["ATTACHMENT_KINDS", "CLOCKS", "DEFAULT_ATTACHMENT_BYTES", "TRACKS", "Policy",
+           "PolicyError", "changes", "load_policy", "parse_policy", "parse_policy_text",
+           "size_bytes"]
+
+#: The [major] keys that make a complaint major on their own (true unless set false).
 MAJOR_FLAGS = ("media", "leadership", "serious_deficiency")
-GENERAL_KEYS = ("warning_fraction", "repeat_window", "max_pauses", "max_pause_total")
-MAJOR_KEYS = ("joint_complainants", "repeat_count", *MAJOR_FLAGS)
-ESCALATION_KEYS = ("on_breach", "max_level")
-#: The kinds of evidence file a policy may allow (`workflow.domain.evidence` knows each
-#: kind's formats by their content).
-ATTACHMENT_KINDS = ("audio", "image", "pdf", "office")
-ATTACHMENT_KEYS = ("max_size", "kinds")
-#: When a policy file has no [attachments] section (every version stored before it).
-DEFAULT_ATTACHMENT_BYTES = 20 * 1024 * 1024
-_SIZE = re.compile(r"^\s*(\d+)\s*(B|KB|MB)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024 * 1024}
 
 
 class PolicyError(ValueError):
-    """The policy file is unusable; `problems` lists every key that is wrong."""
+    """The policy file is unusable; `problems` lists every key that is wrong (shown as
+    they are to the administrator: `policy_schema.Problem` where a key is named)."""
 
     def __init__(self, source: str, problems: list[str]):
         self.source, self.problems = source, problems
-        super().__init__(f"policy {source} is invalid:\n  - " + "\n  - ".join(problems))
+        super().__init__(f"规范文件 {source} 有误：\n  - " + "\n  - ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -89,151 +82,29 @@ class Policy:
         return self.routing[cause]
 
 
-def _take(problems, table, key, where, kind, default=None):
-    value = table.get(key, default)
-    if value is None:
-        problems.append(f"{where}{key}: missing")
-        return None
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        problems.append(f"{where}{key}: expected {kind.__name__}, got {value!r}")
-        return None
-    return value
-
-
-def _duration(problems, text, where):
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        problems.append(f"{where}: {exc}")
-        return None
-
-
 def parse_policy(data: dict, source: str = "<policy>") -> Policy:
     """Validate parsed TOML data and build a Policy, or raise PolicyError listing all problems."""
-    problems: list[str] = []
-    known = {"general", "major", "escalation", "deadlines", "routing", "attachments", "intake"}
-    problems += [f"{k}: unknown section" for k in data if k not in known]
-    general = data.get("general", {})
-    major = data.get("major", {})
-    escalation = data.get("escalation", {})
-    attachments = data.get("attachments", {})
-    for name, section, keys in (("general", general, GENERAL_KEYS), ("major", major, MAJOR_KEYS),
-                                ("escalation", escalation, ESCALATION_KEYS),
-                                ("attachments", attachments, ATTACHMENT_KEYS)):
-        problems += [f"{name}.{k}: unknown key (known: {', '.join(keys)})"
-                     for k in section if k not in keys]
-
-    fraction = _take(problems, general, "warning_fraction", "general.", float)
-    if fraction is not None and not 0 < fraction < 1:
-        problems.append(f"general.warning_fraction: must be between 0 and 1, got {fraction}")
-    window = _take(problems, general, "repeat_window", "general.", str)
-    window = window and _duration(problems, window, "general.repeat_window")
-    if window and window.is_workdays:
-        problems.append("general.repeat_window: must be clock time (e.g. \"30 days\")")
-        window = None
-    max_pauses = _take(problems, general, "max_pauses", "general.", int, 2)
-    pause_total = _take(problems, general, "max_pause_total", "general.", str, "7 days")
-    pause_total = pause_total and _duration(problems, pause_total, "general.max_pause_total")
-    if pause_total and pause_total.is_workdays:
-        problems.append("general.max_pause_total: must be clock time (e.g. \"7 days\")")
-
-    joint = _take(problems, major, "joint_complainants", "major.", int)
-    if joint is not None and joint < 2:
-        problems.append(f"major.joint_complainants: must be at least 2, got {joint}")
-    repeats = _take(problems, major, "repeat_count", "major.", int)
-    if repeats is not None and repeats < 1:
-        problems.append(f"major.repeat_count: must be at least 1, got {repeats}")
-    flags = set()
-    for flag in MAJOR_FLAGS:
-        if _take(problems, major, flag, "major.", bool, True):
-            flags.add(flag)
-
-    on_breach = _take(problems, escalation, "on_breach", "escalation.", list, ["reply"]) or []
-    for kind in on_breach:
-        if kind not in CLOCKS:
-            problems.append(f"escalation.on_breach: unknown clock {kind!r} (known: {', '.join(CLOCKS)})")
-    max_level = _take(problems, escalation, "max_level", "escalation.", int, 2)
-
-    deadlines: dict[str, dict[str, Duration]] = {}
-    table = data.get("deadlines", {})
-    for track in TRACKS:
-        section = table.get(track)
-        if not isinstance(section, dict):
-            problems.append(f"deadlines.{track}: missing")
-            continue
-        deadlines[track] = {}
-        for clock, text in section.items():
-            if clock not in CLOCKS:
-                problems.append(f"deadlines.{track}.{clock}: unknown clock (known: {', '.join(CLOCKS)})")
-                continue
-            duration = _duration(problems, text, f"deadlines.{track}.{clock}")
-            if duration:
-                deadlines[track][clock] = duration
-        for clock in REQUIRED_CLOCKS:
-            if clock not in section:
-                problems.append(f"deadlines.{track}.{clock}: missing")
-    problems += [f"deadlines.{t}: unknown track" for t in table if t not in TRACKS]
-
-    routing = data.get("routing", {})
-    for cause, dept in routing.items():
-        if cause not in CAUSES:
-            problems.append(f"routing.{cause}: unknown cause")
-        elif dept not in DEPARTMENTS:
-            problems.append(f"routing.{cause}: unknown department {dept!r}")
-    problems += [f"routing.{c}: missing (every cause needs a department)"
-                 for c in CAUSES if c not in routing]
-
-    max_bytes, kinds = _attachment_limits(problems, attachments)
-    intake = data.get("intake", {})
-    problems += [f"intake.{k}: unknown key (known: districts)" for k in intake if k != "districts"]
-    districts = _take(problems, intake, "districts", "intake.", list, list(DISTRICTS)) or []
-    for code in districts:
-        if code not in DISTRICTS:
-            problems.append(f"intake.districts: unknown district {code!r}")
-
-    if problems:
-        raise PolicyError(source, problems)
+    try:
+        file = policy_schema.validate(data)
+    except policy_schema.Invalid as exc:
+        raise PolicyError(source, exc.problems) from None
+    general, major, escalation = file.general, file.major, file.escalation
+    deadlines = {track: {clock: duration for clock, duration in getattr(file.deadlines, track)
+                         if duration is not None}
+                 for track in TRACKS}
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return Policy(
         digest=hashlib.sha256(canonical.encode()).hexdigest(), source=source,
-        warning_fraction=fraction, repeat_window=window, max_pauses=max_pauses,
-        max_pause_total=pause_total, joint_complainants=joint, repeat_count=repeats,
-        major_flags=frozenset(flags), escalate_on_breach=frozenset(on_breach),
-        max_escalation_level=max_level, deadlines=deadlines, routing=dict(routing),
-        districts=tuple(dict.fromkeys(districts)), raw=data,
-        attachment_max_bytes=max_bytes, attachment_kinds=kinds,
+        warning_fraction=general.warning_fraction, repeat_window=general.repeat_window,
+        max_pauses=general.max_pauses, max_pause_total=general.max_pause_total,
+        joint_complainants=major.joint_complainants, repeat_count=major.repeat_count,
+        major_flags=frozenset(f for f in MAJOR_FLAGS if getattr(major, f)),
+        escalate_on_breach=frozenset(escalation.on_breach),
+        max_escalation_level=escalation.max_level, deadlines=deadlines,
+        routing=dict(file.routing), districts=tuple(dict.fromkeys(file.intake.districts)),
+        raw=data, attachment_max_bytes=file.attachments.max_size,
+        attachment_kinds=frozenset(file.attachments.kinds),
     )
-
-
-def size_bytes(text) -> int:
-    """A size such as "20 MB", "512 KB" or 1048576 (bytes) in bytes; ValueError if not one."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        return text
-    found = _SIZE.match(text) if isinstance(text, str) else None
-    if not found:
-        raise ValueError(f"expected a size such as \"20 MB\", got {text!r}")
-    return int(found.group(1)) * _SIZE_UNITS[(found.group(2) or "b").lower()]
-
-
-def _attachment_limits(problems, section) -> tuple[int, frozenset[str]]:
-    try:
-        max_bytes = size_bytes(section.get("max_size", DEFAULT_ATTACHMENT_BYTES))
-    except ValueError as exc:
-        problems.append(f"attachments.max_size: {exc}")
-        max_bytes = DEFAULT_ATTACHMENT_BYTES
-    if max_bytes < 1:
-        problems.append(f"attachments.max_size: must be at least 1 byte, got {max_bytes}")
-    kinds = section.get("kinds", list(ATTACHMENT_KINDS))
-    if not isinstance(kinds, list) or not kinds:
-        problems.append(f"attachments.kinds: expected a list of {', '.join(ATTACHMENT_KINDS)}")
-        kinds = list(ATTACHMENT_KINDS)
-    for kind in kinds:
-        if kind not in ATTACHMENT_KINDS:
-            problems.append(f"attachments.kinds: unknown kind {kind!r} "
-                            f"(known: {', '.join(ATTACHMENT_KINDS)})")
-    return max_bytes, frozenset(k for k in kinds if k in ATTACHMENT_KINDS)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -245,7 +116,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
         try:
             text = Path(path).read_text("utf-8")
         except OSError as exc:
-            raise PolicyError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
+            raise PolicyError(str(path), [f"无法读取文件：{exc.strerror}"]) from exc
         source = str(path)
     return parse_policy_text(text, source)
 
@@ -255,7 +126,9 @@ def parse_policy_text(text: str, source: str = "<policy>", number: int = 0) -> P
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(source, [f"not valid TOML: {exc}"]) from exc
+        raise PolicyError(source, [f"不是有效的 TOML：{exc}"]) from exc
+    except RecursionError:        # tomllib recurses once per level of nested arrays or tables
+        raise PolicyError(source, ["不是可用的 TOML：嵌套层数过多"]) from None
     return dataclasses.replace(parse_policy(data, source), number=number, text=text)
 
 

@@ -2,28 +2,28 @@
 
 PostgreSQL tests read COMPLAINTS_TEST_POSTGRES_URL (e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/test) and skip with that reason when it
-is not set. Each test session creates its own database there, so several runs on one
-server do not collide; each test starts from empty tables.
+is not set. Each test session (each xdist worker) migrates one template per database,
+under a name of its own on the server, and each test gets a copy of it
+(tests/databases.py): every test starts from empty, migrated tables, and several runs
+on one server do not collide.
 """
 from __future__ import annotations
 
 import os
 import time
-import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from states.policy import load_policy
 from states.process import Role
+from tests.databases import PostgresTemplates, copy_sqlite, migrate_sqlite
 from workflow.admin.directory import ensure_departments
 from workflow.domain.model import Actor
-from workflow.store import migrate
 from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
-from workflow.store.schema import metadata
 
 PG_URL = os.environ.get("COMPLAINTS_TEST_POSTGRES_URL")
 NO_PG = "COMPLAINTS_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped"
@@ -49,55 +49,78 @@ def wait_for(condition, timeout: float, what: str):
 
 
 @pytest.fixture(scope="session")
-def pg_database_url():
-    """A PostgreSQL database of this test session's own, migrated once."""
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated once per session: tests get copies of it."""
+    return migrate_sqlite(tmp_path_factory.mktemp("template") / "complaints.db")
+
+
+@pytest.fixture(scope="session")
+def demo_cache(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this run shares, where each size of the swept demo
+    data is built once (tests/demo_site.py)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent               # the run's folder above each worker's own
+    cache = root / "demo-cache"
+    cache.mkdir(exist_ok=True)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def pg_templates():
+    """This session's migrated PostgreSQL template (its own name per xdist worker)."""
     if not PG_URL:
         skip_or_fail(NO_PG)
-    base = make_url(PG_URL)
-    name = f"complaints_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _fresh_pg(url: str) -> None:
-    engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
-    """The URL of an empty, migrated database: a SQLite file, then PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'complaints.db'}"
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        engine.dispose()
-        return url
-    url = request.getfixturevalue("pg_database_url")
-    _fresh_pg(url)
-    return url
+    templates = PostgresTemplates(PG_URL)
+    yield templates
+    templates.close()
 
 
 @pytest.fixture
-def sqlite_url(tmp_path):
+def pg_database_url(pg_templates):
+    """A PostgreSQL database of this test's own, copied from the migrated template."""
+    name = pg_templates.copy()
+    yield pg_templates.url(name)
+    pg_templates.drop(name)
+
+
+@pytest.fixture
+def database_url(request, tmp_path):
+    """The URL of an empty, migrated database: a SQLite file, then PostgreSQL (see
+    `pytest_generate_tests` for the tests that run on SQLite only)."""
+    if request.param == "sqlite":
+        return copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "complaints.db")
+    return request.getfixturevalue("pg_database_url")
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path):
     """The URL of an empty, migrated SQLite file (for tests about SQLite only)."""
-    url = f"sqlite:///{tmp_path / 'complaints.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    return url
+    return copy_sqlite(sqlite_template, tmp_path / "complaints.db")
+
+
+#: Test folders whose subject is the page, not the database: their tests run on SQLite
+#: only, unless marked `both_databases` (the page shows what a dialect-specific query
+#: found, or the test is about a write both databases must take alike).
+PAGE_FOLDERS = ("web",)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_databases: a page test that runs on SQLite and "
+                                       "PostgreSQL (see PAGE_FOLDERS)")
+
+
+def pytest_generate_tests(metafunc):
+    """Run every test that uses `database_url` on SQLite, then PostgreSQL; page tests on
+    SQLite only unless marked `both_databases`."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    folder = Path(str(metafunc.definition.path)).parent.name
+    both = folder not in PAGE_FOLDERS or metafunc.definition.get_closest_marker("both_databases")
+    params = ["sqlite"]
+    if both:
+        params.append(pytest.param("postgresql", marks=pytest.mark.postgres))
+    metafunc.parametrize("database_url", params, indirect=True)
 
 
 def make_runtime(url: str, policy=None) -> Runtime:

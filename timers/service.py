@@ -16,9 +16,8 @@ from datetime import datetime
 
 from timers import notify
 from timers.backoff import DatabaseBackoff
-from timers.scheduler import build_scheduler
+from timers.scheduler import build_scheduler, reschedule_monthly
 from timers.worker import Worker
-from workflow.settings import Settings
 from workflow.store.db import is_unavailable
 from workflow.store.runtime import Runtime
 from workflow.store.schema import utcnow
@@ -42,8 +41,7 @@ class Background:
 
 def _jobs(runtime, now, smtp_url, batch):
     worker = Worker(runtime, now=now, batch=batch).start()
-    sender = notify.make_sender(smtp_url if smtp_url is not None
-                                else Settings.from_env().smtp_url)
+    sender = notify.make_sender(smtp_url)
 
     def send() -> None:
         notify.deliver(runtime, sender, now=now)
@@ -54,10 +52,17 @@ def _jobs(runtime, now, smtp_url, batch):
 def start_background(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
                      smtp_url: str | None = None, interval: float = 0.25,
                      batch: int = 500) -> Background:
-    """Start the timer worker and the outbox sender in background threads."""
+    """Start the timer worker and the outbox sender in background threads (`smtp_url`: the
+    mail relay, `Settings.smtp_url`; None logs notifications instead of sending them)."""
     worker, send = _jobs(runtime, now, smtp_url, batch)
     scheduler = build_scheduler(DatabaseBackoff("deadlines", worker.sweep),
-                                DatabaseBackoff("outbox", send), interval=interval)
+                                DatabaseBackoff("outbox", send),
+                                compact=DatabaseBackoff("queue_counts", worker.compact_counts),
+                                monthly=DatabaseBackoff("monthly_scorecard",
+                                                        worker.queue_monthly_report),
+                                calendar=lambda: runtime.calendar, interval=interval)
+    worker.on_calendar_change.append(
+        lambda: reschedule_monthly(scheduler, lambda: runtime.calendar))
     scheduler.start()
     return Background(scheduler, worker)
 

@@ -8,7 +8,8 @@ take the same row (`workflow.store.deadlines.claim`) — and hands each row to t
 savepoint per row. The firing and the marking of the rows commit together: a worker
 killed mid-batch loses nothing and its rows fire once on the next pass. Passes keep
 claiming while batches come back full, so a backlog drains at full speed. The clock is
-the injected `now` callable.
+the injected `now` callable. The worker's other jobs (`queue_monthly_report`,
+`compact_counts`) run on their own triggers (`timers.scheduler`), not inside the sweep.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from workflow import metrics
 from workflow.domain.errors import Conflict
 from workflow.services.deadline_due import fire
-from workflow.services.reports import local_today, queue_monthly_report
+from workflow.services.reports import queue_monthly_report
 from workflow.store import counts, deadlines, outbox
 from workflow.store.db import is_unavailable
 from workflow.store.locks import lease_for
@@ -51,13 +52,10 @@ class Worker:
     """Fires due deadlines of one database; `sweep()` is one wake-up."""
 
     def __init__(self, rt: Runtime, *, now: Callable[[], datetime] = utcnow,
-                 name: str | None = None, batch: int = 500, heartbeat_every: float = 2.0,
-                 compact_every: float = 10.0):
+                 name: str | None = None, batch: int = 500, heartbeat_every: float = 2.0):
         self.rt, self.now, self.batch = rt, now, batch
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_every = heartbeat_every
-        self.compact_every = compact_every
-        self._last_compact = float("-inf")
         self.dialect = rt.engine.dialect.name
         self._heartbeat_stmt = _heartbeat(self.dialect)
         self._lease = lease_for(rt.engine)
@@ -67,7 +65,8 @@ class Worker:
         self.counts: Counter = Counter()
         self.stopping = threading.Event()
         self.last_batch: list = []
-        self._report_checked = None       # the local day the monthly report was last checked
+        #: Called after the calendar is loaded again (the monthly job recomputes its date).
+        self.on_calendar_change: list[Callable[[], None]] = []
 
     def start(self) -> "Worker":
         """Take the lease (SQLite: refuse when another worker runs) and load the calendar."""
@@ -109,34 +108,28 @@ class Worker:
             fired += done
             if claimed < self.batch or done == 0:
                 break
-        self._monthly_report()
-        self._compact_counts()
         self._unreported += fired
         if fired or time.monotonic() - self._last_beat >= self.heartbeat_every:
             self._beat()
         return fired
 
-    def _monthly_report(self) -> None:
-        """Once a local day: on the month's first working day queue last month's scorecard
-        mail (once in all: the outbox row's unique key decides between workers)."""
-        now = self.now()
-        today = local_today(now)
-        if self._report_checked == today:
-            return
-        if queue_monthly_report(self.rt, now):
+    def queue_monthly_report(self) -> bool:
+        """The `monthly_scorecard` job: on or after the month's first working day, queue
+        last month's scorecard mail (once in all: the outbox row's unique key decides
+        between workers). Return whether this call queued it."""
+        queued = queue_monthly_report(self.rt, self.now())
+        if queued:
             log.info("monthly scorecard queued by %s", self.name)
-        self._report_checked = today
+        return queued
 
-    def _compact_counts(self) -> None:
-        """Every `compact_every` s: fold the queue's counts (`workflow.store.counts`)."""
-        if time.monotonic() - self._last_compact < self.compact_every:
-            return
-        self._last_compact = time.monotonic()
+    def compact_counts(self) -> int:
+        """The `queue_counts` job: fold the queue's counts (`workflow.store.counts`)."""
         with self.rt.uow() as uow:
             folded = counts.compact(uow.conn)
             uow.commit()
         if folded:
             log.debug("queue counts: %s rows folded", folded)
+        return folded
 
     def _batch(self, now: datetime) -> tuple[int, int]:
         try:
@@ -196,6 +189,8 @@ class Worker:
         self.rt.reload_calendar()
         with self.rt.engine.connect() as conn:
             self._calendar_stamp = conn.execute(select(func.max(calendar_years.c.loaded_at))).scalar()
+        for listener in self.on_calendar_change:
+            listener()
 
 
 def _count(outcomes: Counter) -> None:

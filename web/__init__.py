@@ -27,12 +27,14 @@ class AsciiIntegerConverter(IntegerConverter):
     regex = r"[0-9]+"
 
 
-def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Flask:
-    """Build the application; `config` overrides settings read from the environment."""
+def create_app(config: dict | None = None, runtime: Runtime | None = None,
+               settings: Settings | None = None) -> Flask:
+    """Build the application from `settings` (None: read from the environment, once);
+    `config` overrides them."""
     app = Flask(__name__, instance_relative_config=False)
     app.url_map.converters["int"] = AsciiIntegerConverter
     app.json = OrjsonProvider(app)
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     app.config.update(
         DATABASE_URL=settings.database_url,
         POLICY_PATH=settings.policy_path,
@@ -43,6 +45,8 @@ def create_app(config: dict | None = None, runtime: Runtime | None = None) -> Fl
         SESSION_IDLE_SECONDS=session_seconds(settings.session_idle, "COMPLAINTS_SESSION_IDLE"),
         SESSION_LIFETIME_SECONDS=session_seconds(settings.session_lifetime,
                                                  "COMPLAINTS_SESSION_LIFETIME"),
+        METRICS_TOKEN=settings.metrics_token,
+        METRICS_DIR=settings.metrics_dir,
         MAX_CONTENT_LENGTH=256 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

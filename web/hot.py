@@ -8,15 +8,13 @@ from datetime import date, datetime, timedelta
 
 from states.calendar import SHANGHAI
 from states.catalogue import CAUSES
-from states.process import Role
+from workflow.domain import access
 from workflow.store import hot as store
 from workflow.store.reports import Period
 
-#: Who sees the hot issues: the roles that see every complaint (the CSC's major desk,
-#: market operations, administrators); an operator or handler sees only part of them.
-MAY_SEE = (Role.major_desk, Role.auditor, Role.admin)
-#: Who escalates a cluster as a joint complaint: the major-complaint desk.
-MAY_ESCALATE = (Role.major_desk,)
+#: Who sees the hot issues and who escalates a cluster (`workflow.domain.access`).
+MAY_SEE = access.HOT_READERS
+MAY_ESCALATE = access.HOT_ESCALATORS
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
 LIST_KINDS = ("cause", *store.CLUSTER_KINDS, "number", "escalated")

@@ -31,10 +31,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from web import runtime_of
 from workflow import metrics
 from workflow.logs import request_id
-from workflow.settings import Settings
 from workflow.store import migrate
 from workflow.store.db import RETRY_AFTER_SECONDS, is_unavailable
-from workflow.store.runtime import track_writes
+from workflow.store.unit_of_work import track_writes
 
 log = logging.getLogger(__name__)
 ops = Blueprint("ops", __name__)
@@ -204,9 +203,6 @@ def _keep_body(environ) -> bytes | None:
 
 def init_ops(app: Flask) -> None:
     """Register the ops endpoints, the database-unavailable page and the middleware."""
-    settings = Settings.from_env()
-    app.config.setdefault("METRICS_TOKEN", settings.metrics_token)
-    app.config.setdefault("METRICS_DIR", settings.metrics_dir)
     app.register_blueprint(ops)
     for error in (DBAPIError, PoolTimeout, DisconnectionError, PendingRollbackError):
         app.register_error_handler(error, _unavailable_page)

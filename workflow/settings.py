@@ -1,8 +1,11 @@
 """Configuration from environment variables: the one place that reads them.
 
 Every `COMPLAINTS_*` variable the service knows is a field of `Settings` (the README's
-Configuration table lists the same ones); the web app, the timer worker and the CLI
-take their values from here.
+Configuration table lists the same ones). `Settings.from_env()` is called once per
+process, where it starts: `create_app` (when not handed settings), the command line's
+`main` (which keeps them for every command, the timer worker's included) and
+`gunicorn.conf.py`; everything else is passed the `Settings` or the values it needs
+(tests/unit/test_settings_read_once.py holds this).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A complaint's clock timelines in real Chromium: a reply deadline warned, missed and
 escalated by the timer worker, then met on the major track, with a pause in between.
-Screenshot: tests/artifacts/clock-timelines.png."""
+Screenshot: build/screenshots/clock-timelines.png."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,13 +8,12 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import make_runtime
+from tests.databases import copy_sqlite
 from tests.e2e.test_web_browser import ARTIFACTS, browser, serving, sign_in  # noqa: F401 (fixture)
 from tests.timers.helpers import FakeClock, sweep_at, worker_on
 from workflow import services
 from workflow.admin import demo
 from workflow.admin.directory import actor_for
-from workflow.store import migrate
-from workflow.store.db import make_engine
 from workflow.store.schema import utcnow
 
 pytestmark = pytest.mark.browser
@@ -22,12 +21,9 @@ H = timedelta(hours=1)
 
 
 @pytest.fixture(scope="module")
-def story(tmp_path_factory):
+def story(tmp_path_factory, sqlite_template):
     """A server with demo users and one complaint whose clocks have lived a little."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('clocks') / 'complaints.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    url = copy_sqlite(sqlite_template, tmp_path_factory.mktemp("clocks") / "complaints.db")
     rt = make_runtime(url)
     demo.populate(rt, count=1, seed=3, now=utcnow())
     with rt.uow(write=False) as uow:

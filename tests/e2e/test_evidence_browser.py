@@ -1,6 +1,6 @@
 """Evidence in real Chromium: upload a file on the complaint page, see it in the history,
 download it and compare the bytes; the customer's other complaints beside it.
-Screenshots: tests/artifacts/evidence-desktop.png (1366 px) and evidence-phone.png (390 px).
+Screenshots: build/screenshots/evidence-desktop.png (1366 px) and evidence-phone.png (390 px).
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 
 from tests.conftest import complaint_values, make_runtime
+from tests.databases import copy_sqlite
 from tests.e2e.test_web_browser import (  # noqa: F401  (browser is a fixture)
     ARTIFACTS,
     browser,
@@ -22,8 +23,6 @@ from tests.e2e.test_web_browser import (  # noqa: F401  (browser is a fixture)
 from workflow import services
 from workflow.admin import demo
 from workflow.admin.directory import actor_for, create_user
-from workflow.store import migrate
-from workflow.store.db import make_engine
 from workflow.store.schema import users, utcnow
 
 pytestmark = pytest.mark.browser
@@ -34,13 +33,10 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010800000000"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, sqlite_template):
     """A real server on a SQLite file with the demo users and two earlier complaints of
     the customer the test files for."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('evidence') / 'complaints.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    url = copy_sqlite(sqlite_template, tmp_path_factory.mktemp("evidence") / "complaints.db")
     rt = make_runtime(url)
     with rt.uow() as uow:        # one user, with a cheap hash of the demo password
         create_user(uow.conn, "operator", "王丽（10086热线）", "operator", "customer_service",

@@ -1,6 +1,6 @@
 """The hot-issue page in real Chromium at 1366 and 390 px: a seeded cluster, the rising
 causes' chart, no sideways scrolling on the phone, and the major desk's button escalating
-the cluster. Screenshots: tests/artifacts/hot-desktop.png and hot-phone.png."""
+the cluster. Screenshots: build/screenshots/hot-desktop.png and hot-phone.png."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,25 +9,21 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import complaint_values, make_runtime
+from tests.databases import copy_sqlite
 from tests.e2e.test_web_browser import ARTIFACTS, browser, serving, sign_in  # noqa: F401
 from workflow import services
 from workflow.admin import demo
 from workflow.admin.directory import actor_for
-from workflow.store import migrate
-from workflow.store.db import make_engine
 from workflow.store.schema import complaints, utcnow
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def hot_site(tmp_path_factory):
+def hot_site(tmp_path_factory, sqlite_template):
     """Demo users and a few complaints, plus a cluster (3 customers, coverage, 南山区),
     a recurring number and a cause that rose against the week before."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('hot') / 'complaints.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    url = copy_sqlite(sqlite_template, tmp_path_factory.mktemp("hot") / "complaints.db")
     rt = make_runtime(url)
     now = utcnow()
     demo.populate(rt, count=12, seed=11, now=now - timedelta(days=9))

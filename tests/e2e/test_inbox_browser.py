@@ -1,27 +1,22 @@
 """The inbox and the handler of record in real Chromium: timer warnings reach the
 handler's inbox, the header counts them, opening one marks it read and shows the
 complaint with its 接单人, and the department's lead reassigns it through the form.
-Screenshots of the inbox at 1366 and 390 px go to tests/artifacts/inbox-*.png."""
+Screenshots of the inbox at 1366 and 390 px go to build/screenshots/inbox-*.png."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 from tests.conftest import complaint_values, make_runtime
+from tests.databases import copy_sqlite
 from tests.e2e.test_web_browser import ARTIFACTS, browser, serving, sign_in  # noqa: F401
 from tests.timers.helpers import FakeClock, worker_on
 from workflow import services
 from workflow.admin import demo
 from workflow.admin.directory import actor_for
-from workflow.store import migrate
-from workflow.store.db import make_engine
 from workflow.store.schema import utcnow
 
 
-def _site(tmp_path):
-    url = f"sqlite:///{tmp_path / 'complaints.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+def _site(url):
     rt = make_runtime(url)
     at = utcnow()
     demo.populate(rt, count=0, now=at)          # the demo users: network is its lead
@@ -43,10 +38,10 @@ def _site(tmp_path):
 
 
 def test_the_inbox_counts_in_the_header_opens_the_complaint_and_the_lead_reassigns(
-        tmp_path, browser):  # noqa: F811
+        tmp_path, sqlite_template, browser):  # noqa: F811
     from playwright.sync_api import expect
     ARTIFACTS.mkdir(exist_ok=True)
-    rt, ids = _site(tmp_path)
+    rt, ids = _site(copy_sqlite(sqlite_template, tmp_path / "complaints.db"))
     with serving(rt) as base:
         for width, height, name in ((1366, 900, "desktop"), (390, 844, "phone")):
             context = browser.new_context(locale="zh-CN", viewport={"width": width,

@@ -3,7 +3,7 @@
 actions first on a narrow screen, badges and clock names do not break, the diagram stays
 readable (it scrolls in its own box), and Chinese pages name clocks, reasons and the
 system in words. Screenshots of the queue, a paused complaint, an overdue complaint, the
-dashboard and the 404 page go to tests/artifacts/ (committed, so a reviewer sees them)."""
+dashboard and the 404 page go to build/screenshots/ (a git-ignored build output)."""
 from __future__ import annotations
 
 import re
@@ -24,9 +24,9 @@ WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
+def demo_server(tmp_path_factory, demo_cache):
     """A real threaded server on the swept demo data; and a few complaints worth a look."""
-    rt = build(tmp_path_factory.mktemp("layout") / "complaints.db")
+    rt = build(tmp_path_factory.mktemp("layout") / "complaints.db", cache=demo_cache)
     with rt.engine.connect() as conn:
         paused = conn.execute(select(complaints.c.id).where(complaints.c.paused_at.is_not(None))
                               .order_by(complaints.c.id)).scalar()

@@ -1,7 +1,7 @@
 """The reports page and the department scorecard in real Chromium on the swept demo data,
 at 1366 and 390 px: nothing scrolls sideways but the tables in their own box, every
 figure is a link to its complaints, and the list it opens has that many rows.
-Screenshots go to tests/artifacts/reports-*.png and scorecard-*.png."""
+Screenshots go to build/screenshots/reports-*.png and scorecard-*.png."""
 from __future__ import annotations
 
 import threading
@@ -21,8 +21,9 @@ WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    rt = build(tmp_path_factory.mktemp("reports") / "complaints.db", count=150)
+def server(tmp_path_factory, demo_cache):
+    rt = build(tmp_path_factory.mktemp("reports") / "complaints.db", count=150,
+               cache=demo_cache)
     app = create_app({"TESTING": True, "SECRET_KEY": "reports"}, runtime=rt)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -3,7 +3,7 @@
 One complaint goes from intake to closure through the forms, as the operator and the
 network department's handler; a second browser context acting on a stale page gets
 the conflict message. Screenshots of the queue and the complaint page are written to
-tests/artifacts/.
+build/screenshots/ (ARTIFACTS: git-ignored build output, rewritten by every run).
 """
 from __future__ import annotations
 
@@ -16,27 +16,23 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import make_runtime, skip_or_fail
+from tests.databases import copy_sqlite
 from web import create_app
 from workflow.admin import demo
-from workflow.store import migrate
-from workflow.store.db import make_engine
 from workflow.store.schema import utcnow
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+#: Where every browser test writes its screenshots: a build output, never tracked.
+ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update"]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, sqlite_template):
     """A real threaded server on 127.0.0.1 (ephemeral port) with demo data."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'complaints.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    rt = make_runtime(url)
+    rt = make_runtime(copy_sqlite(sqlite_template, tmp_path_factory.mktemp("browser") / "complaints.db"))
     demo.populate(rt, count=40, seed=7, now=utcnow() - timedelta(hours=1))
     with serving(rt) as base:
         yield base
@@ -65,6 +61,7 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield chromium

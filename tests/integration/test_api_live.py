@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.apisupport import LiveServer, bearer, make_app, make_users_and_tokens
 from tests.conftest import complaint_values, make_runtime
+from tests.databases import copy_sqlite
 from web.api.openapi import document
 from workflow import services
 from workflow.admin.directory import actor_for
@@ -84,15 +85,9 @@ def test_a_list_is_followed_page_by_page_over_http(live, rt):
 # --- Schemathesis: the document against the live application -----------------------
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory):
+def fuzzed(tmp_path_factory, sqlite_template):
     """A live server on a SQLite file with a few complaints, and an operator's token."""
-    path = tmp_path_factory.mktemp("fuzz") / "complaints.db"
-    from workflow.store import migrate
-    from workflow.store.db import make_engine
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    engine.dispose()
-    rt = make_runtime(f"sqlite:///{path}")
+    rt = make_runtime(copy_sqlite(sqlite_template, tmp_path_factory.mktemp("fuzz") / "complaints.db"))
     tok = make_users_and_tokens(rt)
     with rt.uow(write=False) as uow:
         actor = actor_for(uow.conn, "chenjg")

@@ -103,7 +103,7 @@ def test_a_bad_policy_file_stops_every_command_naming_the_key_and_writes_nothing
     db_path = tmp_path / "never.db"
     result = run(db_path, "db", "upgrade", policy=bad, check=False)
     assert result.exit_code != 0
-    assert "routing.tariff: unknown department 'sales'" in result.stderr
+    assert 'routing.tariff：应为负责部门的代码' in result.stderr and '实际为 "sales"' in result.stderr
     assert not db_path.exists()
     shell = subprocess.run([sys.executable, "-m", "complaints", "check-policy", str(bad)],
                            capture_output=True, text=True, timeout=60)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from states.policy import load_policy
-from tests.conftest import DESK, NETWORK, OPERATOR, _fresh_pg, complaint_values, make_runtime
+from tests.conftest import DESK, NETWORK, OPERATOR, complaint_values, make_runtime
 from workflow import services
 from workflow.domain.errors import Conflict
 from workflow.store.db import make_engine
@@ -88,7 +88,6 @@ def _process_race(url, cid, version, barrier, queue, username):
 @pytest.mark.postgres
 def test_two_processes_acting_at_the_same_version_on_postgresql_make_exactly_one_change(
         pg_database_url):
-    _fresh_pg(pg_database_url)
     rt = make_runtime(pg_database_url)
     cid = handling_complaint(rt)
     before = event_count(rt, cid)
@@ -113,7 +112,6 @@ def test_two_transactions_that_both_read_the_complaint_cannot_both_write_it(
     # Both transactions load version 3 before either writes (the barrier sits after the
     # load), and neither names a version: the versioned UPDATE alone must stop the second.
     from workflow.store import complaints as store
-    _fresh_pg(pg_database_url)
     rt = make_runtime(pg_database_url)
     cid = handling_complaint(rt)
     before = event_count(rt, cid)

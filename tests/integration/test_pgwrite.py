@@ -17,7 +17,6 @@ from tests.conftest import (
     MARKETING,
     NETWORK,
     OPERATOR,
-    _fresh_pg,
     add_holders,
     complaint_values,
     holder_for,
@@ -39,7 +38,6 @@ WRITTEN = ("state", "version", "department", "routed_department", "escalation_le
 
 @pytest.fixture
 def pg(pg_database_url):
-    _fresh_pg(pg_database_url)
     rt = make_runtime(pg_database_url)
     yield rt
     rt.engine.dispose()

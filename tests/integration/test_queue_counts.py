@@ -74,9 +74,10 @@ def test_a_deleted_complaint_leaves_the_counts(rt, now):
 
 def test_timer_escalations_move_the_counts_too(rt, now):
     ids = [in_handling(rt, now, mobile=f"1370000000{i}") for i in range(3)]
-    worker = worker_on(rt, FakeClock(now), compact_every=0)
+    worker = worker_on(rt, FakeClock(now))
     try:
         sweep_at(worker, now + timedelta(hours=48))
+        worker.compact_counts()            # the scheduler's queue_counts job
     finally:
         worker.close()
     assert all(history(rt, cid, "escalate") for cid in ids)
@@ -165,8 +166,7 @@ def test_the_migration_counts_the_complaints_already_stored(tmp_path, now):
 
 @pytest.mark.postgres
 def test_on_postgresql_one_folding_at_a_time(pg_database_url, now):
-    from tests.conftest import _fresh_pg, make_runtime
-    _fresh_pg(pg_database_url)
+    from tests.conftest import make_runtime
     rt = make_runtime(pg_database_url)
     try:
         ids = _file_and_work(rt, now)

@@ -18,9 +18,10 @@ from sqlalchemy import delete, insert, select, text, update
 
 from states.policy import load_policy
 from states.process import Role
+from tests.databases import copy_sqlite
 from workflow.admin.directory import ensure_departments
 from workflow.domain.model import Actor
-from workflow.store import migrate, policies
+from workflow.store import policies
 from workflow.store.db import make_engine
 from workflow.store.queries import Filters, _where, queue_page, search_clause
 from workflow.store.runtime import Runtime
@@ -52,14 +53,14 @@ def _text(rng) -> str:
 def filled(request, tmp_path_factory):
     """An engine on a migrated database holding `ROWS` complaints of mixed texts."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.db'}"
-        engine = make_engine(url)
-        migrate.upgrade(engine)
+        url = copy_sqlite(request.getfixturevalue("sqlite_template"),
+                          tmp_path_factory.mktemp("search") / "search.db")
     else:
-        from tests.conftest import _fresh_pg
-        url = request.getfixturevalue("pg_database_url")
-        _fresh_pg(url)
-        engine = make_engine(url)
+        templates = request.getfixturevalue("pg_templates")
+        name = templates.copy()
+        request.addfinalizer(lambda: templates.drop(name))
+        url = templates.url(name)
+    engine = make_engine(url)
     policies.ensure_first(engine, load_policy(), by="test", now=NOW)
     rng = random.Random(15)
     rows = [dict(id=cid, state=rng.choice(STATES), version=1, mobile=f"13{rng.randrange(10**9):09d}",

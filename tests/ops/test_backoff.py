@@ -6,7 +6,7 @@ import logging
 import pytest
 from sqlalchemy import text
 
-from tests.ops.conftest import free_port
+from tests.servers import free_port
 from timers.backoff import DatabaseBackoff
 from workflow.store.db import make_engine
 

@@ -167,8 +167,6 @@ def test_backup_of_postgresql_points_to_pg_dump_without_the_password():
 def test_a_pg_dump_taken_while_writing_restores_to_a_current_database(pg_database_url, tmp_path):
     if not shutil.which("pg_dump") or not shutil.which("pg_restore"):
         pytest.skip("pg_dump / pg_restore not installed")
-    from tests.conftest import _fresh_pg
-    _fresh_pg(pg_database_url)
     rt = make_runtime(pg_database_url)
     writer = Filing(rt)
     writer.start()

@@ -10,15 +10,12 @@ worker backs off, resumes and fires every deadline exactly once.
 """
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
 import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 from importlib import resources
 
 import requests
@@ -26,29 +23,12 @@ from sqlalchemy import func, select
 
 from states.policy import load_policy
 from tests.apisupport import bearer, make_users_and_tokens
-from tests.conftest import complaint_values, make_runtime
-from tests.ops.conftest import COMPLAINTS, ops_env, wait_for
+from tests.conftest import complaint_values, make_runtime, wait_for
+from tests.servers import Call, ops_env, start_worker, stop_process, timed_call
 from workflow.admin.directory import create_user
-from workflow.store import migrate
-from workflow.store.db import make_engine
 from workflow.store.schema import complaints, deadlines, events, utcnow, workers
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@dataclass
-class Call:
-    """One HTTP request as a client saw it."""
-
-    who: str
-    method: str
-    path: str
-    started: float
-    ended: float
-    status: int
-    retry_after: str | None
-    content_type: str
-    body: str
 
 
 class Client(threading.Thread):
@@ -65,14 +45,13 @@ class Client(threading.Thread):
         self.unexpected: list[Call] = []
 
     def call(self, method, path, **kwargs) -> requests.Response:
-        started = time.monotonic()
-        response = self.http.request(method, self.base + path, timeout=30, **kwargs)
-        call = Call(self.name_, method, path, started, time.monotonic(), response.status_code,
-                    response.headers.get("Retry-After"), response.headers.get("Content-Type", ""),
-                    response.text[:300])
+        response, call = timed_call(self.http, self.name_, method, self.base, path,
+                                    keep_body=300, **kwargs)
         self.log.append(call)
-        if response.status_code not in (200, 201, 503):
+        if call.status not in (200, 201, 503):
             self.unexpected.append(call)
+        if response is None:
+            raise AssertionError(f"{method} {path}: the connection was lost")
         return response
 
     def until_answered(self, method, path, **kwargs) -> requests.Response:
@@ -129,11 +108,8 @@ class PageReader(threading.Thread):
 
     def run(self):
         while not self.stop.is_set():
-            started = time.monotonic()
-            response = self.http.get(self.base + "/", timeout=30, allow_redirects=False)
-            self.log.append(Call("page", "GET", "/", started, time.monotonic(),
-                                 response.status_code, response.headers.get("Retry-After"),
-                                 response.headers.get("Content-Type", ""), response.text))
+            self.log.append(timed_call(self.http, "page", "GET", self.base, "/", keep_body=None,
+                                       allow_redirects=False)[1])
             time.sleep(0.05)
 
 
@@ -147,10 +123,7 @@ def _policy(tmp_path):
 def test_a_restart_and_cut_connections_cost_only_the_requests_in_flight(
         private_pg, tmp_path, gunicorn_on):
     name = f"restart_{uuid.uuid4().hex[:8]}"
-    url = private_pg.database(name)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    url = private_pg.migrated_database(name)
     policy = _policy(tmp_path)
     rt = make_runtime(url, load_policy(policy))
     tokens = make_users_and_tokens(rt)
@@ -160,10 +133,8 @@ def test_a_restart_and_cut_connections_cost_only_the_requests_in_flight(
         uow.commit()
     server = gunicorn_on(url, workers=2, threads=2, COMPLAINTS_POLICY=str(policy))
     worker_log = tmp_path / "worker.log"
-    with open(worker_log, "ab") as handle:
-        worker = subprocess.Popen([COMPLAINTS, "worker", "--interval", "0.25"],
-                                  env=ops_env(url, COMPLAINTS_POLICY=str(policy)),
-                                  stdout=handle, stderr=subprocess.STDOUT)
+    worker = start_worker(url, worker_log, "--interval", "0.25",
+                          env=ops_env(url, COMPLAINTS_POLICY=str(policy)))
     wait_for(lambda: _scalar(rt, select(func.count()).select_from(workers)), 60,
              "the timer worker's first heartbeat")
     base = f"http://127.0.0.1:{server.port}"
@@ -240,13 +211,7 @@ def test_a_restart_and_cut_connections_cost_only_the_requests_in_flight(
         assert "数据库不可用 database unavailable for deadlines" in text
         assert "数据库已恢复 database reachable again: deadlines resumed" in text
     finally:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=30)
+        stop_process(worker)
         rt.engine.dispose()
 
 
@@ -263,17 +228,12 @@ def _scalar(rt, query):
 
 def test_a_worker_started_while_the_database_is_down_waits_for_it(private_pg, tmp_path):
     name = f"late_{uuid.uuid4().hex[:8]}"
-    url = private_pg.database(name)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    url = private_pg.migrated_database(name)
     rt = make_runtime(url)
     log = tmp_path / "worker.log"
     private_pg.stop("fast")
     try:
-        with open(log, "ab") as handle:
-            worker = subprocess.Popen([COMPLAINTS, "worker"], env=ops_env(url),
-                                      stdout=handle, stderr=subprocess.STDOUT)
+        worker = start_worker(url, log)
         wait_for(lambda: "database unavailable at start" in log.read_text("utf-8", "replace"),
                  60, "the worker to say it waits for the database")
         assert worker.poll() is None

@@ -2,7 +2,6 @@
 worker that exits leaves its counters in the sums but not its live gauges."""
 from __future__ import annotations
 
-import http.client
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -10,9 +9,9 @@ from pathlib import Path
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from tests.apisupport import make_users_and_tokens
-from tests.conftest import make_runtime
-from tests.ops.conftest import wait_for
+from tests.conftest import make_runtime, wait_for
 from tests.ops.test_endpoints import samples, value
+from tests.servers import http_request
 
 
 def ping_counts_per_process(metrics_dir: Path) -> dict[str, float]:
@@ -27,14 +26,7 @@ def ping_counts_per_process(metrics_dir: Path) -> dict[str, float]:
 
 
 def ping(port: int) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", "/api/v1/ping")
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
+    return http_request(port, "GET", "/api/v1/ping")[0]
 
 
 def test_counters_add_up_across_two_gunicorn_processes(sqlite_url, tmp_path, gunicorn_on):

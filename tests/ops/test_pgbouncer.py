@@ -30,7 +30,7 @@ from sqlalchemy import select, text
 
 from tests.apisupport import bearer, make_app, make_users_and_tokens
 from tests.conftest import complaint_values, make_runtime, skip_or_fail, wait_for
-from tests.ops.conftest import free_port
+from tests.servers import free_port
 from timers.worker import Worker
 from workflow.admin.directory import create_user
 from workflow.settings import Settings

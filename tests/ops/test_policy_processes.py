@@ -3,7 +3,6 @@ active policy version in the database; a version activated from the command line
 both within seconds."""
 from __future__ import annotations
 
-import http.client
 import json
 import subprocess
 import sys
@@ -11,23 +10,16 @@ from datetime import datetime
 
 from states.policy import load_policy
 from tests.apisupport import make_users_and_tokens
-from tests.conftest import complaint_values, make_runtime
-from tests.ops.conftest import ROOT, ops_env, wait_for
+from tests.conftest import complaint_values, make_runtime, wait_for
+from tests.servers import ROOT, http_request, ops_env
 
 
 def _file(server, token: str, mobile: str) -> dict:
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        conn.request("POST", "/api/v1/complaints",
-                     body=json.dumps(complaint_values(mobile=mobile)),
-                     headers={"Authorization": f"Bearer {token}",
-                              "Content-Type": "application/json"})
-        response = conn.getresponse()
-        body = json.loads(response.read())
-        assert response.status == 201, body
-        return body
-    finally:
-        conn.close()
+    status, _, body = http_request(server.port, "POST", "/api/v1/complaints",
+                                   body=complaint_values(mobile=mobile),
+                                   headers={"Authorization": f"Bearer {token}"})
+    assert status == 201, body
+    return json.loads(body)
 
 
 def _reply_hours(complaint: dict) -> float:

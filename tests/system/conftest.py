@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ops.conftest import started_private_cluster
+from tests.servers import started_private_cluster
 
 
 @pytest.fixture(scope="module")

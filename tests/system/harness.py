@@ -1,6 +1,6 @@
 """The system harness: real processes on loopback, driven hard, checked from the database.
 
-`System` starts a private PostgreSQL cluster's database (tests/ops/conftest.py's
+`System` starts a private PostgreSQL cluster's database (tests/servers.py's
 `PrivatePostgres`, never the machine's shared server), two gunicorn web servers (each
 its own master with one worker, so one can be killed alone) and two timer workers
 (`complaints worker`), all with a policy whose deadlines are seconds long, so warnings,
@@ -39,11 +39,10 @@ from sqlalchemy import func, select
 
 from states.policy import load_policy, parse_policy_text
 from tests.apisupport import bearer, make_users_and_tokens
-from tests.conftest import complaint_values, make_runtime
-from tests.ops.conftest import COMPLAINTS, Gunicorn, ops_env, wait_for
+from tests.conftest import complaint_values, make_runtime, wait_for
+from tests.servers import Call, Gunicorn, ops_env, start_worker, timed_call
 from workflow.domain.clocks import replay
-from workflow.store import counts, migrate
-from workflow.store.db import make_engine
+from workflow.store import counts
 from workflow.store.schema import (
     clock_events,
     complaints,
@@ -93,20 +92,6 @@ def short_policy_text() -> str:
 
 
 @dataclass
-class Call:
-    """One HTTP request as a client saw it; status 0: no answer (connection lost)."""
-
-    who: str
-    method: str
-    path: str
-    started: float
-    ended: float
-    status: int
-    retry_after: str | None = None
-    content_type: str = ""
-
-
-@dataclass
 class Confirmed:
     """What the service confirmed to the clients (or what they found applied after a
     503 or a lost connection)."""
@@ -153,17 +138,12 @@ class Client(threading.Thread):
         unless `once`: an action sent again could apply twice or meet its own change)."""
         for _ in range(1 if once else 2):
             self.turn += 1
-            base = self.servers.pick(self.turn)
-            started = time.monotonic()
-            try:
-                response = self.http.request(method, base + path, timeout=30, **kwargs)
-            except requests.RequestException:     # refused, reset, cut mid-answer, timeout
-                self.log.append(Call(self.who, method, path, started, time.monotonic(), 0))
+            response, call = timed_call(self.http, self.who, method,
+                                        self.servers.pick(self.turn), path, **kwargs)
+            self.log.append(call)
+            if response is None:                  # refused, reset, cut mid-answer, timeout
                 time.sleep(0.05)
                 continue
-            self.log.append(Call(self.who, method, path, started, time.monotonic(),
-                                 response.status_code, response.headers.get("Retry-After"),
-                                 response.headers.get("Content-Type", "")))
             return response
         return None
 
@@ -272,10 +252,7 @@ class System:
     def __init__(self, cluster, home: Path, clients: int = 8):
         self.cluster, self.home, self.client_count = cluster, home, clients
         self.name = f"system_{uuid.uuid4().hex[:8]}"
-        self.url = cluster.database(self.name)
-        engine = make_engine(self.url)
-        migrate.upgrade(engine)
-        engine.dispose()
+        self.url = cluster.migrated_database(self.name)
         self.policy = home / "seconds.toml"
         self.policy.write_text(short_policy_text(), "utf-8")
         self.rt = make_runtime(self.url, load_policy(self.policy))     # version 1: seconds
@@ -297,11 +274,8 @@ class System:
         return web
 
     def start_worker(self) -> subprocess.Popen:
-        log = self.home / f"worker-{len(self.timer_workers)}.log"
-        with open(log, "ab") as handle:
-            proc = subprocess.Popen([COMPLAINTS, "worker", "--interval", "0.25"],
-                                    env=ops_env(self.url, **self.env), stdout=handle,
-                                    stderr=subprocess.STDOUT)
+        proc = start_worker(self.url, self.home / f"worker-{len(self.timer_workers)}.log",
+                            "--interval", "0.25", env=ops_env(self.url, **self.env))
         self.timer_workers.append(proc)
         return proc
 

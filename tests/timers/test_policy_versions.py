@@ -264,7 +264,7 @@ def test_two_processes_started_with_different_policy_files_act_on_the_one_active
         # Process two's file stored and activated: process one sees it on its next look.
         number = new_version(two, two.bootstrap_policy, now)
         admin.activate(two, number, by="admin", now=now)
-        one._policy_checked = float("-inf")         # its next look (every few seconds)
+        one.policies.refresh()                      # its next look (every few seconds)
         c = in_handling(one, now, mobile="13900000005")
         assert clock(one, c, "reply").due_at == now + 3 * H
     finally:

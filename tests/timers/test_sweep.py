@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from tests.conftest import NETWORK, OPERATOR, _fresh_pg, complaint_values, make_runtime
+from states.calendar import SHANGHAI
+from tests.conftest import NETWORK, OPERATOR, complaint_values, make_runtime
 from tests.timers.helpers import FakeClock, clock
 from timers import loadgen, service
-from timers.scheduler import build_scheduler
+from timers.scheduler import FirstWorkdayTrigger, build_scheduler
 from workflow import services
 from workflow.store.deadlines import claim_query
 from workflow.store.schema import utcnow
@@ -61,16 +62,36 @@ def _escalated(rt, cid) -> int:
                                  "AND action = 'escalate'"), {"c": cid}).scalar()
 
 
-def test_every_scheduler_job_runs_however_late_once_and_never_overlapping():
-    scheduler = build_scheduler(lambda: None, lambda: None)
+def test_every_scheduler_job_runs_however_late_once_and_never_overlapping(rt):
+    scheduler = build_scheduler(lambda: None, lambda: None, compact=lambda: 0,
+                                monthly=lambda: False, calendar=lambda: rt.calendar,
+                                compact_every=7)
     scheduler.start(paused=True)
     try:
-        jobs = scheduler.get_jobs()
+        jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=False)
-    assert {job.id for job in jobs} == {"deadlines", "outbox"}
-    for job in jobs:
+    assert set(jobs) == {"deadlines", "outbox", "queue_counts", "monthly_scorecard"}
+    for job in jobs.values():
         assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (None, True, 1)
+    assert jobs["queue_counts"].trigger.interval == timedelta(seconds=7)
+    assert isinstance(jobs["monthly_scorecard"].trigger, FirstWorkdayTrigger)
+
+
+def test_a_monthly_run_that_could_not_check_is_tried_again_soon_not_next_month(rt):
+    outcomes = iter([None, True])          # None: skipped while the database was away
+    scheduler = build_scheduler(lambda: None, lambda: None, monthly=lambda: next(outcomes),
+                                calendar=lambda: rt.calendar)
+    scheduler.start(paused=True)
+    try:
+        scheduler.get_job("monthly_scorecard").func()
+        retry = scheduler.get_job("monthly_scorecard-retry")
+        assert retry is not None and retry.misfire_grace_time is None
+        assert retry.trigger.run_date - utcnow() > timedelta(seconds=50)
+        retry.func()                       # checked this time: not scheduled again
+        assert scheduler.get_job("monthly_scorecard-retry").trigger.run_date == retry.trigger.run_date
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 def test_a_deadline_that_fails_to_fire_does_not_block_the_others_and_is_retried(
@@ -99,7 +120,6 @@ def test_a_deadline_that_fails_to_fire_does_not_block_the_others_and_is_retried(
 
 def test_on_postgresql_a_complaint_being_acted_on_is_skipped_by_the_claim_not_waited_for(
         pg_database_url, now, worker_on):
-    _fresh_pg(pg_database_url)
     rt = make_runtime(pg_database_url)
     try:
         busy = services.intake(rt, OPERATOR, complaint_values(mobile="13800000001"), now=now)
@@ -133,3 +153,31 @@ def test_a_clock_an_earlier_row_of_the_batch_restarted_is_acted_on_as_it_now_sta
     assert (progress.track, progress.started_at, progress.status) == ("major", due, "active")
     assert notes(rt, cid, "deadline_due") == []       # the stale claimed row did nothing
     assert worker.counts["skipped"] == 1
+
+
+class _Calendar:
+    """Monday to Friday, but the first `off` days of every month are holidays."""
+
+    def __init__(self, off: int):
+        self.off = off
+
+    def is_workday(self, day):
+        return day.weekday() < 5 and day.day > self.off, True
+
+
+def test_a_calendar_loaded_again_moves_the_monthly_jobs_next_date():
+    from timers.scheduler import reschedule_monthly
+    calendar = [_Calendar(0)]
+    scheduler = build_scheduler(lambda: None, lambda: None, monthly=lambda: False,
+                                calendar=lambda: calendar[0])
+    scheduler.start(paused=True)
+    try:
+        reschedule_monthly(scheduler, lambda: calendar[0])
+        before = scheduler.get_job("monthly_scorecard").next_run_time
+        calendar[0] = _Calendar(3)                # an administrator loads new holidays
+        reschedule_monthly(scheduler, lambda: calendar[0])
+        after = scheduler.get_job("monthly_scorecard").next_run_time
+    finally:
+        scheduler.shutdown(wait=False)
+    assert after != before and after.astimezone(SHANGHAI).day > 3
+    assert before.astimezone(SHANGHAI).day <= 3 or before - utcnow() < timedelta(seconds=5)

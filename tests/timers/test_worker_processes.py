@@ -135,8 +135,6 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_fires_nothing_twice_after_r
 @pytest.mark.postgres
 def test_two_postgresql_workers_share_2000_due_deadlines_and_fire_each_exactly_once(
         pg_database_url, tmp_path):
-    from tests.conftest import _fresh_pg
-    _fresh_pg(pg_database_url)
     rt = make_runtime(pg_database_url)
     ids = loadgen.seed(rt.engine, 2000, utcnow() - timedelta(minutes=5))
     pair = [start_worker(pg_database_url, "--batch", "100", log=tmp_path / f"worker{n}.log")

@@ -176,3 +176,24 @@ def test_a_field_error_is_its_english_text_and_keeps_its_code_through_pickling()
     assert (again, again.code, again.params) == (error, "too_long", {"max": 100})
     with pytest.raises(TypeError):
         ValidationError({"comment": "required"})
+
+
+def test_the_effects_run_as_the_machines_callbacks_on_a_complaint_not_attached_to_it():
+    c = complaint(State.received, handler_user="lisi")
+    data: dict = {}
+    PROCESS.fire(c, "assign", role=Role.operator, policy=POLICY, actor=OPERATOR, now=NOW,
+                 values={"department": "marketing"}, data=data)
+    assert (c.state, c.department, c.handler_user) == (State.assigned, "marketing", None)
+    assert data == {"from_department": "network", "from_handler": "lisi"}
+    assert len(PROCESS.machine.models) == 0
+
+
+def test_a_shared_machine_keeps_no_reference_to_a_complaint_it_acted_on():
+    import gc
+    import weakref
+    c = complaint(State.handling)
+    act(c, "pause", NETWORK, reason="等待客户提供账单")
+    ref = weakref.ref(c)
+    del c
+    gc.collect()
+    assert ref() is None

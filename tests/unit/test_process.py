@@ -8,13 +8,13 @@ import pytest
 from transitions import MachineError
 
 from states.fields import ACTION_FIELDS
-from states.process import ACTIONS, PROCESS, TRANSITIONS, ProcessGuards, Role, State
+from states.process import ACTIONS, PROCESS, TRANSITIONS, ProcessModel, Role, State
 
 S, R = State, Role
 ACTIVE = {S.received, S.assigned, S.handling, S.reopened}
 
 
-class Case(ProcessGuards):
+class Case(ProcessModel):
     """The smallest model the shared machine can act on."""
 
     def __init__(self, state=S.received, major=False, paused=False):
@@ -187,3 +187,51 @@ def test_four_threads_fire_lifecycles_on_the_shared_machine_at_once_without_erro
         thread.join()
     assert errors == []
     assert len(PROCESS.machine.models) == 0
+
+
+def _attached(case):
+    """The documented way: a machine of the same rows with the model attached to it."""
+    from transitions import Machine
+    Machine(model=case, states=State, transitions=PROCESS.rows, initial=case.state,
+            auto_transitions=False, send_event=True)
+    return case
+
+
+@pytest.mark.parametrize("role", [None, *Role])
+def test_what_the_shared_machine_allows_is_what_may_trigger_answers_on_an_attached_model(role):
+    # Pins `Process.step_for` (conditions checked on an EventData for an unattached model)
+    # against the documented `may_<trigger>()`, with and without a role and a policy.
+    from states.policy import load_policy
+    policy = load_policy()
+    for state, major, paused, at_limit in itertools.product(State, *[(False, True)] * 3):
+        case = Case(state, major, paused)
+        case.pause_count = policy.max_pauses if at_limit else 0
+        case.escalation_level = policy.max_escalation_level if at_limit and major else case.escalation_level
+        model = _attached(Case(state, major, paused))
+        model.pause_count, model.escalation_level = case.pause_count, case.escalation_level
+        for action in ACTIONS:
+            documented = getattr(model, f"may_{action}")(role=role, policy=policy)
+            assert PROCESS.may(case, action, role=role, policy=policy) is documented, (
+                state, action, major, paused, at_limit)
+        assert PROCESS.allowed(case, role, policy) == [
+            a for a in ACTIONS if getattr(model, f"may_{a}")(role=role, policy=policy)]
+
+
+def test_the_role_and_the_policy_limit_are_conditions_of_the_machine():
+    from states.policy import load_policy
+    policy = load_policy()
+    assert PROCESS.may(Case(S.received), "reply", role=R.operator)
+    assert not PROCESS.may(Case(S.received), "reply", role=R.handler)   # the row's roles
+    used = Case(S.handling)
+    used.pause_count = policy.max_pauses
+    assert PROCESS.may(used, "pause") and not PROCESS.may(used, "pause", policy=policy)
+    with pytest.raises(MachineError):
+        PROCESS.fire(used, "pause", policy=policy)
+    with pytest.raises(MachineError):
+        PROCESS.fire(Case(S.received), "reply", role=R.handler)
+
+
+def test_every_effect_the_table_names_is_a_method_of_the_process_model():
+    from states.process import EFFECTS, ProcessModel
+    assert set(EFFECTS) == {t["before"] for t in TRANSITIONS if "before" in t}
+    assert all(callable(getattr(ProcessModel, name)) for name in EFFECTS)

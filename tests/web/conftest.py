@@ -83,10 +83,10 @@ def page(response) -> str:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory):
+def site(tmp_path_factory, demo_cache):
     """The app on the swept demo data (tests/demo_site.py), with one signed-in client per
     demo user; built once per session, shared by the crawls that only read."""
-    rt = build(tmp_path_factory.mktemp("crawl") / "complaints.db")
+    rt = build(tmp_path_factory.mktemp("crawl") / "complaints.db", cache=demo_cache)
     app = create_app({"TESTING": True, "SECRET_KEY": "crawl"}, runtime=rt)
     clients = {}
     for username, *_ in demo.DEMO_USERS:

@@ -1,6 +1,8 @@
 """The complaint page: facts, clocks, timeline, diagram, action forms, conflicts, errors."""
 from __future__ import annotations
 
+import pytest
+
 from tests.web.conftest import actor, file, page, post, sign_in
 from workflow import services
 from workflow.store.schema import utcnow
@@ -39,6 +41,7 @@ def test_the_page_shows_facts_clocks_and_the_diagram_with_the_state_highlighted(
     assert 'name="version" value="1"' in body
 
 
+@pytest.mark.both_databases      # the version check is in each write path
 def test_a_stale_form_shows_the_conflict_the_fresh_state_and_keeps_what_was_typed(rt, client):
     cid = file(rt).id
     services.act(rt, cid, "assign", actor(rt, "op"), now=utcnow(), department="network")
@@ -54,6 +57,7 @@ def test_a_stale_form_shows_the_conflict_the_fresh_state_and_keeps_what_was_type
     assert 'name="version" value="4"' in body                 # a resubmit now works
 
 
+@pytest.mark.both_databases      # the version check is in each write path
 def test_an_action_no_longer_allowed_keeps_the_typed_text_beside_the_fresh_state(rt, client):
     cid = file(rt).id
     sign_in(client, "op")

@@ -15,6 +15,9 @@ from workflow.domain.actions import decide
 from workflow.store.complaints import load
 from workflow.store.schema import utcnow
 
+#: On both databases: a refused request must leave both write paths' rows unchanged.
+pytestmark = pytest.mark.both_databases
+
 #: How to bring a new complaint (network, filed by the operator) into each state.
 PATH = [("assign", "op", {"department": "network"}), ("accept", "net", {}),
         ("reply", "net", {"comment": "已答复客户"}), ("close", "op", {"satisfaction": "satisfied"}),

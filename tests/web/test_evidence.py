@@ -24,6 +24,9 @@ from workflow.store import queries
 from workflow.store.complaints import load
 from workflow.store.schema import attachments, events, utcnow
 
+#: On both databases: evidence rows and the refusals are written on each database.
+pytestmark = pytest.mark.both_databases
+
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + bytes(200)

@@ -13,6 +13,9 @@ from tests.apisupport import make_users_and_tokens
 from tests.web.conftest import USERS, file, page, post, sign_in
 from workflow.store.schema import complaints, utcnow
 
+#: On both databases: the hot-issue clusters are counted in SQL.
+pytestmark = pytest.mark.both_databases
+
 SEE = {"desk", "audit", "root"}
 
 

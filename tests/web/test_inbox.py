@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.apisupport import bearer
@@ -18,6 +19,9 @@ from workflow import services
 from workflow.admin import tokens
 from workflow.admin.directory import create_user
 from workflow.store.schema import inbox, outbox, utcnow
+
+#: On both databases: the timer worker's notifications are written on each database.
+pytestmark = pytest.mark.both_databases
 
 COUNT = re.compile(r'id="unread-count"[^>]*>(\d+)<')
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.web.conftest import page, post, sign_in
@@ -59,6 +60,7 @@ def test_bad_fields_are_marked_and_what_was_typed_is_kept(rt, client):
     assert count(rt) == 0
 
 
+@pytest.mark.both_databases      # the duplicate is refused by each database
 def test_a_form_submitted_twice_files_one_complaint(rt, client):
     sign_in(client, "op")
     a = post(client, "/complaints/new", {**FORM, "key": "same"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.web.conftest import actor, file, page, post, sign_in
@@ -19,6 +20,7 @@ def _tile(body, scope, count):
     return int(re.search(rf'data-count="{count}"[^>]*><b>(\d+)</b>', section).group(1))
 
 
+@pytest.mark.both_databases      # the counts are SQL of each dialect
 def test_the_dashboard_counts_overdue_warned_and_due_soon_within_each_scope(rt, client):
     now = utcnow()
     file(rt, now=now - timedelta(hours=3), mobile="13800000301")          # assign overdue

@@ -27,7 +27,15 @@ def test_a_bad_policy_file_is_refused_with_every_problem_and_nothing_stored(rt, 
     body = page(answer)
     assert "规范文件有误，未保存" in body
     assert "deadlines.normal.reply" in body and "general.max_pauses" in body
+    assert "deadlines.normal.reply：应为正的时长" in body
+    assert "general.max_pauses：应为不小于 0 的整数" in body
     assert "第 2 版" not in page(client.get("/admin/policy"))
+
+
+def test_a_policy_file_nested_too_deeply_is_refused_with_a_message_not_an_error_page(rt, client):
+    sign_in(client, "root")
+    answer = post(client, "/admin/policy", {"text": "x = " + "[" * 5000 + "]" * 5000})
+    assert answer.status_code == 422 and "嵌套层数过多" in page(answer)
 
 
 def test_an_administrator_loads_previews_and_activates_a_version_with_migration(rt, client):

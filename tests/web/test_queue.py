@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 import web.pages.queue
 from tests.web.conftest import actor, file, page, sign_in
 from workflow import services
 from workflow.store.schema import utcnow
+
+#: On both databases: the queue's filters and counts are SQL of each dialect.
+pytestmark = pytest.mark.both_databases
 
 
 def test_the_queue_lists_what_the_user_can_act_on_with_the_mobile_masked(rt, client):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.web.conftest import actor, demo_ids, file, page, sign_in
@@ -17,6 +18,9 @@ from workflow.domain.model import Complaint
 from workflow.store import queries
 from workflow.store.schema import complaints as t
 from workflow.store.schema import utcnow
+
+#: On both databases: the search and sorts are SQL of each dialect.
+pytestmark = pytest.mark.both_databases
 
 
 def test_waiting_on_me_is_the_same_in_sql_and_python_and_always_has_an_action(site):

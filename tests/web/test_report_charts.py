@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from tests.web.conftest import file, page, sign_in
+
+#: On both databases: the figures are SQL of each dialect.
+pytestmark = pytest.mark.both_databases
 
 SVG = "{http://www.w3.org/2000/svg}"
 

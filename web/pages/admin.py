@@ -32,19 +32,20 @@ from workflow.admin.directory import (
     save_department,
     update_user,
 )
+from workflow.domain import access
 from workflow.domain.errors import FieldError, ValidationError
 from workflow.store import outbox, policies
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
-ADMIN = (Role.admin,)
-AUDITORS = (Role.auditor, Role.admin)      # who reads the personal-data access log
-LIAISON_KEEPERS = (Role.admin, Role.major_desk)   # the CSC keeps the liaison list current
+ADMIN = access.ADMINS
+AUDITORS = access.ACCESS_LOG_READERS
+LIAISON_KEEPERS = access.LIAISON_KEEPERS
 #: A policy file is a few kilobytes; more is not a policy file.
 MAX_POLICY_BYTES = 256 * 1024
 #: How many moved clocks a preview page lists (the totals count them all).
 PREVIEW_ROWS = 200
-OUTBOX_WATCHERS = (Role.admin, Role.major_desk)   # the CSC answers for the notifications
+OUTBOX_WATCHERS = access.OUTBOX_WATCHERS
 OUTBOX_PAGE = 50
 
 
@@ -52,7 +53,7 @@ def _users_page(errors=None, values=None, status=200, edit_errors=None):
     with runtime().uow(write=False) as uow:
         users, departments = list_users(uow.conn), list_departments(uow.conn)
         locked = signin.locked_accounts(uow.conn, now=now())
-    roles = [r for r in Role if r is not Role.system]
+    roles = list(access.ASSIGNABLE)
     return render_template("admin/users.html", users=users, departments=departments,
                            roles=roles, errors=errors or {}, values=values or {},
                            edit_errors=edit_errors or {}, locked=locked), status
@@ -322,7 +323,7 @@ def send_again(notification_id: int):
 
 
 @bp.route("/policy")
-@roles_required(*ADMIN, Role.major_desk, Role.auditor)
+@roles_required(*access.POLICY_READERS)
 def policy():
     """A policy version (the active one unless ?version=N): routing, deadlines,
     thresholds; every stored version; for administrators, loading a new one."""

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from states.process import Role
 from web import boundary
+from workflow.domain import access
 from workflow.domain.errors import Forbidden, NotFound
 from workflow.domain.model import Actor
 from workflow.store.runtime import Runtime
@@ -18,8 +19,8 @@ from workflow.store.schema import utcnow
 
 log = logging.getLogger(__name__)
 
-#: Roles that see complaints but act on none of them.
-READ_ONLY = (Role.auditor, Role.admin)
+#: Roles that see complaints but act on none of them (`workflow.domain.access`).
+READ_ONLY = access.READ_ONLY
 
 
 def page_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:

@@ -165,7 +165,7 @@ def _plan(uow, calendar: BusinessCalendar, year: int, now: datetime) -> moves.Pl
     rows = [row for row in moves.running(uow.conn, where=(t.c.confirmed.is_(False),))
             if row["started_at"].astimezone(SHANGHAI).year <= year
             <= row["due_at"].astimezone(SHANGHAI).year]
-    return moves.plan(rows, lambda row: uow.runtime.policy_version(row["policy_version"], uow.conn),
+    return moves.plan(rows, lambda row: uow.policy_version(row["policy_version"]),
                       calendar, now)
 
 

@@ -47,7 +47,7 @@ def store(rt, text: str, *, source: str, by: str, now: datetime, note: str = "")
 
 def activate(rt, number: int, *, by: str, now: datetime) -> None:
     """Make version `number` the one new complaints are pinned to (every process sees it
-    within `runtime.POLICY_REFRESH_SECONDS`)."""
+    within `policy_registry.POLICY_REFRESH_SECONDS`)."""
     with rt.uow() as uow:
         policies.activate(uow.conn, number, by=by, now=now)
         uow.commit()

@@ -59,6 +59,33 @@ def may_act(actor: Actor, complaint: Complaint) -> bool:
     return _holds(ACTS[actor.role], actor, complaint)
 
 
+# --- Who may use which pages and reports (every role list of the application) ----------
+
+#: Roles that see complaints but act on none of them.
+READ_ONLY: tuple[Role, ...] = (Role.auditor, Role.admin)
+#: Users, departments, tokens, calendar data and loading a policy: administrators.
+ADMINS: tuple[Role, ...] = (Role.admin,)
+#: Who reads the personal-data access log: market operations and administrators.
+ACCESS_LOG_READERS: tuple[Role, ...] = (Role.auditor, Role.admin)
+#: The CSC keeps the escalated-complaint liaison list current.
+LIAISON_KEEPERS: tuple[Role, ...] = (Role.admin, Role.major_desk)
+#: The CSC answers for the notifications (the outbox page, sending one again).
+OUTBOX_WATCHERS: tuple[Role, ...] = (Role.admin, Role.major_desk)
+#: Who reads the policy versions: administrators, the major desk and market operations.
+POLICY_READERS: tuple[Role, ...] = (Role.admin, Role.major_desk, Role.auditor)
+#: Who reads the reports: the market operations auditors, the major-complaint desk (the
+#: CSC coordinates and reports upward) and the administrators.
+REPORT_READERS: tuple[Role, ...] = (Role.auditor, Role.major_desk, Role.admin)
+#: Who sees the hot issues: the roles that see every complaint (the CSC's major desk,
+#: market operations, administrators); an operator or handler sees only part of them.
+HOT_READERS: tuple[Role, ...] = (Role.major_desk, Role.auditor, Role.admin)
+#: Who escalates a hot-issue cluster as a joint complaint: the major-complaint desk.
+HOT_ESCALATORS: tuple[Role, ...] = (Role.major_desk,)
+#: The roles that may hold a complaint as its handler of record, as role values.
+HOLDERS: tuple[str, ...] = tuple(r.value for r in (Role.handler, Role.major_desk, Role.operator))
+#: The roles a user account may be given (the system role is the timers' own).
+ASSIGNABLE: tuple[Role, ...] = tuple(r for r in Role if r is not Role.system)
+
 
 @dataclass(frozen=True)
 class Turn:

@@ -8,7 +8,9 @@ actor whose department may not act on this complaint → `Forbidden` (403); an a
 current state does not allow → `ActionNotAllowed` (409); allowed in this state but not
 for this role → `Forbidden`; bad fields or a policy limit →
 `ValidationError` (422). Otherwise it fires the action on the shared machine and
-returns the `Change` that the store writes.
+returns the `Change` that the store writes. The process questions ("does the state
+allow it", "may this role", "do the policy's limits") are the shared machine's conditions
+(`states.process.Process`); the action's effect is its callback (`effects.py`).
 """
 from __future__ import annotations
 
@@ -16,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from states.catalogue import CUSTOMER_SERVICE
 from states.clocks import RULES, ClockRule
 from states.fields import action_fields, unsafe_text
-from states.process import ACTIONS, Process, State
+from states.process import ACTIONS, Process, State, policy_limit_reached
 from workflow.domain import access
 from workflow.domain.errors import (
     ActionNotAllowed,
@@ -38,8 +39,8 @@ MUTABLE = ("state", "department", "escalation_level", "major_reasons", "reopen_c
 
 #: A look-up `username -> (department, role)` of an active user, None when there is none.
 UserLookup = Callable[[str], "tuple[str, str] | None"]
-#: The roles that may hold a complaint as its handler of record.
-HOLDERS = ("handler", "major_desk", "operator")
+#: The roles that may hold a complaint as its handler of record (`workflow.domain.access`).
+HOLDERS = access.HOLDERS
 
 
 @dataclass
@@ -55,29 +56,23 @@ class Change:
 
 
 def policy_limit(policy, complaint: Complaint, action: str) -> tuple[str, FieldError] | None:
-    """(field, error) when the policy's limits refuse `action` on this complaint now."""
-    if action == "escalate" and complaint.escalation_level >= policy.max_escalation_level:
-        return "escalation_level", FieldError("escalation_at_max",
-                                              level=policy.max_escalation_level)
-    if action == "pause":
-        if complaint.pause_count >= policy.max_pauses:
-            return "reason", FieldError("pause_count_used", max=policy.max_pauses)
-        if complaint.paused_seconds >= policy.max_pause_total.seconds:
-            return "reason", FieldError("pause_total_used", total=policy.max_pause_total.text)
-    return None
+    """(field, error) when the policy's limits refuse `action` on this complaint now (the
+    machine's `at_policy_limit` guard asks the same `states.process` rule)."""
+    reached = policy_limit_reached(policy, complaint, action)
+    return None if reached is None else (reached[0], FieldError(reached[1], **reached[2]))
 
 
 def allowed_actions(process: Process, policy, complaint: Complaint, actor: Actor) -> list[str]:
     """The actions this actor may fire on this complaint now.
 
-    Left out too: an action the policy's limits refuse whatever its fields (escalate at
-    the highest level, pause once the waits are used up). The machine allows those, but
-    pages would offer a form that can only fail."""
+    The machine answers, by its conditions: the state's guards, the role, and the
+    policy's limits (escalate at the highest level, pause once the waits are used up: a
+    form that can only fail is not offered). The department and the lead rule are
+    `workflow.domain.access`'s."""
     if not access.may_act(actor, complaint):
         return []
-    return [action for action in process.allowed(complaint, actor.role)
-            if policy_limit(policy, complaint, action) is None
-            and access.may_fire(actor, action)]
+    return [action for action in process.allowed(complaint, actor.role, policy)
+            if access.may_fire(actor, action)]
 
 
 def check_fields(policy, complaint: Complaint, action: str, values: dict,
@@ -150,12 +145,14 @@ def check_may(process: Process, policy, complaint: Complaint, action: str, actor
     if (actor.role not in process.roles_for(action) or not access.may_act(actor, complaint)
             or not access.may_fire(actor, action)):
         raise Forbidden(actor.username, actor.role.value, action, complaint.number)
-    step = process.step_for(complaint, action)
-    if step is None:
+    if process.may(complaint, action, role=actor.role):
+        return
+    # Refused: by the state (409), or in this state by the role (403: only the front line
+    # and the desk reply straight from received). One more question to the machine.
+    if not process.may(complaint, action):
         raise ActionNotAllowed(action, complaint.state.value,
                                allowed_actions(process, policy, complaint, actor))
-    if actor.role not in step.roles:     # e.g. only the front line replies at once
-        raise Forbidden(actor.username, actor.role.value, action, complaint.number)
+    raise Forbidden(actor.username, actor.role.value, action, complaint.number)
 
 
 def decide(process: Process, policy, complaint: Complaint, action: str, actor: Actor, *,
@@ -175,71 +172,16 @@ def decide(process: Process, policy, complaint: Complaint, action: str, actor: A
     from_state, version = complaint.state, complaint.version
     before = {c: getattr(complaint, c) for c in MUTABLE}
     data = dict(data or {})
-    process.fire(complaint, action)
-    data.update(_apply_effects(complaint, action, actor, now, values, data))
-    if (action == "reopen" and complaint.escalation_level == 0
-            and complaint.reopen_count >= policy.repeat_count):
-        _escalate(complaint, actor, {"criterion": "repeated"})
-        data["became_major"] = "repeated"
+    # The machine checks the guards again and runs the row's effect (`effects.py`).
+    process.fire(complaint, action, role=actor.role, policy=policy, actor=actor, now=now,
+                 values=values, data=data)
     # Only the columns this action changed: fewer values to convert and bind.
     columns = {c: getattr(complaint, c) for c, v in before.items() if getattr(complaint, c) != v}
     columns.update(state=complaint.state.value, updated_at=now)
     for key in ("department", "satisfaction", "reason"):
         if values.get(key):
             data[key] = values[key]
-    if action == "reassign":
-        data["handler"] = values["handler"]
-    if action == "escalate":
-        data["level"] = complaint.escalation_level
-    if action == "escalate" or data.get("became_major"):
-        # Whose complaint it was when it escalated: the reports credit "escalations caused"
-        # to that department (the escalation itself moves it to the CSC's desk).
-        data["from_department"] = before["department"]
     event = dict(complaint_id=complaint.id, at=now, actor=actor.username,
                  actor_role=actor.role.value, action=action, from_state=from_state.value,
                  to_state=complaint.state.value, comment=values.get("comment") or "", data=data)
     return Change(complaint, from_state, version, columns, event, RULES.get(action))
-
-
-def _apply_effects(complaint: Complaint, action: str, actor: Actor, now: datetime,
-                   values: dict, data: dict) -> dict:
-    extra = {}
-    held = complaint.handler_user
-    if action in ("assign", "transfer"):
-        extra["from_department"] = complaint.department
-        if action == "transfer" or values["department"] != complaint.department:
-            complaint.handler_user = None    # the new department's handler accepts it
-        complaint.department = values["department"]
-    elif action == "accept":
-        complaint.handler_user = actor.username
-    elif action == "reassign":
-        complaint.handler_user = values["handler"]
-    elif action == "close":
-        complaint.satisfaction = values["satisfaction"]
-    elif action == "reopen":
-        complaint.reopen_count += 1
-        complaint.cycle += 1
-        complaint.satisfaction = None
-    elif action == "pause":
-        complaint.paused_at = now
-        complaint.pause_count += 1
-    elif action == "resume" or (action == "reply" and complaint.paused_at is not None):
-        # A reply ends a wait on the customer too: the clocks it stops are not resumed.
-        complaint.paused_seconds += int((now - complaint.paused_at).total_seconds())
-        complaint.paused_at = None
-    elif action == "escalate":
-        _escalate(complaint, actor, data)
-    if held and complaint.handler_user != held:
-        extra["from_handler"] = held
-    return extra
-
-
-def _escalate(complaint: Complaint, actor: Actor, data: dict) -> None:
-    """Onto the major-complaint track (to the CSC's desk), or one level higher."""
-    if complaint.escalation_level == 0:
-        complaint.department = CUSTOMER_SERVICE
-    complaint.escalation_level += 1
-    complaint.handler_user = None     # whoever takes it on the new level accepts it again
-    why = data.get("criterion") or ("timer" if actor.username == "system" else "manual")
-    if why not in complaint.major_reasons:
-        complaint.major_reasons = [*complaint.major_reasons, why]

@@ -6,11 +6,12 @@ from datetime import datetime
 
 from states.calendar import SHANGHAI
 from states.catalogue import CUSTOMER_SERVICE
-from states.process import ProcessGuards, Role, State
+from states.process import Role, State
+from workflow.domain.effects import ComplaintEffects
 
 
 @dataclass(eq=False)
-class Complaint(ProcessGuards):
+class Complaint(ComplaintEffects):
     """One complaint; field names are the `complaints` table's columns."""
 
     id: int | None

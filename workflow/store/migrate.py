@@ -1,6 +1,7 @@
 """Schema migrations (Alembic) driven from code: `complaints db upgrade` calls `upgrade`."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 
@@ -25,7 +26,7 @@ def upgrade(engine: Engine, revision: str = "head", policy=None) -> None:
     that holds complaints from before versions existed (the shipped default if None)."""
     cfg = alembic_config()
     cfg.attributes["policy"] = policy
-    with engine.begin() as conn:
+    with _migrating(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
@@ -33,9 +34,30 @@ def upgrade(engine: Engine, revision: str = "head", policy=None) -> None:
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the database back to `revision` (for tests of an upgrade with data in it)."""
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with _migrating(engine) as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
+
+
+@contextmanager
+def _migrating(engine: Engine):
+    """One transaction for the whole migration. On SQLite the foreign keys are off during
+    it and checked before the commit (SQLite's own recipe for schema changes): Alembic's
+    batch mode rebuilds a table by dropping it, which foreign keys refuse while other
+    rows refer to it."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:           # a no-op inside a transaction: set before BEGIN
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+                broken = sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def current(engine: Engine) -> str | None:

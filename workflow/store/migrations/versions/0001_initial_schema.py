@@ -6,7 +6,6 @@ Revises:
 """
 from alembic import op
 import sqlalchemy as sa
-import workflow.store.schema
 
 
 revision = '0001'
@@ -24,7 +23,7 @@ def upgrade() -> None:
     )
     op.create_table('calendar_years',
     sa.Column('year', sa.Integer(), nullable=False),
-    sa.Column('loaded_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('loaded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('loaded_by', sa.String(length=60), nullable=False),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_calendar_years'))
     )
@@ -42,13 +41,13 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=30), nullable=False),
     sa.Column('email', sa.String(length=200), server_default='', nullable=False),
     sa.Column('note', sa.String(length=200), server_default='', nullable=False),
-    sa.Column('updated_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_liaisons'))
     )
     op.create_table('workers',
     sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('started_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('heartbeat_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('lag_seconds', sa.Integer(), nullable=True),
     sa.Column('fired_total', sa.BigInteger(), server_default=sa.text('0'), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_workers'))
@@ -77,15 +76,15 @@ def upgrade() -> None:
     sa.Column('reopen_count', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('cycle', sa.Integer(), server_default=sa.text('1'), nullable=False),
     sa.Column('satisfaction', sa.String(length=20), nullable=True),
-    sa.Column('paused_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('pause_count', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('paused_seconds', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('policy_version', sa.String(length=20), nullable=False),
     sa.Column('idempotency_key', sa.String(length=200), nullable=True),
     sa.Column('request_hash', sa.String(length=64), nullable=True),
     sa.Column('created_by', sa.String(length=60), nullable=False),
-    sa.Column('created_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['department'], ['departments.code'], name=op.f('fk_complaints_department_departments')),
     sa.ForeignKeyConstraint(['originating_department'], ['departments.code'], name=op.f('fk_complaints_originating_department_departments')),
     sa.ForeignKeyConstraint(['repeat_of_id'], ['complaints.id'], name=op.f('fk_complaints_repeat_of_id_complaints')),
@@ -108,7 +107,7 @@ def upgrade() -> None:
     sa.Column('department', sa.String(length=40), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('active', sa.Boolean(), server_default=sa.text('(true)'), nullable=False),
-    sa.Column('created_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['department'], ['departments.code'], name=op.f('fk_users_department_departments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
@@ -118,9 +117,9 @@ def upgrade() -> None:
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_used_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -133,14 +132,14 @@ def upgrade() -> None:
     sa.Column('cycle', sa.Integer(), nullable=False),
     sa.Column('duration', sa.String(length=40), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('started_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('warn_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('warned_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('breached_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('stopped_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('paused_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('warn_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('warned_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('breached_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('stopped_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('paused_seconds', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('confirmed', sa.Boolean(), server_default=sa.text('(true)'), nullable=False),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], name=op.f('fk_deadlines_complaint_id_complaints')),
@@ -153,7 +152,7 @@ def upgrade() -> None:
     op.create_table('events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('complaint_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=60), nullable=False),
     sa.Column('actor_role', sa.String(length=20), nullable=False),
     sa.Column('action', sa.String(length=20), nullable=False),
@@ -174,10 +173,10 @@ def upgrade() -> None:
     sa.Column('recipients', sa.JSON(), nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), server_default=sa.text('0'), nullable=False),
-    sa.Column('next_attempt_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', workflow.store.schema.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], name=op.f('fk_outbox_complaint_id_complaints')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))

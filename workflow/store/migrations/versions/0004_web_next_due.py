@@ -5,7 +5,6 @@ Revises: 0001
 """
 from alembic import op
 import sqlalchemy as sa
-import workflow.store.schema
 
 
 revision = '0004_web'
@@ -16,7 +15,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('complaints') as batch:
-        batch.add_column(sa.Column('next_due_at', workflow.store.schema.UTCDateTime(timezone=True),
+        batch.add_column(sa.Column('next_due_at', sa.DateTime(timezone=True),
                                    nullable=True))
     op.execute("UPDATE complaints SET next_due_at = (SELECT min(d.due_at) FROM deadlines d "
                "WHERE d.complaint_id = complaints.id AND d.status = 'active')")

@@ -6,7 +6,6 @@ Revises: 0004_web
 """
 from alembic import op
 import sqlalchemy as sa
-import workflow.store.schema
 
 
 revision = '0005_security'
@@ -24,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         'sign_ins',
         sa.Column('id', Id, autoincrement=True, nullable=False),
-        sa.Column('at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('username', sa.String(60), nullable=False),
         sa.Column('address', sa.String(64), nullable=False),
         sa.Column('outcome', sa.String(20), nullable=False),
@@ -37,7 +36,7 @@ def upgrade() -> None:
     op.create_table(
         'personal_data_views',
         sa.Column('id', Id, autoincrement=True, nullable=False),
-        sa.Column('at', workflow.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('username', sa.String(60), nullable=False),
         sa.Column('role', sa.String(20), nullable=False),
         sa.Column('complaint_id', Id, nullable=False),

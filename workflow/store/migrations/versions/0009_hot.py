@@ -6,7 +6,6 @@ Revises: 0008_reports
 """
 from alembic import op
 import sqlalchemy as sa
-import workflow.store.schema
 
 
 revision = '0009_hot'
@@ -15,7 +14,7 @@ branch_labels = None
 depends_on = None
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-UTC = workflow.store.schema.UTCDateTime
+UTC = sa.DateTime
 
 
 def upgrade() -> None:

@@ -7,14 +7,12 @@ Revises: 0007_pages
 import sqlalchemy as sa
 from alembic import op
 
-import workflow.store.schema
-
 revision = '0010_owner'
 down_revision = '0009_hot'
 branch_labels = None
 depends_on = None
 
-UTC = workflow.store.schema.UTCDateTime(timezone=True)
+UTC = sa.DateTime(timezone=True)
 ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 

@@ -6,7 +6,7 @@ Revises: 0007_pages
 import sqlalchemy as sa
 from alembic import op
 
-from workflow.store.schema import Id, UTCDateTime
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision = '0011_evidence'
 down_revision = '0010_owner'
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column('format', sa.String(10), nullable=False),
         sa.Column('sha256', sa.String(64), nullable=False),
         sa.Column('uploaded_by', sa.String(60), nullable=False),
-        sa.Column('uploaded_at', UTCDateTime(), nullable=False),
+        sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('comment', sa.Text(), nullable=False, server_default=''),
         sa.PrimaryKeyConstraint('id', name='pk_attachments'),
     )

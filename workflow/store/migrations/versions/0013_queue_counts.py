@@ -9,7 +9,7 @@ Revises: 0012_search
 import sqlalchemy as sa
 from alembic import op
 
-from workflow.store.schema import Id
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision = '0013_queue_counts'
 down_revision = '0012_search'
