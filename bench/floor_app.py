@@ -6,24 +6,22 @@ execution, no answer but `{"ok": true}`. What it costs is what any implementatio
 action would pay at least, on the same gunicorn, Flask and load generator as the real
 endpoint. Variants:
 
-- `statements`: the statements of the statement-by-statement path (SQLite's, and
-  PostgreSQL's for `resume` and `escalate`), with the same SQL text (taken from the
-  service's own compiled `workflow.store.fastsql.Prepared` statements), run on the bare DB-API
-  cursor of a pooled connection: token read, BEGIN, complaint read, versioned update,
-  history insert, clock stop (returning the stopped run), clock upsert, one insert of the
-  two clock-history entries (first contact met, progress started), next-due update,
-  clocks read, COMMIT. Values
-  are bound through the column types as the service binds them; rows are fetched but
-  not converted.
+- `statements`: the statements of the statement-by-statement plan (SQLite's path, and
+  PostgreSQL's with `workflow.store.plan.ONE_STATEMENT` off), the service's own
+  (`workflow.store.plan.separately` and the complaint-with-clocks read, run through
+  `workflow.store.fastsql.Prepared` on the bare DB-API cursor of a pooled connection):
+  token read, BEGIN, complaint and clocks read, versioned update with the next due time,
+  history insert, clock stop, clock restart, one insert of the two clock-history
+  entries (first contact met, progress started), clocks read, COMMIT. The plan's values
+  are made up here, not decided by the domain.
 - `fewest`: the same writes in the fewest statements. On PostgreSQL three, each standing
   alone in autocommit (no BEGIN or COMMIT round trips): the token read, one read of the
   complaint with its clocks, and one data-modifying WITH for all the writes (versioned
   update with the next due time, history insert, clock stop, clock upsert, the clock
   history entries). The service
-  (`workflow.store.pgwrite`) sends five: BEGIN, token, complaint, one WITH that also answers
-  the clocks, COMMIT. SQLite has no data-modifying WITH: token read, BEGIN IMMEDIATE, one
-  joined read, the five writes, COMMIT (no next-due refresh, no read back), a design the
-  service does not have (it would have to plan the clocks in memory from that read).
+  (`workflow.store.pgwrite`) sends three as well in autocommit: token, complaint with its
+  clocks, one WITH that also answers the clocks. SQLite has no data-modifying WITH:
+  token read, BEGIN IMMEDIATE, one joined read, the five writes, COMMIT (no read back).
 """
 from __future__ import annotations
 
@@ -34,8 +32,9 @@ from flask import Blueprint, abort, current_app, request
 
 from web import create_app, runtime_of
 from workflow.admin import tokens
+from workflow.domain.clocks import OPEN, ClockPlan, entry
 from workflow.store import complaints as actions
-from workflow.store import deadlines
+from workflow.store import plan
 from workflow.store.schema import utcnow
 
 floor = Blueprint("bench_floor", __name__)
@@ -96,12 +95,19 @@ def _token_hash() -> str:
     return hashlib.sha256(token.strip().encode()).hexdigest()
 
 
+class _Bare:
+    """What `workflow.store.fastsql.Prepared` needs of a connection, on a pooled DB-API one:
+    the service's statements, run on the bare cursor."""
+
+    def __init__(self, dialect, dbapi):
+        self.dialect, self.connection = dialect, dbapi
+
+
 @floor.post("/bench/floor/statements/<int:cid>")
 def statements(cid: int):
     rt = runtime_of(current_app)
     engine = rt.engine
     dialect = engine.dialect
-    stop = deadlines._statements(("first_contact",)).stop
     dbapi = engine.raw_connection()       # a pool checkout, as the service's request does
     lock = rt.sqlite_writer
     try:
@@ -113,36 +119,43 @@ def statements(cid: int):
         try:
             if dialect.name == "sqlite":
                 cursor.execute("BEGIN IMMEDIATE")
-            row = _run(cursor, dialect, actions._SELECT, {"id": cid}, "one")
-            if row is None:
+            conn = _Bare(dialect, dbapi)
+            found = actions._WITH_CLOCKS.all(conn, {"id": cid})
+            if not found:
                 abort(404)
-            version = row[[d[0] for d in cursor.description].index("version")]
+            version, policy = found[0]["version"], found[0]["policy_version"]
+            clocks = {row["clock_kind"]: row for row in found}
             now = utcnow()
-            policy = row[[d[0] for d in cursor.description].index("policy_version")]
-            if _run(cursor, dialect, actions._UPDATE, {"state": "received", "updated_at": now,
-                                                       "_id": cid, "_version": version,
-                                                       "_policy": policy}) != 1:
-                abort(409)
-            _run(cursor, dialect, actions._INSERT_EVENT, dict(
-                complaint_id=cid, at=now, actor="bench", actor_role="operator",
-                action="contact", from_state="received", to_state="received",
-                comment=request.get_data(as_text=True), data={}))
-            stopped = _run(cursor, dialect, stop, {"cid": cid, "now": now}, "all")
             due = now + timedelta(hours=48)
-            started = dict(
-                complaint_id=cid, kind="progress_contact", track="normal", cycle=1,
-                duration="48h", status="active", started_at=now, warn_at=due, due_at=due,
-                next_at=due, warned_at=None, breached_at=None, stopped_at=None,
-                paused_at=None, paused_seconds=0, confirmed=True, run=1)
-            _run(cursor, dialect, deadlines._UPSERT, started)
-            entries = [deadlines.entry(dict(started, kind="first_contact", duration="24h"),
-                                       "met", now, policy, seconds=0, reason="contact",
-                                       actor="bench") for _ in stopped]
-            entries.append(deadlines.entry(started, "started", now, policy, reason="contact",
-                                           actor="bench"))
-            _many(cursor, dialect, deadlines._LOG, entries)
-            _run(cursor, dialect, deadlines._REFRESH, {"cid": cid})
-            _run(cursor, dialect, deadlines._ROWS, {"cid": cid}, "all")
+            started = dict(track="normal", cycle=1, duration="48h", status="active",
+                           started_at=now, warn_at=due, due_at=due, next_at=due, warned_at=None,
+                           breached_at=None, stopped_at=None, paused_at=None, paused_seconds=0,
+                           confirmed=True)
+            updates, inserts, entries = [], [], []
+            first = clocks.get("first_contact")
+            if first and first["clock_status"] in OPEN:
+                updates.append((first["clock_id"], dict(status="stopped", next_at=None,
+                                                        stopped_at=now)))
+                entries.append(entry(dict(started, complaint_id=cid, kind="first_contact",
+                                          run=1, duration="24h"), "met", now, policy,
+                                     seconds=0, reason="contact", actor="bench"))
+            progress = clocks.get("progress_contact")
+            run = progress["clock_run"] + 1 if progress else 1
+            if progress:
+                updates.append((progress["clock_id"], dict(started, run=run)))
+            else:
+                inserts.append(dict(started, complaint_id=cid, kind="progress_contact", run=1))
+            entries.append(entry(dict(started, complaint_id=cid, kind="progress_contact", run=run),
+                                 "started", now, policy, reason="contact", actor="bench"))
+            event = dict(complaint_id=cid, at=now, actor="bench", actor_role="operator",
+                         action="contact", from_state="received", to_state="received",
+                         comment=request.get_data(as_text=True), data={})
+            written = plan.separately(conn, plan.WritePlan.of(
+                cid, ClockPlan(inserts, updates, entries, due), dict(state="received",
+                                                                     updated_at=now),
+                version=version, policy_version=policy, event=event), answer=True)
+            if written is None:
+                abort(409)
             dbapi.commit()
         finally:
             if lock:

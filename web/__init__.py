@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 from web import headers
 from web.current import runtime_of
 from web.jsonio import OrjsonProvider
+from web.text import init_text
 from workflow.settings import MIN_SECRET_KEY_BYTES, Settings, session_seconds
 from workflow.store.runtime import Runtime
 
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None, runtime: Runtime | None = None,
             policy_path=app.config["POLICY_PATH"]))
     app.extensions["runtime"] = runtime
     headers.install(app)
+    init_text(app)     # the one catalogue of texts (Flask-Babel), web/translations
 
     # --- operators' pages (web/pages: sign-in, queue, intake, complaint, admin) ---
     from web.pages import init_pages

@@ -115,14 +115,14 @@ def test_two_transactions_that_both_read_the_complaint_cannot_both_write_it(
     rt = make_runtime(pg_database_url)
     cid = handling_complaint(rt)
     before = event_count(rt, cid)
-    loaded, real_load = threading.Barrier(2), store.load
+    loaded, real_load = threading.Barrier(2), store.load_for_action
 
-    def load_then_wait(uow, complaint_id):
-        complaint = real_load(uow, complaint_id)
+    def load_then_wait(uow, complaint_id, kinds=frozenset()):
+        found = real_load(uow, complaint_id, kinds)      # the complaint and its clocks
         loaded.wait(timeout=30)
-        return complaint
+        return found
 
-    monkeypatch.setattr(store, "load", load_then_wait)
+    monkeypatch.setattr(store, "load_for_action", load_then_wait)
     start, outcomes = threading.Barrier(2), []
     run_together(lambda: outcomes.append(
         race(rt, cid, None, start, NETWORK, "contact", comment="已电话联系客户"))

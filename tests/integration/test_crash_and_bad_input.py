@@ -9,8 +9,7 @@ from sqlalchemy import select
 from tests.conftest import AUDITOR, DESK, MARKETING, NETWORK, OPERATOR, complaint_values
 from workflow import services
 from workflow.domain.errors import ActionNotAllowed, Forbidden, NotFound, ValidationError
-from workflow.store import complaints as store
-from workflow.store import deadlines, pgwrite
+from workflow.store import plan as plan_module
 from workflow.store.schema import complaints, events
 from workflow.store.schema import deadlines as clocks
 
@@ -35,20 +34,15 @@ def test_a_crash_while_applying_the_clocks_leaves_state_version_history_and_cloc
     before = everything(rt)
     changed_in_memory = []
 
-    if rt.engine.dialect.name == "postgresql":
-        # One statement writes state, history and clocks (workflow.store.pgwrite): crash after it.
-        write = pgwrite.write
+    # The plan (state, history and clocks: on PostgreSQL one statement) is written: crash
+    # after it, before the commit.
+    write = plan_module.write
 
-        def crash_after_writing(conn, params, event, rule, starts, when, *args, **options):
-            assert write(conn, params, event, rule, starts, when, *args, **options) is not None
-            changed_in_memory.append((event["to_state"], params["_version"] + 1))
-            raise RuntimeError("disk on fire")
-        monkeypatch.setattr(pgwrite, "write", crash_after_writing)
-    else:
-        def crash(uow, action, complaint, when, actor=""):
-            changed_in_memory.append((complaint.state.value, complaint.version))
-            raise RuntimeError("disk on fire")
-        monkeypatch.setattr(deadlines, "apply", crash)
+    def crash_after_writing(conn, plan, **options):
+        assert write(conn, plan, **options) is not None
+        changed_in_memory.append((plan.event["to_state"], plan.version + 1))
+        raise RuntimeError("disk on fire")
+    monkeypatch.setattr(plan_module, "write", crash_after_writing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         services.act(rt, handling, "reply", NETWORK, now=now + timedelta(hours=1), comment="已处理")
     assert changed_in_memory == [("replied", 4)]   # the machine had moved it on
@@ -62,7 +56,9 @@ def test_a_crash_while_writing_the_history_event_leaves_the_database_unchanged(
     def crash(conn, params):
         raise RuntimeError("history store gone")
 
-    monkeypatch.setattr(store._INSERT_EVENT, "execute", crash)
+    # Statement by statement (on PostgreSQL too), so that the event's insert fails alone.
+    monkeypatch.setattr(plan_module, "ONE_STATEMENT", False)
+    monkeypatch.setattr(plan_module._INSERT_EVENT, "execute", crash)
     with pytest.raises(RuntimeError):
         services.act(rt, handling, "escalate", DESK, now=now + timedelta(hours=1), reason="客户投诉到媒体")
     assert everything(rt) == before
@@ -93,21 +89,21 @@ def test_bad_intake_names_every_bad_field_and_writes_nothing(rt, now, overrides,
 
 def test_an_unknown_action_is_named_and_writes_nothing(rt, now, handling):
     before = everything(rt)
-    with pytest.raises(NotFound, match="unknown action: 'fly'"):
+    with pytest.raises(NotFound, match="not_found: kind='action', key='fly'"):
         services.act(rt, handling, "fly", NETWORK, now=now)
     assert everything(rt) == before
 
 
 def test_an_unknown_complaint_is_named_and_writes_nothing(rt, now, handling):
     before = everything(rt)
-    with pytest.raises(NotFound, match="unknown complaint: 999999"):
+    with pytest.raises(NotFound, match="not_found: kind='complaint', key=999999"):
         services.act(rt, 999999, "contact", NETWORK, now=now, comment="已联系")
     assert everything(rt) == before
 
 
 def test_an_unknown_department_is_named_and_writes_nothing(rt, now, handling):
     before = everything(rt)
-    with pytest.raises(ValidationError, match="unknown department 'sales'") as err:
+    with pytest.raises(ValidationError, match="department=unknown_department") as err:
         services.act(rt, handling, "transfer", NETWORK, now=now, department="sales", reason="不归我们管")
     assert set(err.value.errors) == {"department"}
     assert everything(rt) == before

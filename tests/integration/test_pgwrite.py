@@ -1,7 +1,7 @@
-"""workflow.store.pgwrite: on PostgreSQL an action's one-statement write leaves exactly what the
-statement-by-statement path leaves (state, version, history, clocks, next due time) and
-answers the clocks a later read sees; a version changed meanwhile writes nothing; through
-the API that statement runs in autocommit."""
+"""workflow.store.pgwrite: on PostgreSQL a write plan sent as one statement leaves exactly
+what the same plan sent statement by statement leaves (state, version, history, clocks,
+next due time) and answers the clocks a later read sees; a version changed meanwhile
+writes nothing; through the API that statement runs in autocommit, for every action."""
 from __future__ import annotations
 
 import random
@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from states.clocks import RULES
 from tests.apisupport import bearer, make_app, make_users_and_tokens
 from tests.conftest import (
     AUDITOR,
@@ -26,10 +25,10 @@ from tests.conftest import (
 from workflow import services
 from workflow.domain.errors import Conflict
 from workflow.services.actions import allowed_actions
-from workflow.store import deadlines as deadlines_module
 from workflow.store import pgwrite
+from workflow.store import plan as plan_module
 from workflow.store.complaints import load
-from workflow.store.schema import complaints, deadlines, events
+from workflow.store.schema import clock_events, complaints, deadlines, events
 
 ACTORS = (OPERATOR, NETWORK, MARKETING, DESK, AUDITOR)
 WRITTEN = ("state", "version", "department", "routed_department", "escalation_level",
@@ -56,8 +55,11 @@ def stored(rt, cid) -> tuple:
                               .order_by(deadlines.c.due_at, deadlines.c.id)).mappings().all()
         history = conn.execute(select(events).where(events.c.complaint_id == cid)
                                .order_by(events.c.id)).mappings().all()
+        entries = conn.execute(select(clock_events).where(clock_events.c.complaint_id == cid)
+                               .order_by(clock_events.c.id)).mappings().all()
     return ({k: row[k] for k in WRITTEN}, [_clock(dict(c)) for c in clocks],
-            [{k: v for k, v in e.items() if k not in ("id", "complaint_id")} for e in history])
+            [{k: v for k, v in e.items() if k not in ("id", "complaint_id")} for e in history],
+            [{k: v for k, v in e.items() if k not in ("id", "complaint_id")} for e in entries])
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -93,11 +95,10 @@ def test_one_statement_and_separate_statements_leave_the_same_rows(pg, monkeypat
         else:
             services.act(pg, one, action, actor, now=now, **fields)
         with monkeypatch.context() as m:
-            m.setattr(pgwrite, "covers", lambda rule: False)
+            m.setattr(plan_module, "ONE_STATEMENT", False)
             separately = services.act_and_read(pg, many, action, actor, now=now, **fields)
-        assert bool(calls) == pgwrite.covers(RULES.get(action)), action
-        if calls:
-            covered.add((action, answering))
+        assert len(calls) == 1, action      # every action, one statement
+        covered.add((action, answering))
         assert stored(pg, one) == stored(pg, many), f"step {step}: {action} by {actor.username}"
         if answering:
             assert [_clock(c) for c in acted.deadlines] == stored(pg, one)[1]
@@ -112,11 +113,11 @@ def test_a_change_made_meanwhile_is_a_conflict_and_the_statement_writes_nothing(
     cid = services.intake(pg, OPERATOR, complaint_values(), now=now).complaint.id
     write = pgwrite.write
 
-    def someone_else_first(conn, params, *rest, **options):
+    def someone_else_first(conn, plan, **options):
         with pg.engine.begin() as other:     # commits before the statement runs
             other.execute(update(complaints).where(complaints.c.id == cid)
                           .values(version=complaints.c.version + 1))
-        return write(conn, params, *rest, **options)
+        return write(conn, plan, **options)
     monkeypatch.setattr(pgwrite, "write", someone_else_first)
     before = stored(pg, cid)
     with pytest.raises(Conflict):
@@ -133,28 +134,20 @@ def test_an_api_action_sends_its_one_statement_outside_any_transaction(pg, monke
     client = make_app(pg).test_client()
     cid = client.post("/api/v1/complaints", json=complaint_values(),
                       headers=bearer(tokens["wangli"])).get_json()["id"]
-    seen, write, apply = [], pgwrite.write, deadlines_module.apply
-
-    def mode(conn):
-        driver = conn.connection.driver_connection
-        seen.append((driver, driver.autocommit, driver.info.transaction_status.name))
+    seen, write = [], pgwrite.write
 
     def spy_write(conn, *rest, **options):
-        mode(conn)
+        driver = conn.connection.driver_connection
+        seen.append((driver, driver.autocommit, driver.info.transaction_status.name))
         return write(conn, *rest, **options)
-
-    def spy_apply(uow, *rest):
-        mode(uow.conn)
-        return apply(uow, *rest)
     monkeypatch.setattr(pgwrite, "write", spy_write)
-    monkeypatch.setattr(deadlines_module, "apply", spy_apply)
     contact = client.post(f"/api/v1/complaints/{cid}/actions/contact",
                           json={"comment": "已回访"}, headers=bearer(tokens["wangli"]))
     assert contact.status_code == 200 and contact.get_json()["version"] == 2
     assert [m[1:] for m in seen] == [(True, "IDLE")]
-    # escalate reads clocks before writing them: several statements, one transaction
+    # escalate too: its clocks were read with the complaint, its plan is one statement
     escalate = client.post(f"/api/v1/complaints/{cid}/actions/escalate",
                            json={"reason": "客户投诉到媒体"}, headers=bearer(tokens["chenjg"]))
     assert escalate.status_code == 200 and escalate.get_json()["version"] == 3
-    assert [m[1:] for m in seen[1:]] == [(False, "INTRANS")]
+    assert [m[1:] for m in seen[1:]] == [(True, "IDLE")]
     assert all(driver.autocommit is False for driver, *_ in seen)   # given back as taken

@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Where writes belong: the store, and the PostgreSQL one-statement action write.
-WRITERS = {"workflow/store/deadlines.py", "workflow/store/pgwrite.py"}
+#: Where writes belong: the deadline store (the timer), and the write plan (separately, and
+#: on PostgreSQL as one statement).
+WRITERS = {"workflow/store/deadlines.py", "workflow/store/plan.py", "workflow/store/pgwrite.py"}
 #: Synthetic rows for the benchmark and the multi-worker tests, never run by the service.
 EXEMPT = {"timers/loadgen.py"}
 PACKAGES = ("states", "workflow", "timers", "web", "complaints")

@@ -1,76 +1,49 @@
-"""The PostgreSQL one-statement write (workflow.store.pgwrite), pinned as text: a change
-to the statement the hot path sends must show up here, read and approved, not slip in
-through a refactoring. Its behaviour is tested against the database in
-tests/integration/test_pgwrite.py."""
+"""The PostgreSQL one-statement write of a plan (workflow.store.pgwrite), pinned as text:
+a change to the statement the hot path sends must show up here, read and approved, not
+slip in through a refactoring. It carries the plan's values and nothing else (see also
+tests/integration/test_no_rule_in_sql.py); its behaviour is tested against the database
+in tests/integration/test_pgwrite.py."""
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import psycopg
 
-from states.clocks import RULES
+from workflow.domain.clocks import ClockPlan, entry
 from workflow.store import pgwrite
+from workflow.store.plan import WritePlan
 
+NOW = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
 CLOCK = ("id, complaint_id, kind, track, cycle, duration, status, started_at, warn_at, due_at, "
          "next_at, warned_at, breached_at, stopped_at, paused_at, paused_seconds, confirmed, run")
-START = ", ".join(f"%(start_{c}_0)s" for c in CLOCK.split(", ")[2:])
-UPSERT = ", ".join(f"{c} = excluded.{c}" for c in CLOCK.split(", ")[3:-1])
-LOG = ("INSERT INTO clock_events (complaint_id, kind, run, at, event, policy_version, track, "
-       "duration, warn_at, due_at, confirmed, seconds, reason, actor, data)")
-
-
-def log(x: str, event: str, seconds: str = "NULL") -> str:
-    """A clock-history insert for the rows of CTE `x`."""
-    return (f"l{x} AS ({LOG} SELECT {x}.complaint_id, {x}.kind, {x}.run, %(now)s, {event}, "
-            f"%(clock_version)s, {x}.track, {x}.duration, {x}.warn_at, {x}.due_at, "
-            f"{x}.confirmed, {seconds}, CAST(%(ev_action)s AS VARCHAR), "
-            f"CAST(%(ev_actor)s AS VARCHAR), CAST('{{}}' AS JSON) FROM {x}")
-
-
-def ending(x: str, met: str) -> str:
-    """The run's end as `deadlines.ending` decides it, for the rows of CTE `x`."""
-    left = f"({x}.due_at - COALESCE({x}.paused_at, %(now)s))"
-    return log(x, f"CASE WHEN {x}.breached_at IS NOT NULL THEN 'ended' WHEN {left} >= "
-                  f"INTERVAL '0' THEN '{met}' ELSE 'missed' END",
-               f"CAST(CASE WHEN {x}.breached_at IS NOT NULL THEN GREATEST(0, trunc(extract("
-               f"epoch FROM (%(now)s - {x}.due_at)))) ELSE abs(trunc(extract(epoch FROM "
-               f"{left}))) END AS INTEGER)") + (
-        f" WHERE {x}.breached_at IS NULL OR {x}.breached_at <> %(now)s)")
+TS = "TIMESTAMP WITH TIME ZONE"
+ENTRY = ("complaint_id, kind, run, at, event, policy_version, track, duration, warn_at, due_at, "
+         "confirmed, seconds, reason, actor, data")
+RETURNING = ", ".join("deadlines." + c for c in CLOCK.split(", "))
 CONTACT = f"""
-WITH u AS (UPDATE complaints SET state = %(state)s, updated_at = %(updated_at)s,
-    next_due_at = LEAST((SELECT min(d.due_at) FROM deadlines d
-        WHERE d.complaint_id = complaints.id AND d.status IN ('active', 'fired')
-        AND NOT d.kind IN ('first_contact', 'progress_contact')), %(start_due_0)s),
-    version = complaints.version + 1
-    WHERE complaints.id = %(_id)s AND complaints.version = %(_version)s
-    AND complaints.policy_version = %(_policy)s RETURNING complaints.id),
+WITH u AS (UPDATE complaints SET state = %(state)s::VARCHAR, updated_at = %(updated_at)s::{TS},
+    next_due_at = %(next_due_at)s::{TS}, version = complaints.version + 1
+    WHERE complaints.id = %(_id)s::BIGINT AND complaints.version = %(_version)s::INTEGER
+    AND complaints.policy_version = %(_policy)s::INTEGER RETURNING complaints.id),
 e AS (INSERT INTO events (complaint_id, at, actor, actor_role, action, from_state, to_state,
-    comment, data) SELECT u.id, %(ev_at)s, %(ev_actor)s, %(ev_actor_role)s, %(ev_action)s,
-    %(ev_from_state)s, %(ev_to_state)s, %(ev_comment)s, %(ev_data)s::JSON FROM u),
-s AS (UPDATE deadlines SET status = 'stopped', next_at = NULL, stopped_at = %(now)s
-    WHERE complaint_id IN (SELECT id FROM u) AND kind IN ('first_contact')
-    AND status IN ('active', 'paused', 'fired') RETURNING {CLOCK}),
-{ending("s", "met")},
-o AS (SELECT {", ".join("d." + c for c in CLOCK.split(", "))} FROM deadlines d
-    JOIN u ON d.complaint_id = u.id WHERE d.kind IN ('progress_contact')
-    AND d.status IN ('active', 'paused', 'fired')),
-{ending("o", "restarted")},
-i AS (INSERT INTO deadlines ({CLOCK.removeprefix("id, ")}) SELECT u.id, {START} FROM u
-    ON CONFLICT (complaint_id, kind) DO UPDATE SET {UPSERT}, run = deadlines.run + 1
-    RETURNING {CLOCK}),
-{log("i", "'started'")})
+    comment, data) SELECT u.id, %(ev_at)s::{TS}, %(ev_actor)s::VARCHAR,
+    %(ev_actor_role)s::VARCHAR, %(ev_action)s::VARCHAR, %(ev_from_state)s::VARCHAR,
+    %(ev_to_state)s::VARCHAR, %(ev_comment)s::VARCHAR, %(ev_data)s::JSON FROM u),
+c0 AS (UPDATE deadlines SET status = v.status, next_at = v.next_at, stopped_at = v.stopped_at
+    FROM json_populate_recordset(NULL::deadlines, CAST(%(c0)s::VARCHAR AS JSON))
+    WITH ORDINALITY AS v WHERE deadlines.id = v.id
+    AND deadlines.complaint_id IN (SELECT id FROM u) RETURNING {RETURNING}),
+l AS (INSERT INTO clock_events ({ENTRY}) SELECT {", ".join("v." + c for c in ENTRY.split(", "))}
+    FROM u, json_populate_recordset(NULL::clock_events, CAST(%(l)s::VARCHAR AS JSON))
+    WITH ORDINALITY AS v ORDER BY v.ordinality)
 """
 ANSWER = f"""
-SELECT clocks.* FROM u LEFT JOIN (SELECT {CLOCK} FROM deadlines WHERE complaint_id = %(_id)s
-    AND id NOT IN (SELECT id FROM s UNION ALL SELECT id FROM i)
-    UNION ALL SELECT {CLOCK} FROM s UNION ALL SELECT {CLOCK} FROM i) AS clocks
+SELECT clocks.* FROM u LEFT JOIN (SELECT {CLOCK} FROM deadlines WHERE complaint_id = %(_id)s::BIGINT
+    AND id NOT IN (SELECT id FROM c0) UNION ALL SELECT {CLOCK} FROM c0) AS clocks
     ON true ORDER BY clocks.due_at, clocks.id
 """
-
-
-def sql(prepared) -> str:
-    """The statement as psycopg receives it, whitespace collapsed."""
-    return flat(str(prepared.statement.compile(dialect=postgresql.dialect())))
 
 
 def flat(text: str) -> str:
@@ -78,38 +51,58 @@ def flat(text: str) -> str:
     return re.sub(r"\(\s+", "(", re.sub(r"\s+", " ", text)).strip()
 
 
-def test_a_contact_is_the_pinned_statement_with_its_clocks_as_the_answer():
-    statement = pgwrite.statement((), RULES["contact"], ("progress_contact",), answer=True)
-    assert sql(statement) == flat(CONTACT + ANSWER)
+def sql(plan: WritePlan, answer: bool) -> str:
+    """The statement as psycopg receives it, whitespace collapsed."""
+    prepared, values = pgwrite.compiled(plan, answer)
+    return flat(prepared.sql(psycopg.dialect(), tuple(values)))
 
 
-def test_without_an_answer_a_contact_returns_only_the_complaint_id():
-    statement = pgwrite.statement((), RULES["contact"], ("progress_contact",), answer=False)
-    assert sql(statement) == flat(CONTACT + "SELECT u.id FROM u")
+def contact_plan() -> WritePlan:
+    """A contact's plan: the first-contact clock stopped (met), its entry and another."""
+    clock = dict(id=3, complaint_id=7, kind="first_contact", run=1, track="normal",
+                 duration="24h", warn_at=NOW, due_at=NOW + timedelta(hours=5), confirmed=True)
+    entries = [entry(clock, "met", NOW, 1, seconds=18000, reason="contact", actor="zhangwei"),
+               entry(clock, "started", NOW, 1, reason="contact", actor="zhangwei")]
+    event = dict(complaint_id=7, at=NOW, actor="zhangwei", actor_role="handler",
+                 action="contact", from_state="handling", to_state="handling", comment="已联系",
+                 data={})
+    return WritePlan.of(7, ClockPlan(updates=[(3, dict(status="stopped", next_at=None,
+                                                       stopped_at=NOW))],
+                                     entries=entries, next_due=NOW + timedelta(hours=48)),
+                        dict(state="handling", updated_at=NOW), version=4, policy_version=1,
+                        event=event)
 
 
-def test_only_actions_whose_clock_rule_needs_no_read_are_written_in_one_statement():
-    assert {a for a, rule in RULES.items() if not pgwrite.covers(rule)} == {"resume", "escalate"}
+def test_a_contact_plan_is_the_pinned_statement_with_its_clocks_as_the_answer():
+    assert sql(contact_plan(), answer=True) == flat(CONTACT + ANSWER)
 
 
-REASSIGN = """
-WITH u AS (UPDATE complaints SET state = %(state)s, updated_at = %(updated_at)s,
-    handler_user = %(handler_user)s, version = complaints.version + 1
-    WHERE complaints.id = %(_id)s AND complaints.version = %(_version)s
-    AND complaints.policy_version = %(_policy)s RETURNING complaints.id),
-e AS (INSERT INTO events (complaint_id, at, actor, actor_role, action, from_state, to_state,
-    comment, data) SELECT u.id, %(ev_at)s, %(ev_actor)s, %(ev_actor_role)s, %(ev_action)s,
-    %(ev_from_state)s, %(ev_to_state)s, %(ev_comment)s, %(ev_data)s::JSON FROM u)
-SELECT u.id FROM u
-"""
+def test_without_an_answer_a_plan_returns_only_the_complaint_id():
+    assert sql(contact_plan(), answer=False) == flat(CONTACT + "SELECT u.id FROM u")
 
 
-def test_a_reassignment_sets_only_the_handler_of_record_and_leaves_the_clocks_alone():
-    statement = pgwrite.statement(("handler_user",), RULES["reassign"], (), answer=False)
-    assert sql(statement) == flat(REASSIGN)
+def test_the_statement_binds_every_value_of_the_plan_as_the_plan_has_it():
+    plan = contact_plan()
+    _, values = pgwrite.compiled(plan, False)
+    assert values["next_due_at"] == NOW + timedelta(hours=48)
+    assert json.loads(values["c0"]) == [dict(status="stopped", next_at=None,
+                                             stopped_at="2026-11-30T01:00:00+00:00", id=3)]
+    assert [e["event"] for e in json.loads(values["l"])] == ["met", "started"]
+    assert values["ev_comment"] == "已联系" and values["_version"] == 4
 
 
-def test_accept_writes_the_handler_of_record_in_its_one_statement():
-    statement = pgwrite.statement(("handler_user",), RULES["accept"], (), answer=False)
-    assert "handler_user = %(handler_user)s" in sql(statement)
-    assert "UPDATE deadlines SET status = 'stopped'" in sql(statement)
+def test_more_clock_rows_travel_in_the_same_statement_text_and_binds():
+    plan = contact_plan()
+    more = contact_plan()
+    more.clocks.entries = more.clocks.entries * 5
+    assert pgwrite.compiled(plan)[0] is pgwrite.compiled(more)[0]
+    text = sql(more, answer=True)
+    assert len(text) < 4096 and text.count("%(") < 50   # what psycopg caches parsed
+
+
+def test_a_plan_without_clock_changes_leaves_the_clocks_and_the_next_due_time_alone():
+    plan = WritePlan.of(7, ClockPlan(), dict(state="handling", updated_at=NOW,
+                                             handler_user="lina"), version=4, policy_version=1)
+    statement = sql(plan, answer=False)
+    assert "handler_user = %(handler_user)s::VARCHAR" in statement
+    assert "deadlines" not in statement and "next_due_at" not in statement

@@ -14,15 +14,18 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from babel.messages.pofile import read_po
+
 from states import catalogue
 from tests.web.conftest import demo_ids as _ids
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = r"[\u3400-\u4dbf\u4e00-\u9fff]"
 HALF_WIDTH = re.compile(f"{CJK}[,:;()!?]|[,:;()!?]{CJK}")
-#: Where Chinese UI strings live (English text is web/pages/english.py's, left out).
+#: Where Chinese UI strings live (and the Chinese catalogue, web/translations/zh).
 UI_SOURCES = ("states", "workflow", "web", "complaints", "timers")
-NOT_UI = {"web/pages/english.py"}
+NOT_UI: set[str] = set()
+ZH_CATALOGUE = ROOT / "web" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 #: Literal code in a template (an example file, a code) is not Chinese text.
 CODE_SPANS = re.compile(r"<(code|pre)\b.*?</\1>", re.S)
 
@@ -54,6 +57,8 @@ def test_no_chinese_ui_string_has_half_width_punctuation_next_to_a_chinese_chara
     for path in sorted((ROOT / "web" / "templates").rglob("*.html")):
         text = CODE_SPANS.sub("", path.read_text("utf-8"))
         found += [f"{path.relative_to(ROOT)}: {m.group(0)!r}" for m in HALF_WIDTH.finditer(text)]
+    with open(ZH_CATALOGUE, "rb") as f:
+        found += [f"zh catalogue: {m.string!r}" for m in read_po(f) if HALF_WIDTH.search(m.string)]
     assert found == []
 
 

@@ -15,31 +15,37 @@ from flask import Response, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from web import messages
 from web.boundary import clean_deep
+from web.text import text_in
 from workflow.domain import errors as domain
 from workflow.services.availability import RETRY_AFTER_SECONDS, is_unavailable
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 
-#: code -> (status, title): Chinese first, then English; `type` is /api/v1/docs#problem-CODE.
-PROBLEMS: dict[str, tuple[int, str]] = {
-    "bad_request": (400, "请求无法解析 / Bad request"),
-    "unauthorized": (401, "未认证 / Unauthorized"),
-    "forbidden": (403, "无权操作 / Forbidden"),
-    "not_found": (404, "不存在 / Not found"),
-    "method_not_allowed": (405, "方法不允许 / Method not allowed"),
-    "action_not_allowed": (409, "当前状态不允许此操作 / Action not allowed now"),
-    "conflict": (409, "并发修改冲突 / Conflicting change"),
-    "precondition_failed": (412, "版本已过期 / Stale version"),
-    "too_large": (413, "请求体过大 / Request body too large"),
-    "unsupported_media_type": (415, "请求体须为 JSON / Unsupported media type"),
-    "validation_error": (422, "字段有误 / Invalid fields"),
-    "idempotency_mismatch": (422, "幂等键已用于不同请求 / Idempotency key reused"),
-    "rate_limited": (429, "请求过于频繁 / Too many requests"),
-    "internal_error": (500, "服务器内部错误 / Internal server error"),
-    "unavailable": (503, "服务暂不可用 / Service unavailable"),
+#: code -> status; the title is the catalogue's (context "problem"): Chinese / English.
+STATUSES: dict[str, int] = {
+    "bad_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "action_not_allowed": 409,
+    "conflict": 409,
+    "precondition_failed": 412,
+    "too_large": 413,
+    "unsupported_media_type": 415,
+    "validation_error": 422,
+    "idempotency_mismatch": 422,
+    "rate_limited": 429,
+    "internal_error": 500,
+    "unavailable": 503,
 }
+#: code -> (status, title); `type` is /api/v1/docs#problem-CODE.
+PROBLEMS: dict[str, tuple[int, str]] = {
+    code: (status, f"{text_in('zh', 'problem', code)} / {text_in('en', 'problem', code)}")
+    for code, status in STATUSES.items()}
 _BY_STATUS = {405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
@@ -64,26 +70,28 @@ def problem(code: str, detail: str, headers: dict | None = None, **extensions) -
 
 
 def from_domain(exc: domain.DomainError) -> Response:
-    """Map a domain error to its problem response."""
+    """Map a domain error to its problem response, its `detail` in English (`web.messages`)."""
+    detail = messages.text(exc, "en")
     if isinstance(exc, domain.ValidationError):
-        return problem("validation_error", f"{len(exc.errors)} field(s) invalid: "
-                       + "; ".join(f"{k}: {v}" for k, v in exc.errors.items()), errors=exc.errors)
+        errors = messages.field_texts(exc.errors, "en")
+        return problem("validation_error", f"{len(errors)} field(s) invalid: "
+                       + "; ".join(f"{k}: {v}" for k, v in errors.items()), errors=errors)
     if isinstance(exc, domain.NotFound):
-        return problem("not_found", str(exc))
+        return problem("not_found", detail)
     if isinstance(exc, domain.Forbidden):
-        return problem("forbidden", str(exc))
+        return problem("forbidden", detail)
     if isinstance(exc, domain.ActionNotAllowed):
-        return problem("action_not_allowed", str(exc), action=exc.action, state=exc.state,
+        return problem("action_not_allowed", detail, action=exc.action, state=exc.state,
                        allowed=exc.allowed)
     if isinstance(exc, domain.Conflict):
         etag = {"ETag": f'"{exc.current}"'} if exc.current is not None else {}
         if "If-Match" in request.headers:
-            return problem("precondition_failed", str(exc), etag,
+            return problem("precondition_failed", detail, etag,
                            current_version=exc.current)
-        return problem("conflict", str(exc) + " (a concurrent request changed it first)",
+        return problem("conflict", detail + " (a concurrent request changed it first)",
                        etag, current_version=exc.current)
     if isinstance(exc, domain.IdempotencyMismatch):
-        return problem("idempotency_mismatch", str(exc))
+        return problem("idempotency_mismatch", detail)
     log.error("unmapped domain error %r", exc)
     return problem("internal_error", "unexpected error")
 

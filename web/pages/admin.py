@@ -20,7 +20,7 @@ from web.pages.common import (
     roles_required,
     runtime,
 )
-from web.pages.i18n import _
+from web.pages.i18n import _, is_english
 from workflow.admin import calendar as calendar_admin
 from workflow.admin import personal_data
 from workflow.admin import policy as policy_admin
@@ -126,8 +126,7 @@ def sign_ins():
     username = (request.args.get("username") or "").strip()[:60] or None
     with runtime().uow(write=False) as uow:
         rows = read.sign_ins(uow, username=username)
-    return render_template("admin/sign_ins.html", rows=rows, username=username or "",
-                           outcomes=messages.SIGN_IN_OUTCOMES)
+    return render_template("admin/sign_ins.html", rows=rows, username=username or "")
 
 
 def _access_filter(args) -> tuple[personal_data.ViewFilter, dict]:
@@ -258,7 +257,7 @@ def calendar_page():
             log.info("calendar %s loaded by %s", result.year, actor().username)
             text = ""
         except calendar_admin.CalendarError as exc:
-            errors["file"], status = messages.calendar_text(exc), 422
+            errors["file"], status = messages.calendar_text(exc, "en" if is_english() else "zh"), 422
     with runtime().uow(write=False) as uow:
         report = read.calendar_status(uow, runtime().calendar,
                                       now().astimezone(SHANGHAI).date())

@@ -10,7 +10,7 @@ from states.catalogue import CAUSES, DISTRICTS
 from web import charts
 from web.hot import MAY_ESCALATE, MAY_SEE, Period, list_args, members_of, period_from
 from web.pages.common import actor, now, page_blueprint, roles_required, runtime
-from web.pages.i18n import _, name
+from web.pages.i18n import _, name, pgettext
 from web.pages.report_charts import report_charts
 from workflow.domain.model import Complaint
 from workflow.services import hot
@@ -30,7 +30,7 @@ def hot_chart(report: hot.HotReport, period: Period):
     items = [charts.Item(name(CAUSES, r.cause), r.count,
                          url_for("hot.complaints", **list_args("cause", period, cause=r.cause)),
                          previous=r.previous) for r in report.rising]
-    return charts.bars(items, title=_("热点投诉原因（本期与上期）"), unit=_("件"),
+    return charts.bars(items, title=_("热点投诉原因（本期与上期）"), unit=pgettext("chart", "件"),
                        empty=_("本期没有上升的投诉原因"), previous_name=_("上期"))
 
 

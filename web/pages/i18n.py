@@ -1,35 +1,18 @@
-"""Chinese first, English by a switch: the locale choice and an in-code zh -> en table.
-
-Texts are written in Chinese in the code and the templates; `_()` returns the English
-of the table in `web.pages.english` when the user switched to English. Keeping the
-table in code means a fresh clone needs no message-catalogue compile step. Names of
-domain codes (states, departments, causes...) come from `states.catalogue`.
-"""
+"""The pages' language: Chinese first, English by the user's switch (`web.text`, one
+gettext catalogue), and the names of domain codes from `states.catalogue`."""
 from __future__ import annotations
 
-from flask import has_request_context, session
+from flask import has_request_context
+from flask_babel import get_locale
 
-from web.pages.english import EN
+from web.text import LANGUAGES, _, pgettext, select_locale
 
-LANGUAGES = ("zh", "en")
-
-
-def select_locale() -> str:
-    """The user's language: their switch (`POST /lang/<code>`), Chinese by default."""
-    lang = session.get("lang") if has_request_context() else None
-    return lang if lang in LANGUAGES else "zh"
+__all__ = ["LANGUAGES", "_", "is_english", "name", "pgettext", "select_locale"]
 
 
 def is_english() -> bool:
     """True when this request is shown in English."""
-    return has_request_context() and select_locale() == "en"
-
-
-def _(text: str, **values) -> str:
-    """The text in the user's language, with %(name)s placeholders filled in."""
-    if is_english():
-        text = EN.get(text, text)
-    return text % values if values else text
+    return has_request_context() and str(get_locale()) == "en"
 
 
 def name(table: dict[str, tuple[str, str]], code: str | None) -> str:

@@ -11,7 +11,7 @@ from states import catalogue, fields
 from states.calendar import SHANGHAI
 from web import messages
 from web.boundary import safe_output
-from web.pages.i18n import _, is_english, name
+from web.pages.i18n import _, is_english, name, pgettext
 
 
 def error_text(error) -> str:
@@ -129,7 +129,7 @@ def install_template_helpers(app: Flask) -> None:
     prints has characters no text may hold replaced (rows stored before the input check)."""
     app.jinja_env.finalize = safe_output
     app.jinja_env.globals.update(
-        _=_, name=name, local=local, span_text=span_text, error_text=error_text,
+        _=_, pgettext=pgettext, name=name, local=local, span_text=span_text, error_text=error_text,
         clock_state_name=clock_state_name,
         clock_summary=clock_summary, clock_detail=clock_detail, major_reason=major_reason,
         event_reason=event_reason, actor_name=actor_name, duration_text=duration_text,

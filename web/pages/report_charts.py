@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from web import charts
 from web.pages.common import runtime
-from web.pages.i18n import _, is_english
+from web.pages.i18n import _, is_english, pgettext
 from workflow.services import read
 from workflow.services import reports as svc
 
@@ -33,9 +33,10 @@ def _trend(trend: dict, period):
     counts = {code: dict(series) for code, series in trend.items()}
     lines = [charts.Series(label, [counts.get(code, {}).get(d, 0) for d in days],
                            [_facts(code, "day", d, period) for d in days])
-             for code, label in (("received", _("受理")), ("closed", _("办结")))]
-    return charts.trend([d[5:] for d in days], lines, title=_("每日受理与办结"), unit=_("件"),
-                        empty=_("本期没有数据"))
+             for code, label in (("received", pgettext("chart", "受理")),
+                                 ("closed", pgettext("chart", "办结")))]
+    return charts.trend([d[5:] for d in days], lines, title=_("每日受理与办结"),
+                        unit=pgettext("chart", "件"), empty=_("本期没有数据"))
 
 
 def _bars(sheet, grouping: str, period):
@@ -45,7 +46,7 @@ def _bars(sheet, grouping: str, period):
                          _facts("received", grouping, key, period))
              for key, _label, values in sheet.rows if _column(sheet, "received", values)]
     items.sort(key=lambda i: -i.value)
-    return charts.bars(items, title=_("各组受理量"), unit=_("件"), empty=_("本期没有数据"))
+    return charts.bars(items, title=_("各组受理量"), unit=pgettext("chart", "件"), empty=_("本期没有数据"))
 
 
 def _compliance_by_clock(period):
@@ -57,11 +58,11 @@ def _compliance_by_clock(period):
         due = counts[f"{kind}_due"].get("all", 0)
         met = counts[f"{kind}_met"].get("all", 0)
         if due:
-            rows.append(charts.Compliance(_(label), met, due - met,
+            rows.append(charts.Compliance(pgettext("chart", label), met, due - met,
                                           _facts(f"{kind}_met", "all", "all", period),
                                           _facts(f"{kind}_due", "all", "all", period)))
-    return charts.compliance(rows, title=_("各时限按时与超时"), timely_name=_("按时"),
-                             missed_name=_("超时"), empty=_("本期没有数据"))
+    return charts.compliance(rows, title=_("各时限按时与超时"), timely_name=pgettext("chart", "按时"),
+                             missed_name=pgettext("chart", "超时"), empty=_("本期没有数据"))
 
 
 def _compliance_by_department(grouping: str, period):
@@ -73,8 +74,8 @@ def _compliance_by_department(grouping: str, period):
                               n - met.get(key, 0), _facts("reply_met", grouping, key, period),
                               _facts("reply_due", grouping, key, period))
             for key, n in sorted(due.items(), key=lambda kv: -kv[1]) if n]
-    return charts.compliance(rows, title=_("各部门答复时限按时与超时"), timely_name=_("按时"),
-                             missed_name=_("超时"), empty=_("本月没有到期的答复时限"))
+    return charts.compliance(rows, title=_("各部门答复时限按时与超时"), timely_name=pgettext("chart", "按时"),
+                             missed_name=pgettext("chart", "超时"), empty=_("本月没有到期的答复时限"))
 
 
 def report_charts(sheet, trend, period, grouping) -> list:

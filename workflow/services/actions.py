@@ -1,9 +1,10 @@
 """Acting on a complaint: the use case every entry point calls, and its in-transaction
 core that the timer's "deadline due" service shares.
 
-`apply_action` loads the complaint (or takes one already loaded), lets the domain
-decide (`workflow.domain.actions.decide`: 404, 403, 409, 422 or the change) and has
-the store write the change with its clocks (`workflow.store.complaints.write_change`).
+`apply_action` loads the complaint with its clocks (or takes a complaint already
+loaded and reads its clocks), lets the domain decide (`workflow.domain.actions.decide`:
+404, 403, 409, 422 or the change; `workflow.domain.clocks.Clocks`: what it does to the
+clocks) and has the store write both as they are (`workflow.store.complaints.write_change`).
 It does not commit: `act` does, and the timer worker commits a whole batch.
 """
 from __future__ import annotations
@@ -12,9 +13,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from states.clocks import RULES
 from states.process import ACTIONS
 from workflow import metrics
 from workflow.domain import actions as rules
+from workflow.domain.clocks import Clocks, touched
 from workflow.domain.errors import NotFound
 from workflow.domain.model import Actor, Complaint
 from workflow.store import complaints as store
@@ -39,12 +42,17 @@ def apply_action(uow, complaint: int | Complaint, action: str, actor: Actor, *,
     if not isinstance(complaint, Complaint):
         if action not in ACTIONS:      # before the complaint is read
             raise NotFound("action", action)
-        complaint = store.load(uow, complaint)
-    change = rules.decide(uow.process, uow.policy_for(complaint), complaint, action, actor, now=now,
+        complaint, clocks = store.load_for_action(uow, complaint, touched(RULES.get(action)))
+    else:
+        clocks = store.clocks_of(uow, complaint.id, touched(RULES.get(action)))
+    policy = uow.policy_for(complaint)
+    change = rules.decide(uow.process, policy, complaint, action, actor, now=now,
                           values=values, data=data, expected_version=expected_version,
                           department_active=store.department_active(uow),
                           user_of=store.user_of(uow))
-    clocks = store.write_change(uow, change, now, want_clocks=want_clocks)
+    planned = Clocks(complaint, clocks, policy, uow.calendar, now, reason=action,
+                     actor=actor.username).apply(change.rule).plan()
+    clocks = store.write_change(uow, change, planned, want_clocks=want_clocks)
     log.debug("complaint %s: %s %s -> %s by %s", complaint.id, action, change.from_state.value,
               complaint.state.value, actor.username)
     return (complaint, clocks) if want_clocks else complaint

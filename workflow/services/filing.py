@@ -11,14 +11,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from states.clocks import RULES
 from states.fields import MAX_IDEMPOTENCY_KEY
 from states.process import State
 from workflow import metrics
 from workflow.domain import intake as rules
+from workflow.domain.clocks import Clocks
 from workflow.domain.errors import FieldError, IdempotencyMismatch, ValidationError
 from workflow.domain.model import Actor, Complaint
 from workflow.store import complaints as store
-from workflow.store import deadlines
 from workflow.store.runtime import Runtime
 
 
@@ -72,7 +73,9 @@ def file_complaint(uow, actor: Actor, values: dict, *, now: datetime,
                        "department": routing.department, "major_reasons": reasons,
                        "repeat_of": earlier, "source": clean["source"]})
     complaint = store.add(uow, row, event)
-    deadlines.apply(uow, "intake", complaint, now, actor.username)
+    clocks = Clocks(complaint, [], uow.policy_for(complaint), uow.calendar, now,
+                    reason="intake", actor=actor.username)
+    store.write_clocks(uow, complaint, clocks.apply(RULES["intake"], fresh=True).plan())
     return IntakeResult(complaint, repeat_of=earlier, major_reasons=reasons)
 
 

@@ -1,37 +1,36 @@
-"""The complaints and their history in the database: load one, write an action's
-`Change`, file a new one, find repeats. Every statement here runs in the caller's unit
-of work; nothing commits.
+"""The complaints and their history in the database: load one (with its clocks, for an
+action), write an action's plan, file a new one, find repeats. Every statement here
+runs in the caller's unit of work; nothing commits.
 
-An action's writes go the fast way: statements prepared once (`workflow.store.fastsql`),
-and on PostgreSQL, for every action whose clock rule needs nothing read first, the
-versioned update, the history event and the clocks as one statement
-(`workflow.store.pgwrite`). SQLite, and PostgreSQL for `resume` and `escalate`, run
-them one by one.
+An action's writes are the domain's decision written as it stands: the versioned
+update, the history event and the clocks as one `workflow.store.plan.WritePlan`,
+compiled for the connection's dialect (statements prepared once,
+`workflow.store.fastsql`; on PostgreSQL one statement, `workflow.store.pgwrite`).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 
-from states.clocks import RULES
 from states.process import ACTIONS
 from workflow.domain.actions import Change
+from workflow.domain.clocks import ClockPlan
 from workflow.domain.errors import Conflict, NotFound
 from workflow.domain.model import Complaint
-from workflow.store import deadlines, pgwrite
+from workflow.store import plan
 from workflow.store.fastsql import Prepared
 from workflow.store.schema import complaints as t
-from workflow.store.schema import departments, events, users
+from workflow.store.schema import deadlines, departments, events, users
 
 _SELECT = Prepared(select(t).where(t.c.id == bindparam("id")))
-# The policy version too: a migration to another version (workflow.admin.policy) does
-# not bump the complaint's version, and an action decided on the old one must not land.
-_UPDATE = Prepared(update(t).where(t.c.id == bindparam("_id"),
-                                   t.c.version == bindparam("_version"),
-                                   t.c.policy_version == bindparam("_policy"))
-                   .values(version=t.c.version + 1))
-_INSERT_EVENT = Prepared(insert(events))
+#: The complaint and its clocks in one statement: one row per clock (or one without).
+_WITH_CLOCKS = Prepared(
+    select(t, *(deadlines.c[c.name].label("clock_" + c.name) for c in deadlines.columns))
+    .outerjoin(deadlines, deadlines.c.complaint_id == t.c.id)
+    .where(t.c.id == bindparam("id")))
+_N = len(t.columns)            # the complaint's columns come first in `_WITH_CLOCKS`
+_COMPLAINT = tuple(range(_N))
 _DEPARTMENT = select(departments.c.code).where(departments.c.code == bindparam("code"),
                                                departments.c.active)
 _USER = select(users.c.department, users.c.role).where(users.c.username == bindparam("name"),
@@ -45,6 +44,23 @@ def load(uow, complaint_id) -> Complaint:
     if row is None:
         raise NotFound("complaint", complaint_id)
     return Complaint.from_row(row)
+
+
+def load_for_action(uow, complaint_id, kinds=frozenset()) -> tuple[Complaint, list[dict]]:
+    """Load a complaint and its clocks (`deadlines` rows) in one statement, or raise
+    NotFound. Clocks of `kinds` come whole, the others brief (`plan.pick_clocks`)."""
+    found, picker = _WITH_CLOCKS.fetch(uow.conn, {"id": complaint_id})
+    if not found:
+        raise NotFound("complaint", complaint_id)
+    complaint = Complaint.from_row(picker(_COMPLAINT)(found[0]))
+    if found[0][_N] is None:           # no clock: one row, the join's NULLs
+        return complaint, []
+    return complaint, plan.pick_clocks(found, picker, _N, kinds)
+
+
+def clocks_of(uow, complaint_id: int, kinds=frozenset()) -> list[dict]:
+    """The complaint's clocks (`deadlines` rows): of `kinds` whole, of the others `BRIEF`."""
+    return plan.clocks_for(uow.conn, complaint_id, kinds)
 
 
 def department_active(uow):
@@ -64,37 +80,27 @@ def user_of(uow):
 def one_statement(dialect_name: str, action: str) -> bool:
     """Whether the action's writes go to the database as a single statement
     (`workflow.store.pgwrite`), so its unit of work may run in autocommit."""
-    return dialect_name == "postgresql" and action in ACTIONS and pgwrite.covers(RULES.get(action))
+    return dialect_name == "postgresql" and action in ACTIONS and plan.ONE_STATEMENT
 
 
-def write_change(uow, change: Change, now: datetime, *, want_clocks: bool = False) -> list | None:
-    """Write an action's Change (versioned update, history event, clocks); return the
-    complaint's clocks after it when `want_clocks` (`deadlines.rows`).
+def write_change(uow, change: Change, clocks: ClockPlan, *,
+                 want_clocks: bool = False) -> list | None:
+    """Write an action's Change and what it does to the clocks (as the domain decided
+    them) as one plan; return the complaint's clocks after it when `want_clocks`.
 
     A lost race (the version moved meanwhile) writes nothing and raises Conflict."""
     complaint = change.complaint
-    params = dict(change.columns, _id=complaint.id, _version=change.version,
-                  _policy=complaint.policy_version)
-    action = change.event["action"]
-    if one_statement(uow.conn.dialect.name, action):
-        # One round trip for all of it (see workflow.store.pgwrite).
-        rule = change.rule
-        starts = deadlines.plan(uow, complaint, rule.start, now) if rule else []
-        clocks = pgwrite.write(uow.conn, params, change.event, rule, starts, now,
-                               complaint.policy_version, answer=want_clocks)
-        if clocks is None:
-            raise _conflict(uow, complaint.id, change.version)
-        complaint.version, complaint.updated_at = change.version + 1, now
-    else:
-        if getattr(uow, "autocommit", False):
-            raise RuntimeError(f"{action} writes several statements: not in autocommit")
-        if _UPDATE.execute(uow.conn, params) != 1:
-            raise _conflict(uow, complaint.id, change.version)
-        complaint.version, complaint.updated_at = change.version + 1, now
-        _INSERT_EVENT.execute(uow.conn, change.event)
-        deadlines.apply(uow, action, complaint, now, change.event["actor"])
-        clocks = deadlines.rows(uow.conn, complaint.id) if want_clocks else None
-    return clocks
+    if getattr(uow, "autocommit", False) and not one_statement(uow.conn.dialect.name,
+                                                                change.event["action"]):
+        raise RuntimeError(f"{change.event['action']} writes several statements: "
+                           "not in autocommit")
+    written = plan.write(uow.conn, plan.WritePlan.of(
+        complaint.id, clocks, change.columns, version=change.version,
+        policy_version=complaint.policy_version, event=change.event), answer=want_clocks)
+    if written is None:
+        raise _conflict(uow, complaint.id, change.version)
+    complaint.version, complaint.updated_at = change.version + 1, change.columns["updated_at"]
+    return written if want_clocks else None
 
 
 def _conflict(uow, complaint_id, version) -> Conflict:
@@ -131,3 +137,9 @@ def add(uow, row: dict, event: dict) -> Complaint:
     complaint_id = uow.conn.execute(t.insert().values(row)).inserted_primary_key[0]
     uow.conn.execute(events.insert().values(dict(event, complaint_id=complaint_id)))
     return Complaint.from_row(dict(row, id=complaint_id))
+
+
+def write_clocks(uow, complaint: Complaint, clocks: ClockPlan) -> None:
+    """Write what the domain decided for a complaint's clocks (and its next due time),
+    outside an action's version check (intake, after `add`)."""
+    plan.write(uow.conn, plan.WritePlan.of(complaint.id, clocks))

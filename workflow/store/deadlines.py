@@ -1,283 +1,52 @@
-"""The deadline store: every write to `deadlines`, and the timer worker's claim.
+"""The deadline store: the timer worker's claim and what firing a clock writes, and the
+moves of due times.
 
-An action's clock rule (start, stop, pause, resume, retrack; `apply`) runs inside the
-action's unit of work, so the clocks change in the same transaction as the state and
-the history event. The timer worker claims due rows here (`claim`, `peek`) and the
-"deadline due" service records what a row did (`warned`, `mark_fired`, `restart`,
-`clear`, `retry_at`); a calendar load or a policy migration moves due times
-(`move_due`). Only `workflow.store.pgwrite` also writes the table: an action's clocks
-as one statement.
+An action's clocks are decided by the domain (`workflow.domain.clocks.Clocks`) and
+written with the action as one plan (`workflow.store.plan`). The timer worker claims
+due rows here (`claim`, `peek`) and the "deadline due" service records what a row did
+(`warned`, `breaching`, `mark_fired`, `restart`, `clear`, `retry_at`); a calendar load
+or a policy migration moves due times (`move_due`). Where a clock's times or the
+complaint's next due time change, the values are the domain's too, written as a plan.
 
 Every change of a clock also appends its entry to `clock_events` (the clock's history,
 kept forever), in the same transaction: started, paused, resumed, moved, warned, and
-the run's end — met (stopped before due, `seconds` of margin), missed (`seconds` late,
-paused time excluded because pauses move the due time), ended (stopped after it was
-missed), restarted (started again before its due time, e.g. by a transfer), elapsed
-(an auto-close period ran out). `ending` decides the end; pgwrite states the same rule
-in SQL.
+the run's end (`workflow.domain.clocks.ending`), or elapsed (an auto-close period ran
+out).
 """
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
-from types import SimpleNamespace
+from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, insert, literal_column, select, text, update
+from sqlalchemy import bindparam, insert, select, update
 
-from states.clocks import CYCLE, RULES
+from workflow.domain import clocks as rules
+from workflow.domain.clocks import DUE, LIVE, OPEN, ClockPlan, Clocks, entry
 from workflow.domain.model import Complaint
+from workflow.store import plan
 from workflow.store.fastsql import Prepared
 from workflow.store.schema import clock_events, complaints
 from workflow.store.schema import deadlines as t
 
-LIVE = ("active", "paused")
-#: A fired clock whose step was never done stays open (overdue) until its step stops it.
-OPEN = (*LIVE, "fired")
-#: The clocks whose due time counts for `complaints.next_due_at` (see `refresh_next_due`).
-DUE = ("active", "fired")
-#: What restarting a clock overwrites (everything but its complaint and kind).
-UPSERT_COLUMNS = ("track", "cycle", "duration", "status", "started_at", "warn_at", "due_at",
-                   "next_at", "warned_at", "breached_at", "stopped_at", "paused_at",
-                   "paused_seconds", "confirmed")
+__all__ = ["DUE", "LIVE", "OPEN", "EVENTS", "entry", "rows", "claim", "peek", "due_now",
+           "warned", "breaching", "breach_did", "mark_fired", "restart", "clear",
+           "retry_at", "move_due"]
+
 #: The clock's history entries (`clock_events.event`).
 EVENTS = ("started", "paused", "resumed", "moved", "warned", "met", "missed", "ended",
           "restarted", "elapsed")
 
+rows = plan.clocks_of
 
-def _upsert():
-    # Written as text because SQLAlchemy 2.0 cannot cache its dialect-specific
-    # on_conflict_do_update constructs (they would be compiled again on every call);
-    # this ON CONFLICT syntax is the same on SQLite (>= 3.24) and PostgreSQL.
-    names = [c.name for c in t.columns if c.name != "id"]
-    return text(
-        f"INSERT INTO deadlines ({', '.join(names)}) "
-        f"VALUES ({', '.join(':' + n for n in names)}) "
-        "ON CONFLICT (complaint_id, kind) DO UPDATE SET "
-        + ", ".join(f"{c} = excluded.{c}" for c in (*UPSERT_COLUMNS, "run"))
-    ).bindparams(*(bindparam(n, type_=t.c[n].type) for n in names))
-
-
-_UPSERT = Prepared(_upsert())
-
-
-def _one_of(column, values):
-    # Known constants rendered inline: an IN list of bound values would be expanded
-    # ("post-compiled") again on every execution.
-    if not all(v.isidentifier() for v in values):
-        raise ValueError(f"not clock or status names: {values!r}")
-    return column.in_([literal_column(f"'{v}'") for v in values])
-
-
-@functools.cache
-def _statements(kinds: tuple[str, ...]):
-    """The stop / pause / resume statements for one set of clock kinds, built once."""
-    mine = and_(t.c.complaint_id == bindparam("cid"), _one_of(t.c.kind, kinds))
-    return SimpleNamespace(
-        stop=Prepared(update(t).where(mine, _one_of(t.c.status, OPEN))
-                      .values(status="stopped", next_at=None, stopped_at=bindparam("now"))
-                      .returning(*t.c)),
-        pause=Prepared(update(t).where(mine, t.c.status == "active")
-                       .values(status="paused", paused_at=bindparam("now"), next_at=None)
-                       .returning(*t.c)),
-        paused=select(t).where(mine, t.c.status == "paused"),
-        mine=Prepared(select(t).where(mine)),
-        live=Prepared(select(t.c.kind).where(mine, _one_of(t.c.status, LIVE))),
-    )
-
-
-_ROWS = Prepared(select(t).where(t.c.complaint_id == bindparam("cid"))
-               .order_by(t.c.due_at, t.c.id))
-
-
-def rows(conn, complaint_id: int) -> list[dict]:
-    """The complaint's clocks as dicts, nearest due first (one prepared statement)."""
-    return _ROWS.all(conn, {"cid": complaint_id})
-
-
-_RESUME = Prepared(update(t).where(t.c.id == bindparam("_id"))
-                   .values(status="active", paused_at=None))
 _LOG = Prepared(insert(clock_events))
 _LOG_ID = Prepared(insert(clock_events).returning(clock_events.c.id))
 _EFFECT = Prepared(update(clock_events).where(clock_events.c.id == bindparam("_id")))
-
-
-def entry(row, event: str, at: datetime, version: int, *, seconds: int | None = None,
-          reason: str = "", actor: str = "", data: dict | None = None, **changed) -> dict:
-    """One `clock_events` row for the clock `row` (a deadlines row; `changed` overrides
-    its values, e.g. the new due time of a move)."""
-    values = dict(complaint_id=row["complaint_id"], kind=row["kind"], run=row["run"], at=at,
-                  event=event, policy_version=version, track=row["track"],
-                  duration=row["duration"], warn_at=row["warn_at"], due_at=row["due_at"],
-                  confirmed=row["confirmed"], seconds=seconds, reason=reason, actor=actor,
-                  data=data or {})
-    values.update(changed)
-    return values
 
 
 def log(conn, entries: list[dict]) -> None:
     """Append clock history entries."""
     if entries:
         _LOG.execute(conn, entries if len(entries) > 1 else entries[0])
-
-
-def ending(row, now: datetime, *, restarted: bool = False) -> tuple[str, int] | None:
-    """How a run that is stopped (or `restarted`) at `now` ended: (event, seconds), or
-    None when the timer worker is firing it at this very moment (it records the miss
-    itself). Same rule in SQL: `workflow.store.pgwrite`."""
-    if row["breached_at"] is not None:
-        if row["breached_at"] == now:
-            return None
-        return "ended", max(0, int((now - row["due_at"]).total_seconds()))
-    left = row["due_at"] - (row["paused_at"] if row["paused_at"] is not None else now)
-    seconds = abs(int(left.total_seconds()))
-    if left.total_seconds() >= 0:
-        return ("restarted" if restarted else "met"), seconds
-    return "missed", seconds
-
-
-def _endings(rows, now, version, reason, actor, restarted=False) -> list[dict]:
-    out = []
-    for row in rows:
-        end = ending(row, now, restarted=restarted)
-        if end is not None:
-            out.append(entry(row, end[0], now, version, seconds=end[1], reason=reason,
-                             actor=actor))
-    return out
-
-
-def plan(uow, complaint: Complaint, kinds, now: datetime) -> list[dict]:
-    """Rows for clocks `kinds` started now on the complaint's track (absent clocks skipped)."""
-    rows = []
-    policy = uow.policy_for(complaint)
-    for kind in kinds:
-        duration = policy.deadline(complaint.track, kind)
-        if duration is None:
-            continue
-        due, confirmed = uow.calendar.add(now, duration)
-        warn = now + (due - now) * policy.warning_fraction
-        rows.append(dict(complaint_id=complaint.id, kind=kind, track=complaint.track,
-                         cycle=complaint.cycle, duration=duration.text, status="active",
-                         started_at=now, warn_at=warn, due_at=due, next_at=warn,
-                         warned_at=None, breached_at=None, stopped_at=None, paused_at=None,
-                         paused_seconds=0, confirmed=confirmed, run=1))
-    return rows
-
-
-def _emit(conn, entries: list[dict], out: list | None) -> None:
-    # History entries go to `out` when the caller collects them (`apply`: one insert for
-    # all of an action's), else straight into the table.
-    if out is None:
-        log(conn, entries)
-    else:
-        out.extend(entries)
-
-
-def start(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
-          actor: str = "", fresh: bool = False, out: list | None = None) -> None:
-    """(Re)start the clocks `kinds` from now (`fresh`: the complaint has no clocks yet)."""
-    rows = plan(uow, complaint, kinds, now)
-    if not rows:
-        return
-    version, entries = complaint.policy_version, []
-    if not fresh:
-        kinds = tuple(row["kind"] for row in rows)
-        old = {r["kind"]: r for r in _statements(kinds).mine.all(uow.conn, {"cid": complaint.id})}
-        live = [r for r in old.values() if r["status"] in OPEN]
-        entries = _endings(live, now, version, reason, actor, restarted=True)
-        for row in rows:
-            if row["kind"] in old:
-                row["run"] = old[row["kind"]]["run"] + 1
-    _UPSERT.execute(uow.conn, rows)
-    _emit(uow.conn, entries + [entry(row, "started", now, version, reason=reason, actor=actor)
-                               for row in rows], out)
-
-
-def stop(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
-         actor: str = "", out: list | None = None) -> None:
-    """Stop the clocks `kinds` if they run; each run's end goes into its history."""
-    rows = _statements(tuple(kinds)).stop.all(uow.conn, {"cid": complaint.id, "now": now})
-    _emit(uow.conn, _endings(rows, now, complaint.policy_version, reason, actor), out)
-
-
-def pause(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
-          actor: str = "", out: list | None = None) -> None:
-    """Pause running clocks: they stop counting until resumed."""
-    rows = _statements(tuple(kinds)).pause.all(uow.conn, {"cid": complaint.id, "now": now})
-    _emit(uow.conn, [entry(row, "paused", now, complaint.policy_version, reason=reason,
-                           actor=actor) for row in rows], out)
-
-
-def resume(uow, complaint: Complaint, kinds, now: datetime, *, reason: str = "",
-           actor: str = "", out: list | None = None) -> int:
-    """Resume paused clocks, moving their times on by the paused span; return seconds paused."""
-    paused_for, entries = 0, []
-    rows = uow.conn.execute(_statements(tuple(kinds)).paused, {"cid": complaint.id}).all()
-    for row in rows:
-        # Whole seconds, as `paused_seconds` counts them: the due time stays what the
-        # clock's history replays to (`workflow.domain.clocks.recompute`).
-        span = timedelta(seconds=int((now - row.paused_at).total_seconds()))
-        paused_for = max(paused_for, int(span.total_seconds()))
-        warn_at = row.warn_at + span if row.warned_at is None else row.warn_at
-        due_at = row.due_at + span
-        _RESUME.execute(uow.conn, dict(
-            _id=row.id, warn_at=warn_at, due_at=due_at,
-            next_at=warn_at if row.warned_at is None else due_at,
-            paused_seconds=row.paused_seconds + int(span.total_seconds())))
-        entries.append(entry(row._mapping, "resumed", now, complaint.policy_version,
-                             seconds=int(span.total_seconds()), reason=reason, actor=actor,
-                             data={"due_before": row.due_at.isoformat()},
-                             warn_at=warn_at, due_at=due_at))
-    _emit(uow.conn, entries, out)
-    return paused_for
-
-
-def retrack(uow, complaint: Complaint, now: datetime, *, reason: str = "",
-            actor: str = "", out: list | None = None) -> None:
-    """Restart every running clock of the cycle on the complaint's (new) track."""
-    live = _statements(CYCLE).live.all(uow.conn, {"cid": complaint.id})
-    start(uow, complaint, [row["kind"] for row in live], now, reason=reason, actor=actor,
-          out=out)
-    if complaint.paused_at is not None:  # still waiting on the customer: the new clock waits too
-        pause(uow, complaint, RULES["pause"].pause, now, reason=reason, actor=actor, out=out)
-
-
-def apply(uow, action: str, complaint: Complaint, now: datetime, actor: str = "") -> None:
-    """Apply the clock rule of `action` (see `states.clocks.RULES`)."""
-    rule = RULES.get(action)
-    if rule is None:
-        return
-    out: list[dict] = []
-    how = dict(reason=action, actor=actor, out=out)
-    if rule.stop:
-        stop(uow, complaint, rule.stop, now, **how)
-    if rule.pause:
-        pause(uow, complaint, rule.pause, now, **how)
-    if rule.resume:
-        resume(uow, complaint, rule.resume, now, **how)
-    if rule.retrack:
-        retrack(uow, complaint, now, **how)
-    if rule.start:
-        start(uow, complaint, rule.start, now, fresh=action == "intake", **how)
-    log(uow.conn, out)
-    refresh_next_due(uow.conn, complaint.id)
-
-
-_NEXT_DUE = (select(func.min(t.c.due_at))
-             .where(t.c.complaint_id == complaints.c.id, _one_of(t.c.status, DUE))
-             .scalar_subquery())
-_REFRESH = Prepared(update(complaints).where(complaints.c.id == bindparam("cid"))
-                    .values(next_due_at=_NEXT_DUE))
-
-
-def refresh_next_due(conn, complaint_id: int) -> None:
-    """Copy the complaint's nearest open due time onto `complaints.next_due_at`.
-
-    Open means running, or fired (missed) and not yet stopped by the step it waits for,
-    so a missed clock keeps the complaint overdue in the queue until the step is done.
-
-    Called after every change of a complaint's clocks in this module.
-    """
-    _REFRESH.execute(conn, {"cid": complaint_id})
 
 
 #: What a claimed row carries: which clock is due (`due_now` reads it as it stands).
@@ -380,14 +149,22 @@ def breach_did(conn, entry_id: int, effect: dict) -> None:
 
 def mark_fired(conn, clock, now: datetime) -> None:
     """The clock (as read, `started_at` unchanged since) breached at `now` and is done."""
-    _FIRED.execute(conn, {"_id": clock.id, "_started": clock.started_at, "now": now})
-    refresh_next_due(conn, clock.complaint_id)
+    clocks = plan.clocks_for(conn, clock.complaint_id, {clock.kind})
+    row = next((r for r in clocks if r["id"] == clock.id), None)
+    if row is None or row["started_at"] != clock.started_at:
+        return
+    changed = dict(status="fired", next_at=None, breached_at=now)
+    row.update(changed)
+    plan.write(conn, plan.WritePlan.of(clock.complaint_id, ClockPlan(
+        updates=[(clock.id, changed)], next_due=rules.next_due(clocks))))
 
 
 def restart(uow, complaint: Complaint, kind: str, now: datetime) -> None:
     """A repeating clock came due: start it again for another period from `now`."""
-    start(uow, complaint, [kind], now, reason="repeat", actor="system")
-    refresh_next_due(uow.conn, complaint.id)
+    work = Clocks(complaint, plan.clocks_for(uow.conn, complaint.id, {kind}),
+                  uow.policy_for(complaint), uow.calendar, now, reason="repeat", actor="system")
+    work.start([kind])
+    plan.write(uow.conn, plan.WritePlan.of(complaint.id, work.plan()))
 
 
 def clear(conn, deadline_id: int) -> None:
@@ -408,9 +185,13 @@ def move_due(conn, clock, *, warn_at: datetime, due_at: datetime, next_at: datet
     changed = dict(warn_at=warn_at, due_at=due_at, next_at=next_at, confirmed=confirmed)
     if duration is not None:
         changed["duration"] = duration
-    _MOVE.execute(conn, dict(changed, _id=clock["id"]))
-    refresh_next_due(conn, clock["complaint_id"])
+    clocks = plan.clocks_for(conn, clock["complaint_id"], ())
+    for row in clocks:
+        if row["id"] == clock["id"]:
+            row.update(changed)
     moved = int((due_at - clock["due_at"]).total_seconds())
-    changed.pop("next_at")
-    log(conn, [entry(clock, "moved", now, version, seconds=moved, reason=reason, actor=actor,
-                     data={"due_before": clock["due_at"].isoformat()}, **changed)])
+    logged = {k: v for k, v in changed.items() if k != "next_at"}
+    history = entry(clock, "moved", now, version, seconds=moved, reason=reason, actor=actor,
+                    data={"due_before": clock["due_at"].isoformat()}, **logged)
+    plan.write(conn, plan.WritePlan.of(clock["complaint_id"], ClockPlan(
+        updates=[(clock["id"], changed)], entries=[history], next_due=rules.next_due(clocks))))
