@@ -65,9 +65,16 @@ def refuses(*errors: type[Exception], prefix: str = ""):
                 return command(*args, **kwargs)
             except errors as exc:
                 where = prefix.format(**kwargs)
-                raise click.ClickException(f"{where}{exc}") from exc
+                raise click.ClickException(f"{where}{_said(exc)}") from exc
         return run
     return decorate
+
+
+def _said(exc: Exception) -> str:
+    """An error as the command line says it: a domain error's text from the catalogue, in
+    English like the rest of this tool's output; anything else as it reads."""
+    from web import messages
+    return messages.text(exc, "en") if isinstance(exc, DomainError) else str(exc)
 
 
 def _local(ts) -> str:
