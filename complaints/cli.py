@@ -485,7 +485,7 @@ def backup(cli: Cli, path: Path, overwrite: bool) -> None:
         command = " ".join(shlex.quote(a) for a in operations.pg_dump_command(url, str(path)))
         raise click.ClickException(
             f"{safe_url(url)} 是 PostgreSQL 数据库，请用 pg_dump 备份 is PostgreSQL: back it up "
-            f"with its own tool (README, Backups):\n  {command}")
+            f"with its own tool (docs/operations.md, Backups):\n  {command}")
     result = operations.backup_sqlite(url, path, overwrite=overwrite)
     click.echo(f"备份完成 backup written to {result.path} ({result.size} bytes, revision "
                f"{result.revision}, {result.complaints} complaints)")
