@@ -152,3 +152,10 @@ def test_the_workflow_reads_its_texts_in_either_language_from_the_same_ids():
     assert figures.group_label("severity", "major", english) == "Major"
     assert figures.group_label("department", "", english) == "Not given"
 
+
+def test_every_detail_the_api_raises_is_an_id_with_its_english_and_chinese():
+    raised = {("api", message) for _f, _l, message, _c, _ctx in extract_from_dir(
+        ROOT / "api", [("**.py", "python")], keywords={"ApiError": (2,)}, comment_tags=())}
+    assert len(raised) > 10
+    for lang in LANGS:
+        assert sorted(raised - _ids(_po(lang))) == [], lang
