@@ -118,10 +118,12 @@ def days_counted(calendar: BusinessCalendar, start: datetime, due: datetime) -> 
 #: What the domain reads of a clock an action does not touch: its order, and `next_due`.
 BRIEF = ("id", "complaint_id", "kind", "status", "due_at")
 #: What a plan carries of each clock row it updates as the domain loaded it: every column
-#: the timer worker or a move of due times changes without bumping the complaint's
-#: version (a warning, a breach, a fired mark, a restart, a new due time). The write
-#: takes effect only while every such row is still as loaded (`workflow.store.plan`).
-AS_LOADED = ("run", "status", "warn_at", "due_at", "next_at", "warned_at", "breached_at")
+#: the timer worker or a calendar's move of due times changes without bumping the
+#: complaint's version (a warning, a breach, a fired mark, a restart, a new due time;
+#: a move changes `warn_at` only with `due_at`, and a policy migration changes the
+#: complaint's policy version, which the write checks too). The write takes effect only
+#: while every such row is still as loaded (`workflow.store.plan`).
+AS_LOADED = ("run", "status", "due_at", "next_at", "warned_at", "breached_at")
 
 
 def touched(rule: ClockRule | None) -> frozenset[str]:

@@ -7,9 +7,9 @@ parameters and nothing else (the clock rows and history entries as a JSON docume
 part, their final values as the plan has them):
 
     WITH k AS (SELECT id FROM complaints WHERE id = :_id FOR UPDATE),
-         g AS (SELECT deadlines.id FROM k, deadlines, json_populate_recordset(..., :g) AS w
-               WHERE deadlines.id = w.id AND deadlines.status = w.status AND ...
-               FOR UPDATE OF deadlines),
+         g AS (SELECT d.id FROM k, deadlines d, json_populate_recordset(..., :g) AS w
+               WHERE d.id = w.id AND (d.status, ...) IS NOT DISTINCT FROM (w.status, ...)
+               FOR UPDATE OF d),
          u AS (UPDATE complaints SET ... WHERE id = :_id AND version = :_version
                AND (SELECT count(*) FROM g) = :_n RETURNING id),
          e AS (INSERT INTO events ... SELECT ... FROM u),
@@ -45,7 +45,8 @@ from workflow.store.schema import complaints, deadlines, events
 
 _ALL = ", ".join(c.name for c in deadlines.columns)
 _RETURNING = ", ".join("deadlines." + c.name for c in deadlines.columns)
-_AS_LOADED = " AND ".join(f"deadlines.{c} IS NOT DISTINCT FROM w.{c}" for c in AS_LOADED)
+_AS_LOADED = (f"({', '.join('d.' + c for c in AS_LOADED)}) IS NOT DISTINCT FROM "
+              f"({', '.join('w.' + c for c in AS_LOADED)})")
 
 
 def _json(value):
@@ -59,9 +60,8 @@ def _rows(rows: list[dict]) -> str:
     return json.dumps(rows, default=_json, ensure_ascii=False)
 
 
-def _recordset(table: str, bind: str, name: str = "v") -> str:
-    return (f"json_populate_recordset(NULL::{table}, CAST(:{bind} AS JSON)) "
-            f"WITH ORDINALITY AS {name}")
+def _recordset(table: str, bind: str) -> str:
+    return f"json_populate_recordset(NULL::{table}, CAST(:{bind} AS JSON)) WITH ORDINALITY AS v"
 
 
 @functools.cache
@@ -88,12 +88,10 @@ def statement(columns: tuple[str, ...], versioned: bool, event: bool,
                   bindparam("_policy", type_=t.policy_version.type)]
     parts = []
     if checked:
-        parts += ["k AS (SELECT complaints.id FROM complaints WHERE complaints.id = :_id "
-                  "FOR UPDATE)",
-                  f"g AS (SELECT deadlines.id FROM k, deadlines, "
-                  f"{_recordset('deadlines', 'g', 'w')} "
-                  f"WHERE deadlines.complaint_id = k.id AND deadlines.id = w.id AND {_AS_LOADED} "
-                  "FOR UPDATE OF deadlines)"]
+        parts += ["k AS (SELECT id FROM complaints WHERE id = :_id FOR UPDATE)",
+                  "g AS (SELECT d.id FROM k, deadlines d, json_populate_recordset("
+                  "NULL::deadlines, CAST(:g AS JSON)) AS w WHERE d.complaint_id = k.id "
+                  f"AND d.id = w.id AND {_AS_LOADED} FOR UPDATE OF d)"]
         where += " AND (SELECT count(*) FROM g) = :_n"
         binds += [bindparam("g", type_=String()), bindparam("_n", type_=t.version.type)]
     if sets:
