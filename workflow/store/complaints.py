@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select, update
 from states.process import ACTIONS
 from workflow.domain.actions import Change
 from workflow.domain.clocks import ClockPlan
-from workflow.domain.errors import Conflict, NotFound
+from workflow.domain.errors import Conflict, NotFound, StaleClocks
 from workflow.domain.model import Complaint
 from workflow.store import plan
 from workflow.store.fastsql import Prepared
@@ -88,7 +88,8 @@ def write_change(uow, change: Change, clocks: ClockPlan, *,
     """Write an action's Change and what it does to the clocks (as the domain decided
     them) as one plan; return the complaint's clocks after it when `want_clocks`.
 
-    A lost race (the version moved meanwhile) writes nothing and raises Conflict."""
+    A lost race writes nothing and raises Conflict: the version moved meanwhile, or
+    (StaleClocks) only a clock the plan updates is no longer as loaded."""
     complaint = change.complaint
     if getattr(uow, "autocommit", False) and not one_statement(uow.conn.dialect.name,
                                                                 change.event["action"]):
@@ -105,7 +106,7 @@ def write_change(uow, change: Change, clocks: ClockPlan, *,
 
 def _conflict(uow, complaint_id, version) -> Conflict:
     current = uow.conn.execute(_VERSION, {"id": complaint_id}).scalar()
-    return Conflict(complaint_id, version, current)
+    return (StaleClocks if current == version else Conflict)(complaint_id, version, current)
 
 
 def by_idempotency_key(uow, key: str):
