@@ -136,7 +136,7 @@ def count_repeat(uow, complaint_id: int) -> None:
 def add(uow, row: dict, event: dict) -> Complaint:
     """Insert a new complaint and its intake event; return it with its id."""
     bigrams = search.stored(uow.conn.dialect.name, row.get("text"), row.get("customer_name"))
-    complaint_id = uow.conn.execute(t.insert().values(row, **bigrams)).inserted_primary_key[0]
+    complaint_id = uow.conn.execute(t.insert().values({**row, **bigrams})).inserted_primary_key[0]
     uow.conn.execute(events.insert().values(dict(event, complaint_id=complaint_id)))
     return Complaint.from_row(dict(row, id=complaint_id))
 
