@@ -1,10 +1,13 @@
 """`complaints`: database, demo data, inspection and actions from the command line.
 
 This module is the composition root: the only place allowed to wire the web
-application and the timer worker together (`serve`).
+application and the timer worker together (`serve`). Each command reads its arguments,
+calls a workflow service with the runtime of the context object (`Cli`), and prints;
+`refuses` turns the domain's errors into the command's message and exit code 1.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import shlex
@@ -17,41 +20,74 @@ from sqlalchemy.engine import make_url
 from states.calendar import SHANGHAI
 from states.policy import PolicyError, load_policy
 from workflow import services
-from workflow.admin.directory import actor_for, create_user, ensure_departments
 from workflow.domain.errors import DomainError
+from workflow.services import directory, operations, read
+from workflow.services import tokens as api_tokens
+from workflow.services.read import utcnow
 from workflow.settings import Settings
-from workflow.store import migrate, queries
 from workflow.store.runtime import Runtime
-from workflow.store.schema import utcnow
-
-#: Where `main` keeps the settings it read from the environment (the click context's meta).
-_SETTINGS = "complaints.settings"
 
 
-def _settings() -> Settings:
-    """The settings `main` read from the environment for this invocation."""
-    return click.get_current_context().meta[_SETTINGS]
+class Cli:
+    """The context object of every command: the settings, read once, and the runtime,
+    built on first use and closed when the command ends."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._runtime: Runtime | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        """The workflow runtime (a policy file that does not load is the command's error)."""
+        if self._runtime is None:
+            try:
+                self._runtime = Runtime.from_settings(self.settings)
+            except PolicyError as exc:
+                raise click.ClickException(str(exc)) from exc
+        return self._runtime
+
+    def close(self) -> None:
+        """Close the database connections the command opened."""
+        if self._runtime is not None:
+            self._runtime.engine.dispose()
 
 
-def _runtime() -> Runtime:
-    try:
-        return Runtime.from_settings(_settings())
-    except PolicyError as exc:
-        raise click.ClickException(str(exc)) from exc
+pass_cli = click.make_pass_decorator(Cli)
+
+
+def refuses(*errors: type[Exception], prefix: str = ""):
+    """Answer `errors` raised by the command as its failure: the error's message (after
+    `prefix`, formatted with the command's arguments) and exit code 1."""
+    def decorate(command):
+        @functools.wraps(command)
+        def run(*args, **kwargs):
+            try:
+                return command(*args, **kwargs)
+            except errors as exc:
+                where = prefix.format(**kwargs)
+                raise click.ClickException(f"{where}{exc}") from exc
+        return run
+    return decorate
 
 
 def _local(ts) -> str:
     return ts.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
 
 
+def _actor(rt: Runtime, username: str):
+    with rt.uow(write=False) as uow:
+        return read.actor_for(uow, username)
+
+
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Complaint-handling workflow service (set COMPLAINTS_DATABASE_URL, COMPLAINTS_POLICY)."""
     from workflow import logs
-    settings = Settings.from_env()      # the one read of the environment; see `_settings`
-    click.get_current_context().meta[_SETTINGS] = settings
-    log_format = settings.log_format
+    cli = ctx.obj = Cli(Settings.from_env())     # the one read of the environment
+    ctx.call_on_close(cli.close)
+    log_format = cli.settings.log_format
     logs.configure(log_format if log_format in ("text", "json") else "text",
                    logging.DEBUG if verbose else logging.INFO)
 
@@ -62,26 +98,23 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
+@pass_cli
+def db_upgrade(cli: Cli) -> None:
     """Create or migrate the schema to the newest revision and add missing departments."""
-    rt = _runtime()
-    migrate.upgrade(rt.engine, policy=rt.bootstrap_policy)
-    number = rt.refresh_policy().number     # the first policy version, if there is none
-    with rt.uow() as uow:      # queues with other writers (SQLite: BEGIN IMMEDIATE)
-        added = ensure_departments(uow.conn)
-        uow.commit()
-    click.echo(f"database at revision {migrate.current(rt.engine)}; {added} departments added; "
-               f"policy version {number} active")
+    done = operations.upgrade_database(cli.runtime)
+    click.echo(f"database at revision {done.revision}; {done.departments_added} departments "
+               f"added; policy version {done.policy_number} active")
 
 
 @main.command()
 @click.option("--count", default=300, show_default=True, help="How many complaints.")
 @click.option("--seed", default=2004, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when complaints already exist.")
-def demo(count: int, seed: int, if_empty: bool) -> None:
+@pass_cli
+def demo(cli: Cli, count: int, seed: int, if_empty: bool) -> None:
     """Load demo users and realistic complaints in every state."""
     from workflow.admin import demo as demo_data
-    rt = _runtime()
+    rt = cli.runtime
     if if_empty and not demo_data.is_empty(rt):
         click.echo("complaints already exist; demo data not loaded")
         return
@@ -94,14 +127,12 @@ def demo(count: int, seed: int, if_empty: bool) -> None:
 @click.argument("complaint_id", type=int)
 @click.option("--as", "username", default="major_desk", show_default=True, help="Whose view.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def show(complaint_id: int, username: str, as_json: bool) -> None:
+@pass_cli
+@refuses(DomainError)
+def show(cli: Cli, complaint_id: int, username: str, as_json: bool) -> None:
     """Show a complaint: facts, clocks, history and the actions allowed now."""
-    rt = _runtime()
-    try:
-        with rt.uow(write=False) as uow:
-            view = queries.get_complaint(uow, complaint_id, actor_for(uow.conn, username))
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with cli.runtime.uow(write=False) as uow:
+        view = read.get_complaint(uow, complaint_id, read.actor_for(uow, username))
     c = view.complaint
     if as_json:
         click.echo(json.dumps({
@@ -142,18 +173,15 @@ def show(complaint_id: int, username: str, as_json: bool) -> None:
 @click.option("--reason")
 @click.option("--handler", help="reassign: the department's user to hold it.")
 @click.option("--version", "expected_version", type=int, help="Fail if the complaint changed.")
-def act(complaint_id, action, username, comment, department, satisfaction, reason, handler,
-        expected_version) -> None:
+@pass_cli
+@refuses(DomainError)
+def act(cli: Cli, complaint_id, action, username, comment, department, satisfaction, reason,
+        handler, expected_version) -> None:
     """Fire ACTION on a complaint as a user."""
-    rt = _runtime()
-    try:
-        with rt.uow(write=False) as uow:
-            actor = actor_for(uow.conn, username)
-        c = services.act(rt, complaint_id, action, actor, now=utcnow(), comment=comment,
-                         department=department, satisfaction=satisfaction, reason=reason,
-                         handler=handler, expected_version=expected_version)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
+    rt = cli.runtime
+    c = services.act(rt, complaint_id, action, _actor(rt, username), now=utcnow(),
+                     comment=comment, department=department, satisfaction=satisfaction,
+                     reason=reason, handler=handler, expected_version=expected_version)
     click.echo(f"{c.number}: {action} -> {c.state.value} (version {c.version})")
 
 
@@ -168,15 +196,12 @@ def user() -> None:
 @click.option("--role", required=True)
 @click.option("--department", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def user_add(username, display_name, role, department, password) -> None:
+@pass_cli
+@refuses(DomainError)
+def user_add(cli: Cli, username, display_name, role, department, password) -> None:
     """Create a user."""
-    rt = _runtime()
-    try:
-        with rt.uow() as uow:
-            create_user(uow.conn, username, display_name, role, department, password, now=utcnow())
-            uow.commit()
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
+    directory.add_user(cli.runtime, username, display_name, role, department, password,
+                       now=utcnow())
     click.echo(f"user {username} created")
 
 
@@ -188,42 +213,31 @@ def token() -> None:
 @token.command("create")
 @click.argument("username")
 @click.option("--name", required=True, help="What the token is for, e.g. the calling system.")
-def token_create(username: str, name: str) -> None:
+@pass_cli
+@refuses(DomainError)
+def token_create(cli: Cli, username: str, name: str) -> None:
     """Create a token for USERNAME; it is printed once and stored only as a hash."""
-    from workflow.admin import tokens
-    rt = _runtime()
-    try:
-        with rt.uow() as uow:
-            token_id, plain = tokens.create(uow.conn, username, name, now=utcnow())
-            uow.commit()
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
+    token_id, plain = api_tokens.issue(cli.runtime, username, name, now=utcnow())
     click.echo(f"token {token_id} for {username} ({name}); keep it now, it is not shown again:")
     click.echo(plain)
 
 
 @token.command("revoke")
 @click.argument("token_id", type=int)
-def token_revoke(token_id: int) -> None:
+@pass_cli
+@refuses(DomainError)
+def token_revoke(cli: Cli, token_id: int) -> None:
     """Revoke a token by its id; it stops working at once."""
-    from workflow.admin import tokens
-    rt = _runtime()
-    try:
-        with rt.uow() as uow:
-            tokens.revoke(uow.conn, token_id, now=utcnow())
-            uow.commit()
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
+    api_tokens.revoke(cli.runtime, token_id, now=utcnow())
     click.echo(f"token {token_id} revoked")
 
 
 @token.command("list")
-def token_list() -> None:
+@pass_cli
+def token_list(cli: Cli) -> None:
     """List tokens (id, user, name, created, last used, revoked); never the tokens themselves."""
-    from workflow.admin import tokens
-    rt = _runtime()
-    with rt.uow(write=False) as uow:
-        rows = tokens.list_tokens(uow.conn)
+    with cli.runtime.uow(write=False) as uow:
+        rows = read.token_list(uow)
     for r in rows:
         state = f"revoked {_local(r.revoked_at)}" if r.revoked_at else "active"
         click.echo(f"{r.id:5}  {r.username:14} {r.name:24} created {_local(r.created_at)}  "
@@ -248,25 +262,22 @@ def diagram(fmt: str, highlight: str | None) -> None:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
               help="Run the timer worker in this process too (the single-machine default).")
-def serve(host: str, port: int, with_worker: bool) -> None:
+@pass_cli
+def serve(cli: Cli, host: str, port: int, with_worker: bool) -> None:
     """Serve the web application with the development server (threaded); no migration."""
     from werkzeug.serving import run_simple
 
     from timers.service import start_background
     from web import create_app
     from web.headers import QuietRequestHandler
-    from workflow.store.locks import WorkerRefused
-    rt = _runtime()
-    try:
-        app = create_app(runtime=rt, settings=_settings())
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from exc
+    rt = cli.runtime
+    app = refuses(RuntimeError)(create_app)(runtime=rt, settings=cli.settings)
     background = None
     if with_worker:
         try:
-            background = start_background(rt, smtp_url=_settings().smtp_url)
+            background = start_background(rt, smtp_url=cli.settings.smtp_url)
             click.echo("timer worker running in this process")
-        except WorkerRefused as exc:   # SQLite: another process already runs the worker
+        except operations.WorkerRefused as exc:   # SQLite: another process already runs the worker
             click.echo(f"timer worker not started here: {exc}", err=True)
     click.echo(f"serving on http://{host}:{port}/ (database {rt.engine.url.render_as_string()})")
     try:
@@ -321,62 +332,50 @@ def _print_plan(plan) -> None:
 @click.option("--by", default="admin", show_default=True, help="Who loads it.")
 @click.option("--activate", "then_activate", is_flag=True,
               help="Also make it the version for new complaints.")
-def policy_load(path: str, note: str, by: str, then_activate: bool) -> None:
+@pass_cli
+@refuses(PolicyError)
+def policy_load(cli: Cli, path: str, note: str, by: str, then_activate: bool) -> None:
     """Check a policy file and store it as a new version (not active unless --activate)."""
     from workflow.admin import policy as admin
-    rt = _runtime()
-    try:
-        stored = admin.store(rt, _policy_file(path), source=path, by=by, now=utcnow(), note=note)
-        if then_activate:
-            admin.activate(rt, stored.number, by=by, now=utcnow())
-    except PolicyError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        rt.engine.dispose()
+    rt = cli.runtime
+    stored = admin.store(rt, _policy_file(path), source=path, by=by, now=utcnow(), note=note)
+    if then_activate:
+        admin.activate(rt, stored.number, by=by, now=utcnow())
     what = "stored as" if stored.created else "is the same as stored"
     click.echo(f"{path} {what} policy version {stored.number}"
                + ("; active for new complaints" if then_activate else ""))
 
 
 @policy.command("list")
-def policy_list() -> None:
+@pass_cli
+def policy_list(cli: Cli) -> None:
     """Every stored version, newest first; * marks the active one."""
-    from workflow.store import policies
-    rt = _runtime()
-    with rt.engine.connect() as conn:
-        for row in policies.listing(conn):
-            mark = "*" if row.active else " "
-            click.echo(f"{mark} {row.id:3d}  {_local(row.loaded_at)}  {row.loaded_by:12s} "
-                       f"{row.digest[:12]}  {row.source}  {row.note}")
-    rt.engine.dispose()
+    with cli.runtime.uow(write=False) as uow:
+        rows = read.policy_versions(uow)
+    for row in rows:
+        mark = "*" if row.active else " "
+        click.echo(f"{mark} {row.id:3d}  {_local(row.loaded_at)}  {row.loaded_by:12s} "
+                   f"{row.digest[:12]}  {row.source}  {row.note}")
 
 
 @policy.command("show")
 @click.argument("number", type=int)
-def policy_show(number: int) -> None:
+@pass_cli
+@refuses(LookupError)
+def policy_show(cli: Cli, number: int) -> None:
     """Print a stored version as it was loaded."""
-    rt = _runtime()
-    try:
-        click.echo(rt.policy_version(number).text)
-    except LookupError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        rt.engine.dispose()
+    click.echo(cli.runtime.policy_version(number).text)
 
 
 @policy.command("diff")
 @click.argument("old", type=int)
 @click.argument("new", type=int)
-def policy_diff(old: int, new: int) -> None:
+@pass_cli
+@refuses(LookupError)
+def policy_diff(cli: Cli, old: int, new: int) -> None:
     """What changed from version OLD to version NEW."""
     from workflow.admin import policy as admin
-    rt = _runtime()
-    try:
-        keys, lines = admin.diff(rt, old, new)
-    except LookupError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        rt.engine.dispose()
+    keys, lines = admin.diff(cli.runtime, old, new)
     for key, a, b in keys:
         click.echo(f"{key}: {a!r} -> {b!r}")
     if not keys:
@@ -388,23 +387,20 @@ def policy_diff(old: int, new: int) -> None:
 @click.argument("candidate")
 @click.option("--complaints", "ids", help="Only these complaint ids (comma-separated).")
 @click.option("--department", help="Only complaints held by this department.")
-def policy_preview(candidate: str, ids: str | None, department: str | None) -> None:
+@pass_cli
+@refuses(PolicyError, LookupError)
+def policy_preview(cli: Cli, candidate: str, ids: str | None, department: str | None) -> None:
     """What migrating open complaints to CANDIDATE (a file, or a stored version number)
     would move; changes nothing."""
     from states.policy import parse_policy_text
     from workflow.admin import policy as admin
-    rt = _runtime()
-    try:
-        if candidate.isdigit():
-            chosen = rt.policy_version(int(candidate))
-        else:
-            chosen = parse_policy_text(_policy_file(candidate), candidate)
-        _print_plan(admin.preview(rt, chosen, now=utcnow(), complaint_ids=_ids(ids),
-                                  department=department))
-    except (PolicyError, LookupError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        rt.engine.dispose()
+    rt = cli.runtime
+    if candidate.isdigit():
+        chosen = rt.policy_version(int(candidate))
+    else:
+        chosen = parse_policy_text(_policy_file(candidate), candidate)
+    _print_plan(admin.preview(rt, chosen, now=utcnow(), complaint_ids=_ids(ids),
+                              department=department))
 
 
 @policy.command("activate")
@@ -412,31 +408,30 @@ def policy_preview(candidate: str, ids: str | None, department: str | None) -> N
 @click.option("--migrate", "which", help="Also move open complaints onto it: all, or ids.")
 @click.option("--department", help="With --migrate: only complaints held by this department.")
 @click.option("--by", default="admin", show_default=True)
-def policy_activate(number: int, which: str | None, department: str | None, by: str) -> None:
+@pass_cli
+@refuses(LookupError)
+def policy_activate(cli: Cli, number: int, which: str | None, department: str | None,
+                    by: str) -> None:
     """Make version NUMBER the one new complaints get; with --migrate also move open
     complaints onto it (one transaction each; safe to interrupt and run again)."""
     from workflow.admin import policy as admin
-    rt = _runtime()
-    try:
-        admin.activate(rt, number, by=by, now=utcnow())
-        click.echo(f"policy version {number} is active for new complaints")
-        if which:
-            done = admin.migrate(rt, number, by=by, now=utcnow(), complaint_ids=_ids(which),
-                                 department=department)
-            click.echo(f"{done.complaints} complaints migrated, {done.clocks} clocks moved, "
-                       f"{done.skipped} skipped")
-    except LookupError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        rt.engine.dispose()
+    rt = cli.runtime
+    admin.activate(rt, number, by=by, now=utcnow())
+    click.echo(f"policy version {number} is active for new complaints")
+    if which:
+        done = admin.migrate(rt, number, by=by, now=utcnow(), complaint_ids=_ids(which),
+                             department=department)
+        click.echo(f"{done.complaints} complaints migrated, {done.clocks} clocks moved, "
+                   f"{done.skipped} skipped")
 
 
 @main.command("check-policy")
 @click.argument("path", required=False)
-def check_policy(path) -> None:
+@pass_cli
+def check_policy(cli: Cli, path) -> None:
     """Validate a policy file (default: COMPLAINTS_POLICY or the shipped one)."""
     try:
-        policy = load_policy(path or _settings().policy_path)
+        policy = load_policy(path or cli.settings.policy_path)
     except PolicyError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -446,12 +441,13 @@ def check_policy(path) -> None:
 @main.command()
 @click.option("--worker", "worker_only", is_flag=True,
               help="Check for a timer worker: leave out what only the web needs.")
-def check(worker_only: bool) -> None:
+@pass_cli
+def check(cli: Cli, worker_only: bool) -> None:
     """Verify configuration, the database connection and the schema version before start."""
     from timers.notify import make_sender
     from web.api.auth import RateLimiter
     from workflow.admin import preflight
-    settings = _settings()
+    settings = cli.settings
     results = preflight.configuration(settings, web=not worker_only)
     try:
         if not worker_only:
@@ -472,20 +468,18 @@ def check(worker_only: bool) -> None:
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace an existing backup file.")
-def backup(path: Path, overwrite: bool) -> None:
+@pass_cli
+@refuses(operations.BackupError)
+def backup(cli: Cli, path: Path, overwrite: bool) -> None:
     """Copy the SQLite database to PATH while the service runs (PostgreSQL: pg_dump)."""
     from workflow.admin.preflight import safe_url
-    from workflow.store import backup as backups
-    url = _settings().database_url
+    url = cli.settings.database_url
     if make_url(url).get_backend_name() == "postgresql":
-        command = " ".join(shlex.quote(a) for a in backups.pg_dump_command(url, str(path)))
+        command = " ".join(shlex.quote(a) for a in operations.pg_dump_command(url, str(path)))
         raise click.ClickException(
             f"{safe_url(url)} 是 PostgreSQL 数据库，请用 pg_dump 备份 is PostgreSQL: back it up "
             f"with its own tool (README, Backups):\n  {command}")
-    try:
-        result = backups.backup_sqlite(url, path, overwrite=overwrite)
-    except backups.BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = operations.backup_sqlite(url, path, overwrite=overwrite)
     click.echo(f"备份完成 backup written to {result.path} ({result.size} bytes, revision "
                f"{result.revision}, {result.complaints} complaints)")
 
@@ -497,40 +491,36 @@ def backup(path: Path, overwrite: bool) -> None:
 @click.option("--batch", default=500, show_default=True, help="Deadlines claimed per transaction.")
 @click.option("--metrics-port", type=int, default=None,
               help="Serve Prometheus metrics on 127.0.0.1:PORT (default COMPLAINTS_WORKER_METRICS_PORT).")
-def worker(show_status: bool, once: bool, interval: float, batch: int,
+@pass_cli
+@refuses(operations.WorkerRefused)
+def worker(cli: Cli, show_status: bool, once: bool, interval: float, batch: int,
            metrics_port: int | None) -> None:
     """Run the timer worker: fire due deadlines and send notifications (COMPLAINTS_SMTP_URL)."""
 
     from timers import notify, service
     from timers.worker import Worker
     from workflow.admin import health
-    from workflow.store.locks import WorkerRefused
-    rt = _runtime()
+    rt, settings = cli.runtime, cli.settings
     if show_status:
         click.echo(health.render(rt, now=utcnow()))
-        rt.engine.dispose()
         return
-    settings = _settings()
     smtp_url = settings.smtp_url
     port = metrics_port if metrics_port is not None else settings.worker_metrics_port
     if port and not once:
         from workflow.metrics import serve_metrics
         serve_metrics(rt.engine, settings.metrics_dir, port)
         click.echo(f"metrics on http://127.0.0.1:{port}/metrics")
-    try:
-        if once:
-            timer_worker = Worker(rt, batch=batch).start()
-            try:
-                fired = timer_worker.sweep()
-            finally:
-                timer_worker.close()
-            sent = notify.deliver(rt, notify.make_sender(smtp_url))
-            click.echo(f"{fired} deadlines fired, {sent} notifications sent")
-            return
-        service.run_forever(rt, smtp_url=smtp_url, interval=interval, batch=batch)
-        click.echo("timer worker stopped")
-    except WorkerRefused as exc:
-        raise click.ClickException(str(exc)) from exc
+    if once:
+        timer_worker = Worker(rt, batch=batch).start()
+        try:
+            fired = timer_worker.sweep()
+        finally:
+            timer_worker.close()
+        sent = notify.deliver(rt, notify.make_sender(smtp_url))
+        click.echo(f"{fired} deadlines fired, {sent} notifications sent")
+        return
+    service.run_forever(rt, smtp_url=smtp_url, interval=interval, batch=batch)
+    click.echo("timer worker stopped")
 
 
 @main.group()
@@ -542,36 +532,28 @@ def calendar() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--by", "loaded_by", default="admin", show_default=True, help="Who loads it.")
 @click.option("--preview", is_flag=True, help="Only list the clocks the new days would move.")
-def calendar_load(path: str, loaded_by: str, preview: bool) -> None:
+@pass_cli
+@refuses(ValueError, KeyError, prefix="{path}: ")
+def calendar_load(cli: Cli, path: str, loaded_by: str, preview: bool) -> None:
     """Load one year's holidays and 调休 working days (TOML, JSON or CSV)."""
     from workflow.admin import calendar as calendar_admin
-    rt = _runtime()
-    try:
-        days = calendar_admin.read_calendar_file(path)
-        if preview:
-            with rt.uow(write=False) as uow:
-                _print_plan(calendar_admin.preview_year(uow, days, now=utcnow()))
-            return
-        with rt.uow() as uow:
-            result = calendar_admin.load_year(uow, days, loaded_by=loaded_by, now=utcnow())
-            uow.commit()
-    except (ValueError, KeyError) as exc:
-        raise click.ClickException(f"{path}: {exc}") from exc
-    finally:
-        rt.engine.dispose()
+    rt = cli.runtime
+    days = calendar_admin.read_calendar_file(path)
+    if preview:
+        _print_plan(operations.preview_calendar_year(rt, days, now=utcnow()))
+        return
+    result = operations.load_calendar_year(rt, days, loaded_by=loaded_by, now=utcnow())
     click.echo(f"{result.year}: {result.holidays} holidays, {result.workdays} 调休 working days "
                f"loaded; {result.recomputed} deadlines recomputed on confirmed data")
 
 
 @calendar.command("status")
-def calendar_status() -> None:
+@pass_cli
+def calendar_status(cli: Cli) -> None:
     """Show which years have confirmed calendar data and warn about the fallback."""
-    from workflow.admin import calendar as calendar_admin
-    rt = _runtime()
-    now = utcnow()
+    rt, now = cli.runtime, utcnow()
     with rt.uow(write=False) as uow:
-        report = calendar_admin.status(uow.conn, rt.reload_calendar(), now.astimezone(SHANGHAI).date())
-    rt.engine.dispose()
+        report = read.calendar_status(uow, rt.reload_calendar(), now.astimezone(SHANGHAI).date())
     names = {"loaded": "已加载 loaded by an administrator", "package": "chinesecalendar package",
              "fallback": "无数据 NO DATA: Monday-Friday fallback"}
     for year in report["years"]:
@@ -589,20 +571,16 @@ def calendar_status() -> None:
 @click.option("--as", "username", required=True, help="Acting user.")
 @click.option("--comment", default="")
 @click.option("--name", help="The name to keep (default: the file's own).")
-def attach(complaint_id, path, username, comment, name) -> None:
+@pass_cli
+@refuses(DomainError)
+def attach(cli: Cli, complaint_id, path, username, comment, name) -> None:
     """Attach an evidence file to a complaint (the `attach` action; checked by content)."""
     from workflow.services import attaching
-    rt = _runtime()
-    try:
-        with rt.uow(write=False) as uow:
-            actor = actor_for(uow.conn, username)
-        with path.open("rb") as stream:
-            done = attaching.attach(rt, complaint_id, actor, name=name or path.name,
-                                    stream=stream, now=utcnow(), comment=comment)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        rt.engine.dispose()
+    rt = cli.runtime
+    actor = _actor(rt, username)
+    with path.open("rb") as stream:
+        done = attaching.attach(rt, complaint_id, actor, name=name or path.name,
+                                stream=stream, now=utcnow(), comment=comment)
     row = done.attachment
     click.echo(f"{done.complaint.number}: attachment {row['id']} {row['original_name']} "
                f"({row['content_type']}, {row['size']} bytes, sha256 {row['sha256']}); "
@@ -618,7 +596,8 @@ def attachments() -> None:
 @click.option("--older-than", default="1h", show_default=True,
               help="Leave files younger than this (an upload may be committing).")
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
-def attachments_cleanup(older_than, dry_run) -> None:
+@pass_cli
+def attachments_cleanup(cli: Cli, older_than, dry_run) -> None:
     """Remove files no attachment row names (left by a crash or a refused upload)."""
     from states.durations import parse_duration
     from workflow.services import attaching
@@ -626,13 +605,10 @@ def attachments_cleanup(older_than, dry_run) -> None:
         grace = parse_duration(older_than).seconds
     except ValueError as exc:
         raise click.ClickException(f"--older-than: {exc}") from exc
-    rt = _runtime()
-    try:
-        found = attaching.orphans(rt, older_than=grace)
-        for path in found:
-            click.echo(f"{'would remove' if dry_run else 'removing'} {path}")
-        gone = 0 if dry_run else attaching.remove_orphans(rt, older_than=grace)
-    finally:
-        rt.engine.dispose()
+    rt = cli.runtime
+    found = attaching.orphans(rt, older_than=grace)
+    for path in found:
+        click.echo(f"{'would remove' if dry_run else 'removing'} {path}")
+    gone = 0 if dry_run else attaching.remove_orphans(rt, older_than=grace)
     click.echo(f"{len(found)} orphan files in {rt.attachments_dir}"
                + ("" if dry_run else f"; {gone} removed"))

@@ -13,11 +13,13 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from web import headers
+from web.current import runtime_of
 from web.jsonio import OrjsonProvider
 from web.text import init_text
 from workflow.settings import MIN_SECRET_KEY_BYTES, Settings, session_seconds
 from workflow.store.runtime import Runtime
 
+__all__ = ["create_app", "runtime_of"]
 log = logging.getLogger(__name__)
 
 
@@ -94,7 +96,3 @@ def _check_secret_key(app: Flask) -> None:
             "needed outside demo mode, e.g. python -c 'import secrets; "
             "print(secrets.token_hex(32))'")
 
-
-def runtime_of(app: Flask) -> Runtime:
-    """The workflow runtime the app was built around."""
-    return app.extensions["runtime"]

@@ -7,17 +7,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from states.calendar import SHANGHAI
-from states.catalogue import CAUSES
 from workflow.domain import access
-from workflow.store import hot as store
-from workflow.store.reports import Period
+from workflow.services import read
+from workflow.services.read import Period
 
 #: Who sees the hot issues and who escalates a cluster (`workflow.domain.access`).
 MAY_SEE = access.HOT_READERS
 MAY_ESCALATE = access.HOT_ESCALATORS
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
-LIST_KINDS = ("cause", *store.CLUSTER_KINDS, "number", "escalated")
+LIST_KINDS = ("cause", *read.CLUSTER_KINDS, "number", "escalated")
 
 
 def _day(text: str | None) -> date | None:
@@ -45,17 +44,8 @@ def list_args(kind: str, period: Period, **values) -> dict:
     return {"kind": kind, **period.args(), **{k: v for k, v in values.items() if v is not None}}
 
 
-def where_of(conn, args, period: Period) -> list | None:
-    """The SQL conditions of a list's arguments, or None when they name nothing known."""
-    kind, cause, place = args.get("kind"), args.get("cause"), args.get("place", "")
-    if kind == "cause" and cause in CAUSES:
-        return store.where_cause(cause, period.start, period.end)
-    if kind in store.CLUSTER_KINDS and cause in CAUSES and place:
-        return store.where_cluster(kind, cause, place, period.start, period.end)
-    number = args.get("of", "")
-    if kind == "number" and number.isdigit():
-        return store.where_same_number(conn, int(number), period.start, period.end)
-    cluster = args.get("cluster", "")
-    if kind == "escalated" and cluster.isdigit():
-        return store.where_escalated_cluster(int(cluster))
-    return None
+def members_of(uow, args, period: Period, actor) -> list | None:
+    """The complaints behind the figure a list's arguments name that the actor may see,
+    or None when they name nothing known."""
+    return read.hot_members(uow, args.get("kind"), args.get("cause"), args.get("place", ""),
+                            args.get("of", ""), args.get("cluster", ""), period, actor)

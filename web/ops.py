@@ -28,12 +28,16 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from web import runtime_of
+from web.current import runtime_of
 from workflow import metrics
 from workflow.logs import request_id
-from workflow.store import migrate
-from workflow.store.db import RETRY_AFTER_SECONDS, is_unavailable
-from workflow.store.unit_of_work import track_writes
+from workflow.services.availability import (
+    RETRY_AFTER_SECONDS,
+    is_unavailable,
+    readiness_problem,
+    schema_heads,
+    track_writes,
+)
 
 log = logging.getLogger(__name__)
 ops = Blueprint("ops", __name__)
@@ -55,25 +59,12 @@ def healthz():
 @ops.get("/readyz")
 def readyz():
     """Ready for traffic: the database answers and its schema is current; else 503."""
-    problem = readiness_problem(runtime_of(current_app).engine)
+    problem = readiness_problem(runtime_of(current_app))
     if problem is None:
-        return {"status": "ready", "schema": sorted(migrate.heads())}
+        return {"status": "ready", "schema": schema_heads()}
     return Response(_json({"status": "unavailable", "detail": problem}), status=503,
                     mimetype="application/json",
                     headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-
-
-def readiness_problem(engine) -> str | None:
-    """Why this process should not get traffic now (None: ready)."""
-    try:
-        with engine.connect() as conn:
-            problem = migrate.schema_problem(conn)
-            conn.commit()
-    except Exception as exc:
-        if not is_unavailable(exc) and not isinstance(exc, DBAPIError):
-            raise
-        return f"数据库不可用 database unavailable: {str(exc).splitlines()[0]}"
-    return problem
 
 
 @ops.get("/metrics")

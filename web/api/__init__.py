@@ -10,7 +10,6 @@ from contextlib import ExitStack
 
 from flask import Flask, current_app, g, request
 
-from web import runtime_of
 from web.api import (  # noqa: F401  (these modules attach routes)
     attachments,
     auth,
@@ -23,6 +22,7 @@ from web.api import (  # noqa: F401  (these modules attach routes)
 )
 from web.api.blueprint import PREFIX
 from web.api.blueprint import api as api_blueprint
+from web.current import runtime_of
 from workflow.settings import DEFAULT_API_RATE_LIMIT
 
 __all__ = ["api_blueprint", "init_app"]

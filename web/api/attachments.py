@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
 
-from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import PREFIX, api
 from web.api.problems import ApiError
 from web.api.represent import iso
 from web.boundary import check_form
+from web.current import runtime_of
 from web.downloads import attachment_response
 from workflow.services import attaching
-from workflow.store.schema import utcnow
+from workflow.services.read import utcnow
 
 ID = "<int(min=1, max=9223372036854775807):complaint_id>"
 AID = "<int(min=1, max=9223372036854775807):attachment_id>"

@@ -19,10 +19,10 @@ import time
 
 from flask import current_app, g, request
 
-from web import runtime_of
 from web.api.problems import ApiError
-from workflow.admin import tokens
-from workflow.store.schema import utcnow
+from web.current import runtime_of
+from workflow.services import tokens
+from workflow.services.read import utcnow
 
 log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = frozenset({"api.ping", "api.openapi", "api.docs"})
@@ -72,8 +72,7 @@ def authenticate():
         raise ApiError("unauthorized", "send Authorization: Bearer <token> (see /api/v1/docs)",
                        CHALLENGE)
     rt = runtime_of(current_app)
-    with rt.reader() as conn:
-        found = tokens.resolve(conn, token)
+    found = tokens.resolve(rt, token)
     if found is None:
         raise ApiError("unauthorized", "the token is unknown, revoked, or its user is disabled",
                        {"WWW-Authenticate": CHALLENGE["WWW-Authenticate"] + ', error="invalid_token"'})
@@ -86,9 +85,5 @@ def authenticate():
             raise ApiError("rate_limited", f"rate limit exceeded for this token; retry in {seconds} s",
                            {"Retry-After": str(seconds)}, retry_after=seconds)
     g.api_actor, g.api_token_id = actor, token_id
-    now = utcnow()
-    if last_used is None or now - last_used >= tokens.TOUCH_EVERY:
-        with rt.uow() as uow:
-            tokens.touch(uow.conn, token_id, now=now)
-            uow.commit()
+    tokens.used(rt, token_id, last_used, now=utcnow())
     return None

@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import current_app, g, request, url_for
 
 from states.catalogue import CAUSES, DISTRICTS, zh
-from web import runtime_of
 from web.api.blueprint import api
 from web.api.problems import ApiError
-from web.hot import MAY_SEE, list_args, period_from, where_of
+from web.current import runtime_of
+from web.hot import MAY_SEE, list_args, members_of, period_from
 from workflow.domain.errors import Forbidden, NotFound
 from workflow.services import hot
-from workflow.store import hot as store
-from workflow.store.queries import visible_clause
-from workflow.store.schema import utcnow
+from workflow.services.read import utcnow
 
 
 def _may_see():
@@ -76,8 +74,7 @@ def hot_complaints():
     actor = _may_see()
     period = _period()
     with runtime_of(current_app).uow(write=False) as uow:
-        where = where_of(uow.conn, request.args, period)
-        if where is None:
-            raise NotFound("report", request.args.get("kind", ""))
-        rows = store.members(uow.conn, where, visible=visible_clause(actor))
+        rows = members_of(uow, request.args, period, actor)
+    if rows is None:
+        raise NotFound("report", request.args.get("kind", ""))
     return {"count": len(rows), "ids": [r.id for r in rows]}

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask import current_app, g, request, url_for
 
-from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import api
 from web.api.represent import iso
-from workflow.domain.errors import FieldError, NotFound, ValidationError
+from web.current import runtime_of
+from workflow.domain.errors import FieldError, ValidationError
 from workflow.domain.model import Complaint
-from workflow.store import inbox
-from workflow.store.schema import utcnow
+from workflow.services import notifications as use_case
+from workflow.services import read
+from workflow.services.read import utcnow
 
 PER_PAGE = 50
 ENTRY = "<int(min=1, max=9223372036854775807):entry_id>"
@@ -53,9 +54,9 @@ def notifications():
     before, unread_only = _cursor_and_filter()
     rt, actor = runtime_of(current_app), g.api_actor
     with rt.uow(write=False) as uow:
-        rows = inbox.entries(uow.conn, actor.username, unread_only=unread_only,
-                             limit=PER_PAGE + 1, before_id=before)
-        unread = inbox.unread_count(uow.conn, actor.username)
+        rows = read.notifications(uow, actor.username, unread_only=unread_only,
+                                  limit=PER_PAGE + 1, before_id=before)
+        unread = read.unread_count(uow, actor.username)
     more = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
     next_cursor = str(rows[-1].id) if more and rows else None
@@ -63,14 +64,9 @@ def notifications():
 
 
 def _mark(entry_id: int | None):
-    rt, actor = runtime_of(current_app), g.api_actor
-    with rt.uow() as uow:
-        if entry_id is not None and inbox.get(uow.conn, actor.username, entry_id) is None:
-            raise NotFound("notification", entry_id)
-        marked = inbox.mark_read(uow.conn, actor.username, now=utcnow(), entry_id=entry_id)
-        unread = inbox.unread_count(uow.conn, actor.username)
-        uow.commit()
-    return {"marked": marked, "unread": unread}
+    done = use_case.mark_read(runtime_of(current_app), g.api_actor.username, now=utcnow(),
+                              entry_id=entry_id)
+    return {"marked": done.marked, "unread": done.unread}
 
 
 @api.post(f"/notifications/{ENTRY}/read")

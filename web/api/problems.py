@@ -19,7 +19,7 @@ from web import messages
 from web.boundary import clean_deep
 from web.text import text_in
 from workflow.domain import errors as domain
-from workflow.store.db import RETRY_AFTER_SECONDS, is_unavailable
+from workflow.services.availability import RETRY_AFTER_SECONDS, is_unavailable
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"

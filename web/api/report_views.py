@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, url_for
 
-from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import api
 from web.api.problems import ApiError
 from web.api.represent import iso
+from web.current import runtime_of
 from workflow.domain.errors import FieldError, ValidationError
+from workflow.services import read
 from workflow.services import reports as svc
-from workflow.store.schema import utcnow
+from workflow.services.read import utcnow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -66,8 +67,7 @@ def reports():
         period, grouping = svc.period_from(args, utcnow()), svc.grouping_from(args)
     except svc.BadRequest as exc:
         raise ValidationError({exc.param: exc.error}) from None
-    with runtime_of(current_app).engine.connect() as conn:
-        sheet = svc.report_sheet(conn, grouping, period, at_now=utcnow())
+    sheet = read.report_sheet(runtime_of(current_app), grouping, period, at_now=utcnow())
     body = {"period": {"from": period.first.isoformat(), "to": period.last.isoformat()},
             **sheet.as_dict(), "links": _links(sheet, period, grouping)}
     return _answer(sheet, fmt, f"report-{period.first}-{period.last}-{grouping}", body)
@@ -87,8 +87,7 @@ def report_scorecard():
     by = args.get("by", "department")
     if by not in ("department", "originating"):
         raise ValidationError({"by": FieldError("one_of", choices="department, originating")})
-    with runtime_of(current_app).engine.connect() as conn:
-        sheet = svc.scorecard_sheet(conn, period, by=by, at_now=utcnow())
+    sheet = read.scorecard_sheet(runtime_of(current_app), period, by=by, at_now=utcnow())
     body = {"month": f"{period.first:%Y-%m}", "by": by, **sheet.as_dict()}
     return _answer(sheet, fmt, f"scorecard-{period.first:%Y-%m}-{by}", body)
 
@@ -104,8 +103,7 @@ def report_list():
     except svc.BadRequest as exc:
         raise ValidationError({exc.param: exc.error}) from None
     key = args.get("key", "all" if grouping == "all" else "")
-    with runtime_of(current_app).engine.connect() as conn:
-        rows = svc.fact_rows(conn, code, grouping, key, period, at_now=utcnow())
+    rows = read.fact_rows(runtime_of(current_app), code, grouping, key, period, at_now=utcnow())
     return {"figure": code, "group": grouping, "key": key, "count": len(rows),
             "items": [{**r, "at": iso(r["at"]),
                        "links": {"self": url_for("api.complaint", complaint_id=r["id"])}}

@@ -8,22 +8,19 @@ from flask import Response, current_app, g, jsonify, url_for
 
 from states import diagram
 from states.fields import ACTION_FIELDS
-from web import runtime_of
 from web.api import schemas
 from web.api.blueprint import api
 from web.api.problems import ApiError
 from web.api.represent import clock_run, detail, event, summary
 from web.clock_story import runs
+from web.current import runtime_of
 from workflow import metrics, services
-from workflow.admin import personal_data
-from workflow.admin.directory import display_names
 from workflow.domain import access
 from workflow.domain.errors import IdempotencyMismatch, NotFound, ValidationError
 from workflow.domain.intake import check_may_file
+from workflow.services import read, viewing
 from workflow.services.actions import allowed_actions
-from workflow.store import deadlines, queries
-from workflow.store.complaints import load
-from workflow.store.schema import utcnow
+from workflow.services.read import utcnow
 
 log = logging.getLogger(__name__)
 ID = "<int(min=1, max=9223372036854775807):complaint_id>"
@@ -42,25 +39,25 @@ def _json(body, status: int = 200, version: int | None = None, **headers) -> Res
 
 def _visible(uow, complaint_id: int, actor):
     """The complaint if the actor may see it; otherwise it does not exist for them (404)."""
-    found = load(uow, complaint_id)
+    found = read.complaint(uow, complaint_id)
     if not access.may_see(actor, found):
         raise NotFound("complaint", complaint_id)
     return found
 
 
-def _handler_name(conn, complaint, actor) -> str | None:
+def _handler_name(uow, complaint, actor) -> str | None:
     """The display name of the complaint's handler of record (no look-up for the actor)."""
     if complaint.handler_user is None:
         return None
     if complaint.handler_user == actor.username:
         return actor.display_name or actor.username
-    return display_names(conn, {complaint.handler_user}).get(complaint.handler_user)
+    return read.display_names(uow, {complaint.handler_user}).get(complaint.handler_user)
 
 
 def _detail_of(uow, complaint, actor, full_mobile: bool = False) -> dict:
-    return detail(complaint, deadlines.rows(uow.conn, complaint.id),
+    return detail(complaint, read.clocks_of(uow, complaint.id),
                   allowed_actions(uow, complaint, actor), full_mobile,
-                  _handler_name(uow.conn, complaint, actor))
+                  _handler_name(uow, complaint, actor))
 
 
 @api.get("/ping")
@@ -79,12 +76,12 @@ def create_complaint():
     values = schemas.intake_values()
     result = services.intake(rt, actor, values, now=utcnow(), idempotency_key=key)
     with rt.uow(write=False) as uow:
-        complaint = load(uow, result.complaint.id)
+        complaint = read.complaint(uow, result.complaint.id)
         if result.replayed and not access.may_see(actor, complaint):
             raise IdempotencyMismatch(key)   # someone else's key: never reveal their complaint
         # The filer's own input comes back as sent: not a view of someone's number.
         body = _detail_of(uow, complaint, actor,
-                          personal_data.may_see_full_mobile(actor, complaint))
+                          viewing.may_see_full_number(actor, complaint))
     headers = {"Location": url_for("api.complaint", complaint_id=complaint.id)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -99,7 +96,7 @@ def list_complaints():
     if filters.get("handler") == "mine":
         filters["handler"] = actor.username
     with rt.uow(write=False) as uow:
-        rows = queries.list_after(uow, actor, queries.Filters(**filters), now=utcnow(),
+        rows = read.list_after(uow, actor, read.Filters(**filters), now=utcnow(),
                                   after_id=after_id, limit=per_page + 1)
     more = len(rows) > per_page
     rows = rows[:per_page]
@@ -120,12 +117,8 @@ def complaint(complaint_id: int):
     rt, actor = runtime_of(current_app), g.api_actor
     with rt.uow(write=False) as uow:
         found = _visible(uow, complaint_id, actor)
-        full = personal_data.may_see_full_mobile(actor, found)
-        body = _detail_of(uow, found, actor, full)
-    if full:
-        with rt.uow() as uow:
-            personal_data.record_view(uow.conn, actor, found.id, "api", now=utcnow())
-            uow.commit()
+        body = _detail_of(uow, found, actor, viewing.may_see_full_number(actor, found))
+    viewing.full_number_shown(rt, actor, found, "api", now=utcnow())
     return _json(body, version=found.version)
 
 
@@ -155,7 +148,7 @@ def fire_action(complaint_id: int, action: str):
     name = None
     if c.handler_user is not None and c.handler_user != actor.username:  # after a reassign
         with rt.uow(write=False) as uow:
-            name = _handler_name(uow.conn, c, actor)
+            name = _handler_name(uow, c, actor)
     elif c.handler_user is not None:
         name = actor.display_name or actor.username
     body = detail(c, acted.deadlines, acted.allowed, handler_name=name)
@@ -169,7 +162,7 @@ def history(complaint_id: int):
     rt, actor = runtime_of(current_app), g.api_actor
     with rt.uow(write=False) as uow:
         _visible(uow, complaint_id, actor)
-        items = [event(row) for row in queries.history_of(uow, complaint_id)]
+        items = [event(row) for row in read.history_of(uow, complaint_id)]
     return {"complaint_id": complaint_id, "items": items}
 
 
@@ -181,7 +174,7 @@ def clocks(complaint_id: int):
     rt, actor = runtime_of(current_app), g.api_actor
     with rt.uow(write=False) as uow:
         _visible(uow, complaint_id, actor)
-        entries = queries.clock_history(uow, complaint_id)
+        entries = read.clock_history(uow, complaint_id)
         calendar = uow.calendar
     return {"complaint_id": complaint_id, "runs": [clock_run(r, calendar) for r in runs(entries)]}
 

@@ -22,19 +22,11 @@ from web.pages.common import (
 )
 from web.pages.i18n import _, is_english
 from workflow.admin import calendar as calendar_admin
-from workflow.admin import health, liaisons, personal_data, signin
+from workflow.admin import personal_data
 from workflow.admin import policy as policy_admin
-from workflow.admin.directory import (
-    create_user,
-    end_sessions,
-    list_departments,
-    list_users,
-    save_department,
-    update_user,
-)
 from workflow.domain import access
 from workflow.domain.errors import FieldError, ValidationError
-from workflow.store import outbox, policies
+from workflow.services import directory, operations, read
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
@@ -51,8 +43,8 @@ OUTBOX_PAGE = 50
 
 def _users_page(errors=None, values=None, status=200, edit_errors=None):
     with runtime().uow(write=False) as uow:
-        users, departments = list_users(uow.conn), list_departments(uow.conn)
-        locked = signin.locked_accounts(uow.conn, now=now())
+        users, departments = read.users(uow), read.departments(uow)
+        locked = read.locked_accounts(uow, now=now())
     roles = list(access.ASSIGNABLE)
     return render_template("admin/users.html", users=users, departments=departments,
                            roles=roles, errors=errors or {}, values=values or {},
@@ -75,10 +67,8 @@ def add_user():
     values = {k: f.get(k, "").strip() for k in ("username", "display_name", "role", "department")}
     try:
         checked_form()
-        with runtime().uow() as uow:
-            create_user(uow.conn, values["username"], values["display_name"], values["role"],
-                        values["department"], f.get("password", ""), now=now())
-            uow.commit()
+        directory.add_user(runtime(), values["username"], values["display_name"], values["role"],
+                           values["department"], f.get("password", ""), now=now())
     except ValidationError as exc:
         return _users_page(exc.errors, values, 422)
     log.info("user %s created by %s", values["username"], actor().username)
@@ -98,12 +88,10 @@ def edit_user(username: str):
         return redirect(url_for("admin.users"))
     try:
         checked_form()
-        with runtime().uow() as uow:
-            update_user(uow.conn, username, display_name=f.get("display_name", "").strip(),
-                        role=f.get("role", ""), department=f.get("department", ""),
-                        active=active, password=f.get("password") or None,
-                        lead=f.get("lead") == "on")
-            uow.commit()
+        directory.change_user(runtime(), username, display_name=f.get("display_name", "").strip(),
+                              role=f.get("role", ""), department=f.get("department", ""),
+                              active=active, password=f.get("password") or None,
+                              lead=f.get("lead") == "on")
     except ValidationError as exc:
         return _users_page(status=422, edit_errors={username: exc.errors})
     log.info("user %s changed by %s", username, actor().username)
@@ -115,9 +103,7 @@ def edit_user(username: str):
 @roles_required(*ADMIN)
 def unlock_user(username: str):
     """Let a locked account sign in again at once."""
-    with runtime().uow() as uow:
-        signin.unlock(uow.conn, username, by=actor().username, now=now())
-        uow.commit()
+    directory.unlock_user(runtime(), username, by=actor().username, now=now())
     log.info("user %s unlocked by %s", username, actor().username)
     flash(_("已解锁用户 %(user)s", user=username), "success")
     return redirect(url_for("admin.users"))
@@ -127,9 +113,7 @@ def unlock_user(username: str):
 @roles_required(*ADMIN)
 def sign_out_everywhere(username: str):
     """End every page session of a user, on every device."""
-    with runtime().uow() as uow:
-        end_sessions(uow.conn, username)
-        uow.commit()
+    directory.end_sessions(runtime(), username)
     log.info("every session of %s ended by %s", username, actor().username)
     flash(_("已使用户 %(user)s 在所有设备上退出登录", user=username), "success")
     return redirect(url_for("admin.users"))
@@ -141,7 +125,7 @@ def sign_ins():
     """The sign-in log: every attempt, who, when, from where and what came of it."""
     username = (request.args.get("username") or "").strip()[:60] or None
     with runtime().uow(write=False) as uow:
-        rows = signin.history(uow.conn, username=username)
+        rows = read.sign_ins(uow, username=username)
     return render_template("admin/sign_ins.html", rows=rows, username=username or "")
 
 
@@ -175,7 +159,7 @@ def access_log():
     rows = []
     if not errors:
         with runtime().uow(write=False) as uow:
-            rows = personal_data.views(uow.conn, f)
+            rows = read.full_number_views(uow, f)
     return render_template("admin/access_log.html", rows=rows, errors=errors,
                            form=request.args, limit=personal_data.MAX_ROWS), \
         (422 if errors else 200)
@@ -192,23 +176,21 @@ def departments():
         code = f.get("code", "").strip()
         try:
             checked_form()
-            with runtime().uow() as uow:
-                save_department(uow.conn, code, name_zh=f.get("name_zh", ""),
-                                name_en=f.get("name_en", ""), active=f.get("active") == "on")
-                uow.commit()
+            directory.save_department(runtime(), code, name_zh=f.get("name_zh", ""),
+                                      name_en=f.get("name_en", ""), active=f.get("active") == "on")
             flash(_("部门 %(code)s 保存成功", code=code), "success")
             return redirect(url_for("admin.departments"))
         except ValidationError as exc:
             errors, status = {code or "_new": exc.errors}, 422
     with runtime().uow(write=False) as uow:
-        rows = list_departments(uow.conn)
+        rows = read.departments(uow)
     return render_template("admin/departments.html", departments=rows, errors=errors,
                            form=request.form), status
 
 
 def _liaisons_page(errors=None, status=200):
     with runtime().uow(write=False) as uow:
-        rows = liaisons.list_liaisons(uow.conn)
+        rows = read.liaison_list(uow)
     return render_template("admin/liaisons.html", liaisons=rows, errors=errors or {},
                            form=request.form), status
 
@@ -228,9 +210,7 @@ def save_liaison(liaison_id: int | None = None):
     """Add or change a liaison contact."""
     try:
         checked_form()
-        with runtime().uow() as uow:
-            liaisons.save_liaison(uow.conn, request.form, now=now(), liaison_id=liaison_id)
-            uow.commit()
+        directory.save_liaison(runtime(), request.form, now=now(), liaison_id=liaison_id)
     except ValidationError as exc:
         return _liaisons_page({liaison_id or "_new": exc.errors}, 422)
     flash(_("接口人信息保存成功"), "success")
@@ -242,14 +222,12 @@ def save_liaison(liaison_id: int | None = None):
 def delete_liaison(liaison_id: int):
     """Ask before deleting a liaison contact (a page, no script), then delete it."""
     with runtime().uow(write=False) as uow:
-        found = [row for row in liaisons.list_liaisons(uow.conn) if row.id == liaison_id]
+        found = [row for row in read.liaison_list(uow) if row.id == liaison_id]
     if not found:
         abort(404)
     if request.method == "GET":
         return render_template("admin/liaison_delete.html", liaison=found[0])
-    with runtime().uow() as uow:
-        liaisons.delete_liaison(uow.conn, liaison_id)
-        uow.commit()
+    directory.delete_liaison(runtime(), liaison_id)
     log.info("liaison %s deleted by %s", liaison_id, actor().username)
     flash(_("已删除接口人 %(name)s", name=found[0].name), "success")
     return redirect(url_for("admin.liaison_list"))
@@ -273,18 +251,16 @@ def calendar_page():
             if not text.strip():
                 raise calendar_admin.CalendarError("no_holidays")
             days = calendar_admin.read_calendar_text(text, fmt)
-            with runtime().uow() as uow:
-                result = calendar_admin.load_year(uow, days, loaded_by=actor().username,
-                                                  now=now())
-                uow.commit()
+            result = operations.load_calendar_year(runtime(), days, loaded_by=actor().username,
+                                                   now=now())
             runtime().reload_calendar()
             log.info("calendar %s loaded by %s", result.year, actor().username)
             text = ""
         except calendar_admin.CalendarError as exc:
             errors["file"], status = messages.calendar_text(exc, "en" if is_english() else "zh"), 422
     with runtime().uow(write=False) as uow:
-        report = calendar_admin.status(uow.conn, runtime().calendar,
-                                       now().astimezone(SHANGHAI).date())
+        report = read.calendar_status(uow, runtime().calendar,
+                                      now().astimezone(SHANGHAI).date())
     return render_template("admin/calendar.html", report=report, result=result,
                            errors=errors, text=text, fmt=fmt,
                            formats=calendar_admin.FORMATS), status
@@ -295,24 +271,22 @@ def calendar_page():
 def outbox_page():
     """Notifications: pending, failed (with their last error) and sent."""
     status = request.args.get("status")
-    status = status if status in outbox.STATUSES else "failed"
+    status = status if status in read.OUTBOX_STATUSES else "failed"
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     with runtime().uow(write=False) as uow:
-        counts = outbox.counts(uow.conn)
+        counts = read.outbox_counts(uow)
         pages = max((counts[status] + OUTBOX_PAGE - 1) // OUTBOX_PAGE, 1)
         page = min(page, pages)
-        rows = outbox.rows(uow.conn, status, limit=OUTBOX_PAGE, offset=(page - 1) * OUTBOX_PAGE)
+        rows = read.outbox_rows(uow, status, limit=OUTBOX_PAGE, offset=(page - 1) * OUTBOX_PAGE)
     return render_template("admin/outbox.html", rows=rows, counts=counts, status=status,
-                           page=page, pages=pages, statuses=outbox.STATUSES)
+                           page=page, pages=pages, statuses=read.OUTBOX_STATUSES)
 
 
 @bp.route("/outbox/<int:notification_id>/send", methods=["POST"])
 @roles_required(*OUTBOX_WATCHERS)
 def send_again(notification_id: int):
     """Send one unsent notification again on the sender's next pass."""
-    with runtime().uow() as uow:
-        done = outbox.send_again(uow.conn, notification_id, now())
-        uow.commit()
+    done = operations.send_again(runtime(), notification_id, now=now())
     if done:
         log.info("notification %s queued again by %s", notification_id, actor().username)
         flash(_("已安排重新发送，发送进程将在下一轮发送"), "success")
@@ -339,7 +313,7 @@ def _policy_page(problems=None, typed=None, status=200):
     except LookupError:
         abort(404)
     with rt.uow(write=False) as uow:
-        versions = policies.listing(uow.conn)
+        versions = read.policy_versions(uow)
     return render_template("admin/policy.html", policy=shown, active=active, versions=versions,
                            problems=problems or [], typed=typed or {},
                            may_load=actor().role is Role.admin), status
@@ -414,7 +388,7 @@ def policy_activate(number: int):
 def status():
     """Timer workers' heartbeats and clocks computed without a holiday calendar."""
     with runtime().uow(write=False) as uow:
-        workers = health.worker_rows(uow.conn)
-        unconfirmed = health.unconfirmed_clocks(uow.conn)
+        workers = read.worker_rows(uow)
+        unconfirmed = read.unconfirmed_clocks(uow)
     return render_template("admin/status.html", workers=workers, unconfirmed=unconfirmed,
                            now=now())

@@ -17,6 +17,7 @@ from flask_login import login_required
 from web.boundary import UnsafeInput
 from web.downloads import attachment_response
 from web.pages.common import actor, checked_form, checks_own_form, now, page_blueprint, runtime
+from web.pages.complaint_view import complaint_page as _page
 from web.pages.i18n import _
 from workflow.domain.errors import ActionNotAllowed, Conflict, ValidationError
 from workflow.services import attaching
@@ -42,7 +43,6 @@ bp.before_request_funcs.setdefault(None, []).insert(0, _allow_the_policy_size)
 @login_required
 def upload(complaint_id: int):
     """Keep an uploaded evidence file with the complaint; refused ones come back with why."""
-    from web.pages.complaint import _page
     form, me = request.form, actor()
     typed = {"comment": form.get("comment", "")}
     version = form.get("version", "").strip()

@@ -21,8 +21,8 @@ from web.boundary import UnsafeInput
 from web.pages.common import checked_form, checks_own_form, now, page_blueprint, runtime
 from web.pages.i18n import LANGUAGES, _
 from workflow.admin import signin
-from workflow.admin.directory import end_sessions, session_user
 from workflow.domain.model import Actor
+from workflow.services import directory, read
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("auth", __name__)
@@ -54,7 +54,7 @@ def load_user(username: str) -> SignedIn | None:
     """The active user of this session, or None once the session has ended: the user was
     deactivated, its generation was raised, or it sat idle or lived too long."""
     with runtime().uow(write=False) as uow:
-        found = session_user(uow.conn, username)
+        found = read.session_user(uow, username)
     at, config = time.time(), current_app.config
     if found is None or session.get(GENERATION) != found[1]:
         _end_session()
@@ -134,9 +134,7 @@ def login():
 @login_required
 def logout():
     """Sign out: every session of this user ends, on every device."""
-    with runtime().uow() as uow:
-        end_sessions(uow.conn, current_user.actor.username)
-        uow.commit()
+    directory.end_sessions(runtime(), current_user.actor.username)
     logout_user()
     _end_session()
     flash(_("已退出登录"), "info")

@@ -14,8 +14,7 @@ from web import boundary
 from workflow.domain import access
 from workflow.domain.errors import Forbidden, NotFound
 from workflow.domain.model import Actor
-from workflow.store.runtime import Runtime
-from workflow.store.schema import utcnow
+from workflow.services.read import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ def _unexpected(handle):
     return on_exception
 
 
-def runtime() -> Runtime:
+def runtime():
     """The workflow runtime of the running app."""
     return current_app.extensions["runtime"]
 

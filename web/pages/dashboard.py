@@ -13,8 +13,7 @@ from states.catalogue import CUSTOMER_SERVICE
 from states.process import Role
 from web.pages.common import actor, now, page_blueprint, runtime
 from web.pages.queue import scopes_for
-from workflow.admin import health
-from workflow.store import queries
+from workflow.services import read
 
 bp = page_blueprint("dashboard", __name__)
 #: "Due soon" on the dashboard: due within this many hours.
@@ -36,8 +35,8 @@ def index():
     me, at = actor(), now()
     soon = at + timedelta(hours=SOON_HOURS)
     with runtime().uow(write=False) as uow:
-        scopes = [(scope, queries.dashboard(uow, me, scope, at, soon))
+        scopes = [(scope, read.dashboard(uow, me, scope, at, soon))
                   for scope in scopes_for(me.role) if scope in DASHBOARD_SCOPES]
-        workers = health.report(uow.conn, at) if sees_workers(me) else None
+        workers = read.worker_health(uow, at) if sees_workers(me) else None
     return render_template("dashboard/index.html", scopes=scopes, workers=workers,
-                           soon_hours=SOON_HOURS, stale_after=health.STALE_AFTER, now=at)
+                           soon_hours=SOON_HOURS, stale_after=read.WORKER_STALE_AFTER, now=at)

@@ -6,15 +6,15 @@ from states.fields import MAX_TEXT
 from web.pages.i18n import is_english
 from workflow.domain.evidence import FORMATS, size_text
 from workflow.domain.model import Actor, Complaint
-from workflow.store import attachments, queries
+from workflow.services import read
 
 
 def evidence_context(uow, complaint: Complaint, actor: Actor) -> dict:
     """The template values of the evidence and customer-history sections."""
-    history, more = queries.customer_history(uow, complaint, actor)
+    history, more = read.customer_history(uow, complaint, actor)
     policy = uow.policy_for(complaint)
     return dict(
-        attachments=attachments.of_complaint(uow.conn, complaint.id),
+        attachments=read.attachments_of(uow, complaint.id),
         customer_history=[(row, number_of(row)) for row in history],
         customer_history_more=more, size_text=size_text, format_name=format_name,
         attachment_limit=size_text(policy.attachment_max_bytes),

@@ -8,14 +8,13 @@ from flask_login import current_user
 
 from states.catalogue import CAUSES, DISTRICTS
 from web import charts
-from web.hot import MAY_ESCALATE, MAY_SEE, Period, list_args, period_from, where_of
+from web.hot import MAY_ESCALATE, MAY_SEE, Period, list_args, members_of, period_from
 from web.pages.common import actor, now, page_blueprint, roles_required, runtime
 from web.pages.i18n import _, name, pgettext
 from web.pages.report_charts import report_charts
 from workflow.domain.model import Complaint
 from workflow.services import hot
-from workflow.store import hot as store
-from workflow.store.queries import visible_clause
+from workflow.services.read import CLUSTER_KINDS
 
 bp = page_blueprint("hot", __name__)
 bp.add_app_template_global(report_charts, "report_charts")
@@ -55,10 +54,9 @@ def complaints():
     """The complaints behind one figure of the hot-issue page."""
     period, _refused = period_from(request.args, now())
     with runtime().uow(write=False) as uow:
-        where = where_of(uow.conn, request.args, period)
-        if where is None:
-            abort(404)
-        rows = store.members(uow.conn, where, visible=visible_clause(actor()))
+        rows = members_of(uow, request.args, period, actor())
+    if rows is None:
+        abort(404)
     kind = request.args.get("kind")
     return render_template("reports/hot_complaints.html", rows=rows, period=period, kind=kind,
                            cause=request.args.get("cause"), place=request.args.get("place", ""),
@@ -72,7 +70,7 @@ def escalate():
     form = request.form
     period, refused = period_from(form, now())
     kind, cause, place = form.get("kind"), form.get("cause"), form.get("place", "")
-    if refused or kind not in store.CLUSTER_KINDS or cause not in CAUSES or not place:
+    if refused or kind not in CLUSTER_KINDS or cause not in CAUSES or not place:
         abort(404)
     done = hot.escalate_cluster(runtime(), current_user.actor, kind=kind, cause=cause,
                                 place=place, start=period.start, end=period.end, now=now(),

@@ -10,8 +10,9 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from web.pages.common import actor, now, page_blueprint, runtime
+from workflow.domain.errors import NotFound
 from workflow.domain.model import Complaint
-from workflow.store import inbox
+from workflow.services import notifications, read
 
 log = logging.getLogger(__name__)
 bp = page_blueprint("inbox", __name__)
@@ -24,7 +25,7 @@ def unread_in_header() -> int | None:
         return None
     try:
         with runtime().uow(write=False) as uow:
-            return inbox.unread_count(uow.conn, actor().username)
+            return read.unread_count(uow, actor().username)
     except SQLAlchemyError:     # an error page for a database fault still renders
         log.warning("the unread count could not be read", exc_info=True)
         return None
@@ -44,8 +45,8 @@ def index():
     unread_only = request.args.get("unread") == "1"
     before = request.args.get("before", type=int)
     with runtime().uow(write=False) as uow:
-        rows = inbox.entries(uow.conn, actor().username, unread_only=unread_only,
-                             limit=PAGE_SIZE + 1, before_id=before)
+        rows = read.notifications(uow, actor().username, unread_only=unread_only,
+                                  limit=PAGE_SIZE + 1, before_id=before)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return render_template("inbox/index.html", rows=rows, number_of=number_of,
@@ -57,10 +58,11 @@ def index():
 @login_required
 def read_one(entry_id: int):
     """Mark one entry read; go on to its complaint when asked (`open=1`)."""
-    with runtime().uow() as uow:
-        inbox.mark_read(uow.conn, actor().username, now=now(), entry_id=entry_id)
-        entry = inbox.get(uow.conn, actor().username, entry_id)
-        uow.commit()
+    try:
+        entry = notifications.mark_read(runtime(), actor().username, now=now(),
+                                        entry_id=entry_id).entry
+    except NotFound:        # another user's entry, or none: nothing to open
+        entry = None
     if request.form.get("open") == "1" and entry is not None and entry.complaint_id:
         return redirect(url_for("complaint.show", complaint_id=entry.complaint_id))
     return redirect(url_for("inbox.index"))
@@ -70,7 +72,5 @@ def read_one(entry_id: int):
 @login_required
 def read_all():
     """Mark every entry of the user read."""
-    with runtime().uow() as uow:
-        inbox.mark_read(uow.conn, actor().username, now=now())
-        uow.commit()
+    notifications.mark_read(runtime(), actor().username, now=now())
     return redirect(url_for("inbox.index"))

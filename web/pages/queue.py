@@ -12,12 +12,11 @@ from states.calendar import SHANGHAI
 from states.catalogue import AUTHORITIES, CAUSES, CHANNELS, DEPARTMENTS, STATE_NAMES
 from web.pages.common import READ_ONLY, actor, now, page_blueprint, runtime
 from web.pages.i18n import _
-from workflow.admin.directory import display_names
 from workflow.domain import clockview
-from workflow.store import queries
+from workflow.services import read
 
 bp = page_blueprint("queue", __name__)
-PAGE_SIZE = queries.PAGE_SIZE
+PAGE_SIZE = read.PAGE_SIZE
 SOURCES = ("direct", "escalated", *AUTHORITIES)
 MAX_QUERY = 100
 #: The filters folded under "more" (open when one of them is set).
@@ -48,10 +47,10 @@ def _local_midnight(day: date) -> datetime:
 
 def scopes_for(role) -> tuple[str, ...]:
     """The scopes a role may choose: read-only roles have no work of their own."""
-    return ("all",) if role in READ_ONLY else queries.SCOPES
+    return ("all",) if role in READ_ONLY else read.SCOPES
 
 
-def parse_filters(args, role, at: datetime | None = None) -> tuple[queries.Filters, dict, dict]:
+def parse_filters(args, role, at: datetime | None = None) -> tuple[read.Filters, dict, dict]:
     """(Filters, the values to show in the form, errors) from the query string; unknown
     values are dropped, bad dates reported."""
     errors: dict[str, str] = {}
@@ -63,14 +62,14 @@ def parse_filters(args, role, at: datetime | None = None) -> tuple[queries.Filte
         return value if value in allowed else None
 
     start, end = _day(args.get("from"), errors, "from"), _day(args.get("to"), errors, "to")
-    filters = queries.Filters(
+    filters = read.Filters(
         scope=scope, state=pick("state", STATE_NAMES), department=pick("department", DEPARTMENTS),
         severity=pick("severity", ("normal", "major")), overdue=args.get("overdue") == "1",
         text=(args.get("q") or "").strip()[:MAX_QUERY] or None, cause=pick("cause", CAUSES),
         channel=pick("channel", CHANNELS), source=pick("source", SOURCES),
         received_from=_local_midnight(start) if start else None,
         received_before=_local_midnight(end + timedelta(days=1)) if end else None,
-        sort=pick("sort", queries.SORTS) or "due", warned=args.get("warned") == "1",
+        sort=pick("sort", read.SORTS) or "due", warned=args.get("warned") == "1",
         due_before=_within(args.get("within"), at))
     shown = {"from": start.isoformat() if start else args.get("from", ""),
              "to": end.isoformat() if end else args.get("to", "")}
@@ -97,17 +96,17 @@ def index():
     filters, shown, errors = parse_filters(request.args, me.role, at)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     with runtime().uow(write=False) as uow:
-        rows, total, page, counts = queries.queue_page(uow, me, filters, now=at, page=page,
+        rows, total, page, counts = read.queue_page(uow, me, filters, now=at, page=page,
                                                        page_size=PAGE_SIZE)
-        clocks = queries.open_clocks(uow, [c.id for c, _ in rows])
-        handler_names = display_names(uow.conn, {c.handler_user for c, _ in rows
-                                                 if c.handler_user})
+        clocks = read.open_clocks(uow, [c.id for c, _ in rows])
+        handler_names = read.display_names(uow, {c.handler_user for c, _ in rows
+                                                    if c.handler_user})
     cells = clock_cells(clocks, at, runtime().policy, [c for c, _ in rows])
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("queue/index.html", rows=rows, cells=cells, total=total,
                            counts=counts, page=page, pages=pages, filters=filters,
                            shown=shown, errors=errors, scopes=scopes_for(me.role),
                            handler_names=handler_names,
-                           sources=SOURCES, sorts=queries.SORTS,
+                           sources=SOURCES, sorts=read.SORTS,
                            read_only=me.role in READ_ONLY, now=at,
                            more_open=any(request.args.get(k) for k in MORE_FIELDS))

@@ -11,8 +11,8 @@ from markupsafe import Markup
 from web import charts
 from web.pages.common import runtime
 from web.pages.i18n import _, is_english, pgettext
+from workflow.services import read
 from workflow.services import reports as svc
-from workflow.store import reports as store
 
 TITLE = re.compile(r"<title>([^<]*)</title>")
 #: The clocks whose deadlines are met or missed, as the reports count them.
@@ -49,12 +49,14 @@ def _bars(sheet, grouping: str, period):
     return charts.bars(items, title=_("各组受理量"), unit=pgettext("chart", "件"), empty=_("本期没有数据"))
 
 
-def _compliance_by_clock(conn, period):
+def _compliance_by_clock(period):
     """Deadlines met and missed per clock over the whole period (the stored facts)."""
     rows = []
+    counts = read.figure_counts(runtime(), [f"{kind}_{end}" for kind, _label in CLOCKS
+                                            for end in ("due", "met")], "all", period)
     for kind, label in CLOCKS:
-        due = store.counts(conn, f"{kind}_due", "all", period).get("all", 0)
-        met = store.counts(conn, f"{kind}_met", "all", period).get("all", 0)
+        due = counts[f"{kind}_due"].get("all", 0)
+        met = counts[f"{kind}_met"].get("all", 0)
         if due:
             rows.append(charts.Compliance(pgettext("chart", label), met, due - met,
                                           _facts(f"{kind}_met", "all", "all", period),
@@ -63,11 +65,11 @@ def _compliance_by_clock(conn, period):
                              missed_name=pgettext("chart", "超时"), empty=_("本期没有数据"))
 
 
-def _compliance_by_department(conn, grouping: str, period):
+def _compliance_by_department(grouping: str, period):
     """Reply deadlines met and missed per department of the scorecard."""
     english = is_english()
-    due = store.counts(conn, "reply_due", grouping, period)
-    met = store.counts(conn, "reply_met", grouping, period)
+    counts = read.figure_counts(runtime(), ("reply_due", "reply_met"), grouping, period)
+    due, met = counts["reply_due"], counts["reply_met"]
     rows = [charts.Compliance(svc.group_label(grouping, key, english), met.get(key, 0),
                               n - met.get(key, 0), _facts("reply_met", grouping, key, period),
                               _facts("reply_due", grouping, key, period))
@@ -79,10 +81,9 @@ def _compliance_by_department(conn, grouping: str, period):
 def report_charts(sheet, trend, period, grouping) -> list:
     """(title, SVG) of the reports page's charts (trend, bars by group, compliance per clock) when
     `trend` is given; otherwise the scorecard's (bars and reply compliance by department)."""
-    with runtime().engine.connect() as conn:
-        if trend is not None:
-            drawn = [_trend(trend, period), _bars(sheet, grouping, period),
-                     _compliance_by_clock(conn, period)]
-        else:
-            drawn = [_bars(sheet, grouping, period), _compliance_by_department(conn, grouping, period)]
+    if trend is not None:
+        drawn = [_trend(trend, period), _bars(sheet, grouping, period),
+                 _compliance_by_clock(period)]
+    else:
+        drawn = [_bars(sheet, grouping, period), _compliance_by_department(grouping, period)]
     return [(Markup(TITLE.search(str(svg)).group(1)), svg) for svg in drawn]

@@ -10,8 +10,8 @@ from flask import Response, abort, render_template, request
 from states.process import Role
 from web.pages.common import now, page_blueprint, roles_required, runtime
 from web.pages.i18n import is_english
+from workflow.services import read
 from workflow.services import reports as svc
-from workflow.store import reports as store
 
 bp = page_blueprint("reports", __name__)
 ROLES = tuple(Role(r) for r in svc.REPORT_ROLES)
@@ -32,20 +32,12 @@ def _download(body, mimetype: str, name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _trend(conn, period):
-    """Received and closed per day of the period: the series the trend chart draws."""
-    return {code: sorted(store.counts(conn, code, "day", period).items())
-            for code in ("received", "closed")}
-
-
 @bp.route("/reports")
 @roles_required(*ROLES)
 def index():
     """The figures of a period, per group; every figure links to its complaints."""
     period, grouping = _request()
-    with runtime().engine.connect() as conn:
-        sheet = svc.report_sheet(conn, grouping, period, at_now=now())
-        trend = _trend(conn, period)
+    sheet, trend = read.report_sheet(runtime(), grouping, period, at_now=now(), trend=True)
     return render_template("reports/index.html", sheet=sheet, period=period,
                            grouping=grouping, trend=trend, svc=svc, figure_of=svc.figure_of,
                            english=is_english())
@@ -56,8 +48,7 @@ def index():
 def export(fmt: str):
     """The reports table as CSV or XLSX."""
     period, grouping = _request()
-    with runtime().engine.connect() as conn:
-        sheet = svc.report_sheet(conn, grouping, period, at_now=now())
+    sheet = read.report_sheet(runtime(), grouping, period, at_now=now())
     name = f"report-{period.first}-{period.last}-{grouping}"
     if fmt == "csv":
         return _download(svc.csv_text(sheet, is_english()), "text/csv", f"{name}.csv")
@@ -83,8 +74,7 @@ def _scorecard_request():
 def scorecard():
     """One row per department for a month, against the month before."""
     period, by = _scorecard_request()
-    with runtime().engine.connect() as conn:
-        sheet = svc.scorecard_sheet(conn, period, by=by, at_now=now())
+    sheet = read.scorecard_sheet(runtime(), period, by=by, at_now=now())
     return render_template("reports/scorecard.html", sheet=sheet, period=period, by=by,
                            svc=svc, figure_of=svc.figure_of, english=is_english())
 
@@ -94,8 +84,7 @@ def scorecard():
 def scorecard_export(fmt: str):
     """The scorecard as CSV or XLSX."""
     period, by = _scorecard_request()
-    with runtime().engine.connect() as conn:
-        sheet = svc.scorecard_sheet(conn, period, by=by, at_now=now())
+    sheet = read.scorecard_sheet(runtime(), period, by=by, at_now=now())
     name = f"scorecard-{period.first:%Y-%m}-{by}"
     if fmt == "csv":
         return _download(svc.csv_text(sheet, is_english()), "text/csv", f"{name}.csv")
@@ -115,8 +104,7 @@ def facts():
     except svc.BadRequest:
         abort(400)
     key = request.args.get("key", "all" if grouping == "all" else "")
-    with runtime().engine.connect() as conn:
-        rows = svc.fact_rows(conn, code, grouping, key, period, at_now=now())
+    rows = read.fact_rows(runtime(), code, grouping, key, period, at_now=now())
     return render_template("reports/list.html", rows=rows, code=code, grouping=grouping,
-                           key=key, period=period, svc=svc, store=store,
+                           key=key, period=period, svc=svc,
                            english=is_english())

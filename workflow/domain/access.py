@@ -84,6 +84,9 @@ HOT_ESCALATORS: tuple[Role, ...] = (Role.major_desk,)
 #: The roles that may hold a complaint as its handler of record, as role values.
 HOLDERS: tuple[str, ...] = tuple(r.value for r in (Role.handler, Role.major_desk, Role.operator))
 #: The roles a user account may be given (the system role is the timers' own).
+#: Whose users receive a department's notifications when nobody holds the complaint:
+#: those who act on complaints (not auditors or administrators).
+NOTIFIED: tuple[str, ...] = HOLDERS
 ASSIGNABLE: tuple[Role, ...] = tuple(r for r in Role if r is not Role.system)
 
 

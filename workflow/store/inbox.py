@@ -14,10 +14,9 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, text, update
 
+from workflow.domain.access import NOTIFIED
 from workflow.store.schema import complaints, inbox, users
 
-#: Roles whose users receive a department's notifications when nobody holds the complaint.
-RECEIVING_ROLES = ("operator", "handler", "major_desk")
 #: The keys of an outbox message (`workflow.store.outbox.message`) that say whom its
 #: entries go to: the handler of record then, else the department handling it then.
 HOLDER, DEPARTMENT = "_holder", "_department"
@@ -35,7 +34,7 @@ _TO_DEPARTMENT = inbox.insert().from_select(_COLUMNS, select(
     _u.username, *_ENTRY).where(
         _u.department == bindparam("department"), _u.active,
         # inline, not an expanding IN: the statement runs as an executemany
-        text(f"users.role IN ({', '.join(repr(r) for r in RECEIVING_ROLES)})")))
+        text(f"users.role IN ({', '.join(repr(r) for r in NOTIFIED)})")))
 _UNREAD = (select(func.count()).select_from(inbox)
            .where(inbox.c.username == bindparam("username"), inbox.c.read_at.is_(None)))
 
