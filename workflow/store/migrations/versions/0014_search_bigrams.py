@@ -45,6 +45,9 @@ def _bigrams(*values) -> list:
 
 
 def _fill(conn) -> None:
+    """Every complaint's bigrams, batch by batch (about 30 s per 100,000 complaints on a
+    busy two-core machine: the rewrite of each row dominates; one UPDATE from a COPY'd
+    scratch table was no faster)."""
     after = 0
     while rows := conn.execute(_READ, {"after": after, "n": _BATCH}).all():
         conn.execute(_WRITE, [{"cid": r.id, "grams": _bigrams(r.text, r.customer_name)}
