@@ -1,5 +1,5 @@
-"""gunicorn configuration for the web processes: `gunicorn -c gunicorn.conf.py` (README,
-"Production"). Every value comes from the environment through `workflow.settings`:
+"""gunicorn configuration for the web processes: `gunicorn -c gunicorn.conf.py`
+(docs/operations.md, gunicorn). Every value comes from the environment through `workflow.settings`:
 
 COMPLAINTS_BIND (127.0.0.1:8000), COMPLAINTS_WEB_WORKERS (2), COMPLAINTS_WEB_THREADS (1),
 COMPLAINTS_LOG_FORMAT (text | json), COMPLAINTS_ACCESS_LOG (off), PROMETHEUS_MULTIPROC_DIR
@@ -32,7 +32,7 @@ workers = _settings.web_workers
 threads = _settings.web_threads
 worker_class = "gthread"
 # A request never waits on the database for long (connect timeout, TCP keepalives;
-# README "Surviving the database"), so a worker silent this long is stuck: replace it.
+# docs/operations.md, Surviving the database), so a worker silent this long is stuck: replace it.
 timeout = 60
 graceful_timeout = 30
 keepalive = 5

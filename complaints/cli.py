@@ -65,9 +65,16 @@ def refuses(*errors: type[Exception], prefix: str = ""):
                 return command(*args, **kwargs)
             except errors as exc:
                 where = prefix.format(**kwargs)
-                raise click.ClickException(f"{where}{exc}") from exc
+                raise click.ClickException(f"{where}{_said(exc)}") from exc
         return run
     return decorate
+
+
+def _said(exc: Exception) -> str:
+    """An error as the command line says it: a domain error's text from the catalogue, in
+    English like the rest of this tool's output; anything else as it reads."""
+    from web import messages
+    return messages.text(exc, "en") if isinstance(exc, DomainError) else str(exc)
 
 
 def _local(ts) -> str:
@@ -478,7 +485,7 @@ def backup(cli: Cli, path: Path, overwrite: bool) -> None:
         command = " ".join(shlex.quote(a) for a in operations.pg_dump_command(url, str(path)))
         raise click.ClickException(
             f"{safe_url(url)} 是 PostgreSQL 数据库，请用 pg_dump 备份 is PostgreSQL: back it up "
-            f"with its own tool (README, Backups):\n  {command}")
+            f"with its own tool (docs/operations.md, Backups):\n  {command}")
     result = operations.backup_sqlite(url, path, overwrite=overwrite)
     click.echo(f"备份完成 backup written to {result.path} ({result.size} bytes, revision "
                f"{result.revision}, {result.complaints} complaints)")

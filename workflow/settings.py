@@ -101,7 +101,7 @@ class Settings:
     secure_cookies: bool = False
     smtp_url: str | None = None
     api_rate_limit: str = DEFAULT_API_RATE_LIMIT
-    # --- production (gunicorn.conf.py, logs, metrics; README "Production") ---
+    # --- production (gunicorn.conf.py, logs, metrics; docs/operations.md) ---
     bind: str = DEFAULT_BIND
     web_workers: int = 2
     web_threads: int = 1

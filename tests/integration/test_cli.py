@@ -84,16 +84,16 @@ def test_act_refused_by_the_state_exits_non_zero_with_a_clear_message(demo_db):
     result = run(demo_db, "act", str(row.id), "close", "--as", "operator",
                  "--satisfaction", "satisfied", check=False)
     assert result.exit_code != 0
-    assert "action_not_allowed: action='close', state='received'" in result.stderr
+    assert "action 'close' is not allowed in state 'received'" in result.stderr
     assert next(r for r in rows(demo_db) if r.id == row.id).state == "received"
 
 
 def test_act_on_an_unknown_complaint_or_as_an_unknown_user_exits_non_zero(demo_db):
     result = run(demo_db, "act", "99999", "contact", "--as", "operator", "--comment", "x",
                  check=False)
-    assert result.exit_code != 0 and "not_found: kind='complaint', key=99999" in result.stderr
+    assert result.exit_code != 0 and "unknown complaint: 99999" in result.stderr
     result = run(demo_db, "act", "1", "contact", "--as", "nobody", "--comment", "x", check=False)
-    assert result.exit_code != 0 and "not_found: kind='user', key='nobody'" in result.stderr
+    assert result.exit_code != 0 and "unknown user: 'nobody'" in result.stderr
 
 
 def test_a_bad_policy_file_stops_every_command_naming_the_key_and_writes_nothing(tmp_path):
@@ -119,7 +119,7 @@ def test_act_with_a_stale_version_is_a_conflict_and_writes_nothing(demo_db):
         before = conn.execute(select(func.count()).select_from(events)).scalar()
     result = run(demo_db, "act", str(row.id), "contact", "--as", "major_desk", "--comment",
                  "已联系", "--version", "1", check=False)
-    assert result.exit_code != 0 and "conflict: complaint_id=" in result.stderr
+    assert result.exit_code != 0 and "changed by someone else" in result.stderr
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(events)).scalar() == before
     engine.dispose()

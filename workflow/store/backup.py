@@ -8,7 +8,7 @@ finish under load.) The copy is written beside the target, checked with SQLite's
 `quick_check`, switched to a self-contained rollback journal (no `-wal` file to carry
 along) and only then renamed into place: a failed backup never leaves a half file.
 
-PostgreSQL is backed up with its own tools (`pg_dump`, README "Backups").
+PostgreSQL is backed up with its own tools (`pg_dump`, docs/operations.md, Backups).
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ the figure says. Rates are two such figures (numerator and denominator); the med
 p90 time to reply are nearest-rank percentiles over the reply figure's `value`, in SQL
 window functions. Nothing loads rows into Python but the lists and the per-group totals.
 
-Attribution (documented in the README): a complaint's groups are its columns as they
+Attribution (documented in docs/reports.md): a complaint's groups are its columns as they
 stand (handling department = `complaints.department` now, originating = the first-contact
 department); an escalation is credited to the department that held the complaint when
 it escalated (`events.data.from_department`). Period bounds are local days (Asia/Shanghai),
