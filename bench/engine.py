@@ -71,10 +71,15 @@ def seed(path: Path, rows: int) -> None:
         "'customer_service', 0, '[]', 0, 0, 1, 0, 0, 1, 'wangli', ?, ?)",
         ((i, f"138{i:08d}", at, at) for i in range(1, rows + 1)))
     # A case in handling after its first contact: that clock stopped, the others live.
-    clocks = (("first_contact", "24h", "stopped", "2026-11-29 19:00:00", "2026-11-30 01:00:00"),
-              ("progress_contact", "48h", "active", "2026-11-30 13:00:00", "2026-12-01 01:00:00"),
-              ("reply", "48h", "active", "2026-11-30 13:00:00", "2026-12-01 01:00:00"),
-              ("outer_limit", "15 days", "active", "2026-12-10 07:00:00", "2026-12-14 01:00:00"))
+    # (times in the store's own text form, six digits of microseconds: an action's write
+    # checks its clocks are still as it loaded them, and compares them as stored)
+    clocks = (("first_contact", "24h", "stopped", "2026-11-29 19:00:00.000000",
+               "2026-11-30 01:00:00.000000"),
+              ("progress_contact", "48h", "active", "2026-11-30 13:00:00.000000",
+               "2026-12-01 01:00:00.000000"),
+              ("reply", "48h", "active", "2026-11-30 13:00:00.000000", "2026-12-01 01:00:00.000000"),
+              ("outer_limit", "15 days", "active", "2026-12-10 07:00:00.000000",
+               "2026-12-14 01:00:00.000000"))
     db.executemany(
         "INSERT INTO deadlines (complaint_id, kind, track, cycle, duration, status, "
         "started_at, warn_at, due_at, next_at, paused_seconds, confirmed) VALUES "

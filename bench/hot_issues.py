@@ -41,7 +41,7 @@ from states.catalogue import CAUSES, CHANNELS, DISTRICTS
 from states.policy import load_policy
 from web import create_app
 from workflow.admin.directory import create_user, ensure_departments
-from workflow.store import migrate, policies
+from workflow.store import migrate, policies, search
 from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
 from workflow.store.schema import users
@@ -127,9 +127,11 @@ def seed_pg(url: str, count: int) -> float:
     started = time.perf_counter()
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
-        with raw.cursor().copy(f"COPY complaints ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        names = ", ".join(COLUMNS + ("search_bigrams",))     # the bigrams intake writes
+        text_at, name_at = COLUMNS.index("text"), COLUMNS.index("customer_name")
+        with raw.cursor().copy(f"COPY complaints ({names}) FROM STDIN") as copy:
             for row in rows_of(count):
-                copy.write_row(row)
+                copy.write_row(row + (search.bigrams(row[text_at], row[name_at]),))
         conn.execute(text("SELECT setval(pg_get_serial_sequence('complaints', 'id'), :n)"),
                      {"n": count})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -4,7 +4,8 @@ API list and each search, with 10,000,000 history events and the clocks.
 Seeds each database once in bulk (not through the services): `--rows` complaints in
 every state with varied Chinese texts and names, their clocks (3-5 each, with one
 `started` entry each in the clock history) and 10 history events each. SQLite by
-`executemany` (the search table filled by its triggers); PostgreSQL by COPY, with the
+`executemany` (the search table filled by its triggers); PostgreSQL by COPY (the
+search's bigrams computed in Python, `workflow.store.search.bigrams`), with the
 secondary indexes and the foreign-key triggers off while it loads and the indexes
 built afterwards. `--sqlite PATH` and `--pg NAME` keep the databases for the next run
 (they are seeded only when empty). Then, server-side through the Flask test client,
@@ -133,6 +134,7 @@ def generate(first: int, last: int, now: datetime, policy, rng, fmt):
 COMPLAINT_COLUMNS = (
     "id, state, version, mobile, customer_name, channel, source, cause, text, routed_department,"
     " department, escalation_level, major_reasons, created_at, updated_at, next_due_at")
+TEXT, NAME = 8, 4        # where a complaint's text and customer name are in its row
 FIXED = {"complainant_count": 1, "media": False, "leadership": False, "serious_deficiency": False,
          "originating_department": "customer_service", "repeat_count": 0, "reopen_count": 0,
          "cycle": 1, "pause_count": 0, "paused_seconds": 0, "policy_version": 1,
@@ -244,9 +246,13 @@ def seed_postgres(url: str, rows: int, now: datetime) -> None:
             for (table, columns, fixed), part in zip(TABLES, parts):
                 names = columns.split(", ") + list(fixed)
                 tail = tuple(fixed.values())
+                rows_of = [row + tail for row in part]
+                if table == "complaints":       # the bigrams intake writes beside the text
+                    names.append("search_bigrams")
+                    rows_of = [row + (search.bigrams(row[TEXT], row[NAME]),) for row in rows_of]
                 with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-                    for row in part:
-                        copy.write_row(row + tail)
+                    for row in rows_of:
+                        copy.write_row(row)
             print(f"  postgresql: {min(first + CHUNK - 1, rows)} complaints", flush=True)
         for table in ("complaints", "deadlines", "clock_events", "events"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -38,7 +38,7 @@ from states.policy import load_policy
 from workflow.admin.directory import ensure_departments
 from workflow.services import hot
 from workflow.services import reports as svc
-from workflow.store import migrate
+from workflow.store import migrate, search
 from workflow.store import reports as store
 from workflow.store.db import make_engine
 from workflow.store.runtime import Runtime
@@ -47,6 +47,7 @@ from workflow.store.schema import events
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BASE = "2025-12-01 00:00:00"
+TEXT, NAME = "压测数据", "测试客户"        # every seeded complaint's text and name
 MONTH = store.Period.month(2026, 10)
 AT_NOW = datetime(2026, 12, 1, 2, tzinfo=timezone.utc)
 
@@ -92,22 +93,29 @@ def _sql(dialect: str, rows: int) -> list[str]:
     mobile = ("('138' || substr('00000000' || (i % 50000000), -8, 8))" if dialect == "sqlite"
               else "('138' || lpad((i % 50000000)::text, 8, '0'))")
     district = _case("i", [*DISTRICTS, ""])
+    # Every row has the same text and name: PostgreSQL's search column holds their bigrams
+    # as Python decides them (`search.bigrams`), written out as a constant.
+    bigrams_column, bigrams = "", ""
+    if dialect != "sqlite":
+        bigrams_column = ", search_bigrams"
+        bigrams = ", ARRAY[" + ", ".join(
+            "'" + g.replace("'", "''") + "'" for g in search.bigrams(TEXT, NAME)) + "]::text[]"
     out = [
         f"""INSERT INTO complaints (id, state, version, mobile, customer_name, channel, source,
             cause, text, complainant_count, media, leadership, serious_deficiency,
             routed_department, department, originating_department, escalation_level,
             major_reasons, repeat_count, reopen_count, cycle, satisfaction, pause_count,
             paused_seconds, policy_version, created_by, created_at, updated_at, next_due_at,
-            district, location)
+            district, location{bigrams_column})
         {series} SELECT i, CASE WHEN {closed} THEN 'closed' ELSE 'handling' END, 5, {mobile},
-            '测试客户', {_case("i", CHANNELS)}, CASE WHEN i % 50 = 0 THEN 'gd_cab' ELSE 'direct' END,
-            {cause}, '压测数据', 1, {false}, {false}, {false}, {routed}, {dept},
+            '{NAME}', {_case("i", CHANNELS)}, CASE WHEN i % 50 = 0 THEN 'gd_cab' ELSE 'direct' END,
+            {cause}, '{TEXT}', 1, {false}, {false}, {false}, {routed}, {dept},
             CASE WHEN i % 5 = 0 THEN 'marketing' ELSE 'customer_service' END,
             CASE WHEN i % 10 = 0 THEN 1 ELSE 0 END, {js() if dialect == "sqlite" else "'[]'::json"},
             0, 0, 1, CASE WHEN {closed} THEN (CASE WHEN i % 4 = 0 THEN 'unsatisfied' ELSE
             'satisfied' END) END, 0, 0, 1, 'bench', {ts("0")},
             CASE WHEN {closed} THEN {ts("108000")} ELSE {ts("3600")} END,
-            CASE WHEN {closed} THEN NULL ELSE {ts("172800")} END, {district}, ''
+            CASE WHEN {closed} THEN NULL ELSE {ts("172800")} END, {district}, ''{bigrams}
         FROM s""",
     ]
 

@@ -12,21 +12,23 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, text
 
 from states.policy import load_policy
-from workflow.store import policies
+from workflow.store import policies, search
 from workflow.store.schema import complaints, deadlines, utcnow
 
 DURATION = timedelta(hours=48)
 
 
-def _complaint(cid: int, now: datetime, version: int) -> dict:
+def _complaint(cid: int, now: datetime, version: int, dialect_name: str) -> dict:
+    name, text = "测试客户", "地下车库没有信号（压测数据）"
     return dict(id=cid, state="handling", version=3, mobile=f"139{cid % 100000000:08d}",
-                customer_name="测试客户", channel="hotline", source="direct", cause="coverage",
-                text="地下车库没有信号（压测数据）", complainant_count=1, media=False,
+                customer_name=name, channel="hotline", source="direct", cause="coverage",
+                text=text, complainant_count=1, media=False,
                 leadership=False, serious_deficiency=False, routed_department="network",
                 department="network", originating_department="customer_service",
                 escalation_level=0, major_reasons=[], repeat_count=0, reopen_count=0, cycle=1,
                 pause_count=0, paused_seconds=0, policy_version=version,
-                created_by="loadgen", created_at=now, updated_at=now)
+                created_by="loadgen", created_at=now, updated_at=now,
+                **search.stored(dialect_name, text, name))
 
 
 def _deadline(cid: int, kind: str, due: datetime, warned: bool,
@@ -56,7 +58,8 @@ def seed(engine, count: int, due: Callable[[int], datetime] | datetime, *,
         part = ids[offset:offset + chunk]
         with engine.begin() as conn:
             made = due_of(part[0] - first) - DURATION
-            conn.execute(complaints.insert(), [_complaint(cid, made, version) for cid in part])
+            conn.execute(complaints.insert(), [_complaint(cid, made, version, conn.dialect.name)
+                                                for cid in part])
             conn.execute(deadlines.insert(), [
                 _deadline(cid, kind, due_of(cid - first), warned, spans.get(kind, DURATION))
                 for cid in part for kind in kinds])

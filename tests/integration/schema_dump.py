@@ -1,5 +1,6 @@
 """The schema of a database as text, every object in a fixed order, to compare a migrated
-database with the one the same revisions produced before (`schema/*.sql`).
+database with the one the same revisions produced before (`schema/*.txt`, one per
+revision of `FROZEN` and database).
 
 SQLite: each object's own `CREATE` statement as `sqlite_master` keeps it, its table
 constraints sorted (a table that Alembic's batch mode rebuilt lists them in the order of
@@ -20,8 +21,9 @@ from sqlalchemy import text
 from workflow.store import migrate
 from workflow.store.db import make_engine
 
-#: The last revision of this issue's time; later revisions are compared with `schema.py`.
-FROZEN_AT = "0013_queue_counts"
+#: The revisions whose schema is kept as a file: each a fresh database migrated to it must
+#: give again (the newest of them, and every later one, is also compared with `schema.py`).
+FROZEN = ("0013_queue_counts", "0014_search_bigrams")
 SNAPSHOTS = Path(__file__).parent / "schema"
 
 _SQLITE = ("SELECT type, name, tbl_name, sql FROM sqlite_master "
@@ -92,18 +94,19 @@ def structure(conn) -> str:
     return "\n".join(lines) + "\n"
 
 
-def snapshot(dialect: str) -> Path:
-    """The file holding the schema a fresh database has at `FROZEN_AT` on `dialect`."""
-    return SNAPSHOTS / f"{FROZEN_AT}.{dialect}.txt"
+def snapshot(revision: str, dialect: str) -> Path:
+    """The file holding the schema a fresh database has at `revision` on `dialect`."""
+    return SNAPSHOTS / f"{revision}.{dialect}.txt"
 
 
 def main(urls: list[str]) -> None:
-    """Migrate each (empty) database to `FROZEN_AT` and write its schema file."""
+    """Migrate each (empty) database through `FROZEN` and write a schema file at each."""
     for url in urls:
         engine = make_engine(url)
-        migrate.upgrade(engine, FROZEN_AT)
-        with engine.connect() as conn:
-            snapshot(conn.dialect.name).write_text(dump(conn), "utf-8")
+        for revision in FROZEN:
+            migrate.upgrade(engine, revision)
+            with engine.connect() as conn:
+                snapshot(revision, conn.dialect.name).write_text(dump(conn), "utf-8")
         engine.dispose()
 
 

@@ -1,19 +1,25 @@
 """Every write plan of every action and of the timer carries values, not rules: the SQL
 each one compiles to on SQLite and on PostgreSQL has no literal to decide with ('met',
 'missed', a status), no CASE, no least/greatest/min/max/coalesce over due times, no time
-arithmetic, no bigram function. The domain decided those values
-(`workflow.domain.clocks`); the store only writes them (`workflow.store.plan`)."""
+arithmetic, no bigram function; nor has the search (it binds the phrase's bigrams). The
+domain decided those values (`workflow.domain.clocks`, `workflow.store.search.bigrams`);
+the store only writes them (`workflow.store.plan`)."""
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+
+from sqlalchemy import select, text
 
 from states.process import ACTIONS
 from tests.conftest import DESK, NETWORK, OPERATOR, add_holders, complaint_values, holder_for
 from tests.timers.helpers import FakeClock, sweep_at, worker_on
 from workflow import services
 from workflow.store import plan as plan_module
+from workflow.store import search
 from workflow.store.complaints import load
+from workflow.store.queries import search_clause
+from workflow.store.schema import complaints
 
 #: What a rule in SQL would look like.
 RULES = {
@@ -52,6 +58,8 @@ def test_no_write_plan_of_any_action_or_of_the_timer_compiles_to_a_rule(rt, now,
         sql = plan_module.statements(plan, conn.dialect, answer=options.get("answer", False))
         if conn.dialect.name == "postgresql":
             assert len(sql) == 1, what       # one statement, whatever the plan
+            # within what psycopg keeps prepared (see test_pgwrite_statement.py)
+            assert len(sql[0]) < 4096 and sql[0].count("%(") < 50, (what, len(sql[0]))
         seen.setdefault(what, []).extend(sql)
         return write(conn, plan, **options)
     monkeypatch.setattr(plan_module, "write", record)
@@ -96,3 +104,22 @@ def test_no_write_plan_of_any_action_or_of_the_timer_compiles_to_a_rule(rt, now,
     assert set(seen) >= set(ACTIONS) - {"attach"} | {"timer or intake"}
     found = {what: rule_in(sql) for what, texts in seen.items() for sql in texts if rule_in(sql)}
     assert found == {}
+
+
+def test_the_search_binds_the_phrase_s_bigrams_and_no_sql_function_decides_one(rt, now):
+    cid = services.intake(rt, OPERATOR, complaint_values(text="地下车库没有信号",
+                                                         customer_name="周老师"),
+                          now=now).complaint.id
+    with rt.uow(write=False) as uow:
+        compiled = select(complaints.c.id).where(search_clause("车库信号")).compile(uow.conn)
+        assert rule_in(str(compiled)) == []
+        stored = uow.conn.execute(select(complaints.c.search_bigrams)
+                                  .where(complaints.c.id == cid)).scalar()
+        if uow.conn.dialect.name == "postgresql":
+            assert compiled.params["bigrams"] == ["信号", "库信", "车库"]
+            assert stored == search.bigrams("地下车库没有信号", "周老师")
+            assert uow.conn.execute(text("SELECT count(*) FROM pg_proc WHERE proname LIKE "
+                                         "'complaint_%grams'")).scalar() == 0
+        else:                   # the FTS5 table serves: its tokens come from the same rule
+            assert stored is None
+            assert compiled.params[compiled.positiontup[0]] == search.fts_query("车库信号")

@@ -76,3 +76,14 @@ def test_the_next_due_time_counts_running_and_missed_clocks_only():
 
 def test_an_action_that_touches_no_clock_plans_nothing():
     assert not planned([clock(1, "reply")], "reassign")
+
+
+def test_every_clock_row_an_action_updates_carries_its_values_as_loaded_and_no_other():
+    due = NOW + timedelta(hours=3)
+    plan = planned([clock(1, "first_contact", status="stopped"),
+                    clock(2, "progress_contact", due=due, warned_at=NOW, next_at=due)],
+                   "contact")
+    assert [clock_id for clock_id, _ in plan.updates] == [2]
+    assert plan.loaded == {2: dict(run=1, status="active", due_at=due, next_at=due,
+                                   warned_at=NOW, breached_at=None)}
+    assert planned([], "intake", now=NOW).loaded == {}        # inserts only: nothing to check

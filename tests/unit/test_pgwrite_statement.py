@@ -106,3 +106,25 @@ def test_a_plan_without_clock_changes_leaves_the_clocks_and_the_next_due_time_al
     statement = sql(plan, answer=False)
     assert "handler_user = %(handler_user)s::VARCHAR" in statement
     assert "deadlines" not in statement and "next_due_at" not in statement
+
+
+def test_a_plan_updating_clocks_checks_them_as_loaded_and_writes_nothing_otherwise():
+    plan = contact_plan()
+    loaded = dict(run=1, status="active", due_at=NOW + timedelta(hours=5), next_at=NOW,
+                  warned_at=None, breached_at=None)
+    plan.clocks.loaded = {3: loaded}
+    statement = sql(plan, answer=True)
+    assert statement.startswith(
+        "WITH k AS (SELECT id FROM complaints WHERE id = %(_id)s::BIGINT FOR UPDATE), "
+        "g AS (SELECT d.id FROM k, deadlines d, json_populate_recordset(NULL::deadlines, "
+        "CAST(%(g)s::VARCHAR AS JSON)) AS w WHERE d.complaint_id = k.id AND d.id = w.id AND "
+        "(d.run, d.status, d.due_at, d.next_at, d.warned_at, d.breached_at) IS NOT DISTINCT "
+        "FROM (w.run, w.status, w.due_at, w.next_at, w.warned_at, w.breached_at) "
+        "FOR UPDATE OF d), u AS (UPDATE complaints SET ")
+    assert ("AND complaints.policy_version = %(_policy)s::INTEGER "
+            "AND (SELECT count(*) FROM g) = %(_n)s::INTEGER RETURNING complaints.id)") in statement
+    _, values = pgwrite.compiled(plan, True)
+    assert json.loads(values["g"]) == [dict(loaded, id=3, due_at="2026-11-30T06:00:00+00:00",
+                                            next_at="2026-11-30T01:00:00+00:00")]
+    assert values["_n"] == 1
+    assert len(statement) < 4096 and statement.count("%(") < 50

@@ -117,6 +117,13 @@ def days_counted(calendar: BusinessCalendar, start: datetime, due: datetime) -> 
 
 #: What the domain reads of a clock an action does not touch: its order, and `next_due`.
 BRIEF = ("id", "complaint_id", "kind", "status", "due_at")
+#: What a plan carries of each clock row it updates as the domain loaded it: every column
+#: the timer worker or a calendar's move of due times changes without bumping the
+#: complaint's version (a warning, a breach, a fired mark, a restart, a new due time;
+#: a move changes `warn_at` only with `due_at`, and a policy migration changes the
+#: complaint's policy version, which the write checks too). The write takes effect only
+#: while every such row is still as loaded (`workflow.store.plan`).
+AS_LOADED = ("run", "status", "due_at", "next_at", "warned_at", "breached_at")
 
 
 def touched(rule: ClockRule | None) -> frozenset[str]:
@@ -174,6 +181,7 @@ class ClockPlan:
     updates: list[tuple[int, dict]] = field(default_factory=list)  # (id, columns -> values)
     entries: list[dict] = field(default_factory=list)    # `clock_events` rows, in order
     next_due: datetime | None = None
+    loaded: dict[int, dict] = field(default_factory=dict)  # id -> `AS_LOADED` values
 
     def __bool__(self) -> bool:
         return bool(self.inserts or self.updates or self.entries)
@@ -191,9 +199,12 @@ class Clocks:
         self.rows = {r["kind"]: r for r in sorted(rows, key=lambda r: r["id"])}
         self._changed: dict[str, dict] = {}      # kind -> the columns changed
         self._new: list[str] = []                # kinds inserted
+        self._loaded: dict[str, dict] = {}       # kind -> `AS_LOADED` before any change
         self.entries: list[dict] = []
 
     def _set(self, row: dict, **values) -> None:
+        if row["kind"] not in self._new and row["kind"] not in self._loaded:
+            self._loaded[row["kind"]] = {c: row[c] for c in AS_LOADED}
         row.update(values)
         if row["kind"] not in self._new:
             self._changed.setdefault(row["kind"], {}).update(values)
@@ -290,4 +301,5 @@ class Clocks:
         return ClockPlan(
             inserts=[dict(self.rows[kind]) for kind in self._new],
             updates=[(self.rows[kind]["id"], values) for kind, values in self._changed.items()],
-            entries=self.entries, next_due=next_due(self.rows.values()))
+            entries=self.entries, next_due=next_due(self.rows.values()),
+            loaded={self.rows[kind]["id"]: values for kind, values in self._loaded.items()})

@@ -127,6 +127,12 @@ class Conflict(DomainError):
         super().__init__(complaint_id=complaint_id, expected=expected, current=current)
 
 
+class StaleClocks(Conflict):
+    """The write was refused though the complaint's version did not move: a clock the
+    action decided on changed meanwhile (the timer worker warned, fired, restarted or
+    moved it), or its policy version did. Deciding again on a fresh load may succeed."""
+
+
 class IdempotencyMismatch(DomainError):
     """An idempotency key was reused with a different request."""
 

@@ -6,6 +6,11 @@ loaded and reads its clocks), lets the domain decide (`workflow.domain.actions.d
 404, 403, 409, 422 or the change; `workflow.domain.clocks.Clocks`: what it does to the
 clocks) and has the store write both as they are (`workflow.store.complaints.write_change`).
 It does not commit: `act` does, and the timer worker commits a whole batch.
+
+The write lands only on the complaint's version and clocks as loaded. The timer worker
+changes clocks without bumping the version, so a write refused while the version stood
+still (`StaleClocks`) is no one's conflicting edit: the action loads and decides again,
+up to `ATTEMPTS` times, and only then answers Conflict.
 """
 from __future__ import annotations
 
@@ -18,12 +23,15 @@ from states.process import ACTIONS
 from workflow import metrics
 from workflow.domain import actions as rules
 from workflow.domain.clocks import Clocks, touched
-from workflow.domain.errors import NotFound
+from workflow.domain.errors import NotFound, StaleClocks
 from workflow.domain.model import Actor, Complaint
 from workflow.store import complaints as store
 from workflow.store.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+#: How many times an action is decided on a fresh load when only its clocks moved.
+ATTEMPTS = 3
 
 
 def allowed_actions(uow, complaint: Complaint, actor: Actor) -> list[str]:
@@ -39,9 +47,24 @@ def apply_action(uow, complaint: int | Complaint, action: str, actor: Actor, *,
     work) in the unit of work's transaction; return it changed (and its clocks after
     the action when `want_clocks`). `values` are the action's fields: comment,
     department, satisfaction, reason (`states.fields.ACTION_SPECS`)."""
+    if not isinstance(complaint, Complaint) and action not in ACTIONS:  # before any read
+        raise NotFound("action", action)
+    once = dict(now=now, expected_version=expected_version, data=data,
+                want_clocks=want_clocks, **values)
+    for attempt in range(1, ATTEMPTS):
+        try:
+            return _apply_once(uow, complaint, action, actor, **once)
+        except StaleClocks:
+            complaint = getattr(complaint, "id", complaint)     # load it afresh
+            log.info("complaint %s: %s was decided on clocks changed meanwhile; "
+                     "deciding again (%s)", complaint, action, attempt)
+    return _apply_once(uow, complaint, action, actor, **once)
+
+
+def _apply_once(uow, complaint: int | Complaint, action: str, actor: Actor, *,
+                now: datetime, expected_version: int | None, data: dict | None,
+                want_clocks: bool, **values):
     if not isinstance(complaint, Complaint):
-        if action not in ACTIONS:      # before the complaint is read
-            raise NotFound("action", action)
         complaint, clocks = store.load_for_action(uow, complaint, touched(RULES.get(action)))
     else:
         clocks = store.clocks_of(uow, complaint.id, touched(RULES.get(action)))

@@ -16,20 +16,21 @@ from sqlalchemy import bindparam, func, select, update
 from states.process import ACTIONS
 from workflow.domain.actions import Change
 from workflow.domain.clocks import ClockPlan
-from workflow.domain.errors import Conflict, NotFound
+from workflow.domain.errors import Conflict, NotFound, StaleClocks
 from workflow.domain.model import Complaint
-from workflow.store import plan
+from workflow.store import plan, search
 from workflow.store.fastsql import Prepared
+from workflow.store.schema import complaint_columns as loaded
 from workflow.store.schema import complaints as t
 from workflow.store.schema import deadlines, departments, events, users
 
-_SELECT = Prepared(select(t).where(t.c.id == bindparam("id")))
+_SELECT = Prepared(select(*loaded).where(t.c.id == bindparam("id")))
 #: The complaint and its clocks in one statement: one row per clock (or one without).
 _WITH_CLOCKS = Prepared(
-    select(t, *(deadlines.c[c.name].label("clock_" + c.name) for c in deadlines.columns))
+    select(*loaded, *(deadlines.c[c.name].label("clock_" + c.name) for c in deadlines.columns))
     .outerjoin(deadlines, deadlines.c.complaint_id == t.c.id)
     .where(t.c.id == bindparam("id")))
-_N = len(t.columns)            # the complaint's columns come first in `_WITH_CLOCKS`
+_N = len(loaded)                # the complaint's columns come first in `_WITH_CLOCKS`
 _COMPLAINT = tuple(range(_N))
 _DEPARTMENT = select(departments.c.code).where(departments.c.code == bindparam("code"),
                                                departments.c.active)
@@ -88,7 +89,8 @@ def write_change(uow, change: Change, clocks: ClockPlan, *,
     """Write an action's Change and what it does to the clocks (as the domain decided
     them) as one plan; return the complaint's clocks after it when `want_clocks`.
 
-    A lost race (the version moved meanwhile) writes nothing and raises Conflict."""
+    A lost race writes nothing and raises Conflict: the version moved meanwhile, or
+    (StaleClocks) only a clock the plan updates is no longer as loaded."""
     complaint = change.complaint
     if getattr(uow, "autocommit", False) and not one_statement(uow.conn.dialect.name,
                                                                 change.event["action"]):
@@ -105,7 +107,7 @@ def write_change(uow, change: Change, clocks: ClockPlan, *,
 
 def _conflict(uow, complaint_id, version) -> Conflict:
     current = uow.conn.execute(_VERSION, {"id": complaint_id}).scalar()
-    return Conflict(complaint_id, version, current)
+    return (StaleClocks if current == version else Conflict)(complaint_id, version, current)
 
 
 def by_idempotency_key(uow, key: str):
@@ -134,7 +136,8 @@ def count_repeat(uow, complaint_id: int) -> None:
 
 def add(uow, row: dict, event: dict) -> Complaint:
     """Insert a new complaint and its intake event; return it with its id."""
-    complaint_id = uow.conn.execute(t.insert().values(row)).inserted_primary_key[0]
+    bigrams = search.stored(uow.conn.dialect.name, row.get("text"), row.get("customer_name"))
+    complaint_id = uow.conn.execute(t.insert().values({**row, **bigrams})).inserted_primary_key[0]
     uow.conn.execute(events.insert().values(dict(event, complaint_id=complaint_id)))
     return Complaint.from_row(dict(row, id=complaint_id))
 

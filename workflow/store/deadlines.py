@@ -25,7 +25,7 @@ from workflow.domain.clocks import DUE, LIVE, OPEN, ClockPlan, Clocks, entry
 from workflow.domain.model import Complaint
 from workflow.store import plan
 from workflow.store.fastsql import Prepared
-from workflow.store.schema import clock_events, complaints
+from workflow.store.schema import clock_events, complaint_columns, complaints
 from workflow.store.schema import deadlines as t
 
 __all__ = ["DUE", "LIVE", "OPEN", "EVENTS", "entry", "rows", "claim", "peek", "due_now",
@@ -84,7 +84,7 @@ def peek(conn) -> datetime | None:
     return conn.execute(_PEEK).scalar()
 
 
-_DUE_NOW = Prepared(select(complaints, *(t.c[c].label("clock_" + c) for c in _FIRING))
+_DUE_NOW = Prepared(select(*complaint_columns, *(t.c[c].label("clock_" + c) for c in _FIRING))
                     .join_from(t, complaints, complaints.c.id == t.c.complaint_id)
                     .where(t.c.id == bindparam("id")))
 

@@ -6,8 +6,12 @@ a plan goes to PostgreSQL as one data-modifying WITH that carries its values as 
 parameters and nothing else (the clock rows and history entries as a JSON document per
 part, their final values as the plan has them):
 
-    WITH u AS (UPDATE complaints SET ... WHERE id = :_id AND version = :_version
-               RETURNING id),
+    WITH k AS (SELECT id FROM complaints WHERE id = :_id FOR UPDATE),
+         g AS (SELECT d.id FROM k, deadlines d, json_populate_recordset(..., :g) AS w
+               WHERE d.id = w.id AND (d.status, ...) IS NOT DISTINCT FROM (w.status, ...)
+               FOR UPDATE OF d),
+         u AS (UPDATE complaints SET ... WHERE id = :_id AND version = :_version
+               AND (SELECT count(*) FROM g) = :_n RETURNING id),
          e AS (INSERT INTO events ... SELECT ... FROM u),
          c0 AS (UPDATE deadlines SET status = v.status, ... FROM
                 json_populate_recordset(NULL::deadlines, :c0) AS v WHERE id = v.id ...),
@@ -16,11 +20,16 @@ part, their final values as the plan has them):
     SELECT <the complaint's clocks as the statement leaves them> FROM u LEFT JOIN ...
 
 Every part reads `u`, so when the version check fails nothing at all is written and no
-row comes back (the caller raises `Conflict`). The parts and the final SELECT share one
-snapshot taken before any of them ran, so the clocks answered are the unchanged rows
-plus what the parts RETURN for the rows they wrote: what a read after the statement
-sees. The statement text depends only on the plan's shape (which columns, how many
-rows), so it is built and prepared once per shape.
+row comes back (the caller raises `Conflict`). So too when a clock row the plan updates
+is no longer as the domain loaded it (`ClockPlan.loaded`: `g` finds fewer rows than the
+plan carries): the timer worker changes clocks without bumping the version. `k` locks
+the complaint first (the order of the worker's claim and of an action), and `g` locks
+the clock rows: a locking read compares the latest committed row, not the statement's
+snapshot, so a change the worker committed while this statement waited is seen.
+The parts and the final SELECT share one snapshot taken before any of them ran, so
+the clocks answered are the unchanged rows plus what the parts RETURN for the rows they
+wrote: what a read after the statement sees. The statement text depends only on the
+plan's shape (which columns, how many rows), so it is built and prepared once per shape.
 """
 from __future__ import annotations
 
@@ -30,11 +39,14 @@ from datetime import datetime
 
 from sqlalchemy import String, bindparam, column, text
 
+from workflow.domain.clocks import AS_LOADED
 from workflow.store.fastsql import Prepared
 from workflow.store.schema import complaints, deadlines, events
 
 _ALL = ", ".join(c.name for c in deadlines.columns)
 _RETURNING = ", ".join("deadlines." + c.name for c in deadlines.columns)
+_AS_LOADED = (f"({', '.join('d.' + c for c in AS_LOADED)}) IS NOT DISTINCT FROM "
+              f"({', '.join('w.' + c for c in AS_LOADED)})")
 
 
 def _json(value):
@@ -55,11 +67,12 @@ def _recordset(table: str, bind: str) -> str:
 @functools.cache
 def statement(columns: tuple[str, ...], versioned: bool, event: bool,
               updates: tuple[tuple[str, ...], ...], inserts: tuple[str, ...],
-              entries: tuple[str, ...], answer: bool) -> Prepared:
+              entries: tuple[str, ...], answer: bool, checked: bool = False) -> Prepared:
     """The one statement for a plan of this shape: the complaint `columns` it sets,
-    whether its update is `versioned`, whether it has an `event`, the column sets of its
-    clock updates (each set one part, its rows a JSON document), the columns of its clock
-    inserts and history entries (none: no such part); it answers the clocks after it, or
+    whether its update is `versioned` and `checked` on clocks as loaded, whether it has
+    an `event`, the column sets of its clock updates (each set one part, its rows a JSON
+    document), the columns of its clock inserts and history entries (none: no such
+    part); it answers the clocks after it, or
     (not `answer`) only the complaint's id. The rows travel as one JSON document per
     part, so that the text and the number of binds do not grow with them (psycopg
     parses a statement again on every call past 4,096 characters or 50 binds)."""
@@ -73,11 +86,19 @@ def statement(columns: tuple[str, ...], versioned: bool, event: bool,
         where += " AND complaints.version = :_version AND complaints.policy_version = :_policy"
         binds += [bindparam("_version", type_=t.version.type),
                   bindparam("_policy", type_=t.policy_version.type)]
+    parts = []
+    if checked:
+        parts += ["k AS (SELECT id FROM complaints WHERE id = :_id FOR UPDATE)",
+                  "g AS (SELECT d.id FROM k, deadlines d, json_populate_recordset("
+                  "NULL::deadlines, CAST(:g AS JSON)) AS w WHERE d.complaint_id = k.id "
+                  f"AND d.id = w.id AND {_AS_LOADED} FOR UPDATE OF d)"]
+        where += " AND (SELECT count(*) FROM g) = :_n"
+        binds += [bindparam("g", type_=String()), bindparam("_n", type_=t.version.type)]
     if sets:
-        parts = [f"u AS (UPDATE complaints SET {', '.join(sets)} WHERE {where} "
+        parts += [f"u AS (UPDATE complaints SET {', '.join(sets)} WHERE {where} "
                  "RETURNING complaints.id)"]
     else:
-        parts = [f"u AS (SELECT complaints.id FROM complaints WHERE {where})"]
+        parts += [f"u AS (SELECT complaints.id FROM complaints WHERE {where})"]
     if event:
         names = tuple(c.name for c in events.columns if c.name not in ("id", "complaint_id"))
         parts.append(f"e AS (INSERT INTO events (complaint_id, {', '.join(names)}) "
@@ -132,6 +153,10 @@ def compiled(plan, answer: bool = False) -> tuple[Prepared, dict]:
         groups.setdefault(tuple(changed), []).append(dict(changed, id=clock_id))
     for k, rows in enumerate(groups.values()):
         values[f"c{k}"] = _rows(rows)
+    if clocks.loaded:
+        values["g"] = _rows([dict(loaded, id=clock_id)
+                             for clock_id, loaded in clocks.loaded.items()])
+        values["_n"] = len(clocks.loaded)
     inserts = tuple(clocks.inserts[0]) if clocks.inserts else ()
     if inserts:
         values["i"] = _rows(clocks.inserts)
@@ -139,14 +164,14 @@ def compiled(plan, answer: bool = False) -> tuple[Prepared, dict]:
     if entries:
         values["l"] = _rows(clocks.entries)
     shape = (tuple(plan.columns), plan.version is not None, plan.event is not None,
-             tuple(groups), inserts, entries, answer)
+             tuple(groups), inserts, entries, answer, bool(clocks.loaded))
     return statement(*shape), values
 
 
 def write(conn, plan, *, answer: bool = False) -> list[dict] | None:
     """Write the plan as one statement; return the complaint's clocks after it (as
     `workflow.store.plan.clocks_of` reads them; [] when not `answer`), or None when the
-    version check failed and nothing was written."""
+    version check failed, or a clock was not as loaded, and nothing was written."""
     prepared, values = compiled(plan, answer)
     rows = prepared.all(conn, values)
     if not rows:

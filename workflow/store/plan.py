@@ -8,20 +8,26 @@ connection's dialect from this one description:
 
 - SQLite (and PostgreSQL with `ONE_STATEMENT` off): statements one by one, each
   prepared once per shape (`workflow.store.fastsql`), in this order: the complaint
-  update (nothing else runs when its version check fails), the event, the clock
-  inserts and updates, the history entries;
+  update (nothing else runs when its version check fails, or when a clock row the plan
+  updates is no longer as the domain loaded it: `ClockPlan.loaded`), the event, the
+  clock inserts and updates, the history entries;
 - PostgreSQL: the same writes as one data-modifying WITH (`workflow.store.pgwrite`).
 
 Either way the answer is the complaint's clocks after the write (`answer`), read, not
 worked out, or None when the version check failed and nothing was written.
+
+The check on the clocks as loaded compares values, as the version check does: the timer
+worker warns, fires, restarts and moves clocks without bumping the complaint's version,
+and a plan decided on a clock it changed meanwhile must not overwrite it.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 
-from workflow.domain.clocks import BRIEF, ClockPlan
+from workflow.domain.clocks import AS_LOADED, BRIEF, ClockPlan
 from workflow.store import pgwrite
 from workflow.store.fastsql import Prepared
 from workflow.store.schema import clock_events, complaints, deadlines, events
@@ -55,14 +61,17 @@ ONE_STATEMENT = True
 
 def write(conn, plan: WritePlan, *, answer: bool = False) -> list[dict] | None:
     """Write the plan in the caller's transaction; return the complaint's clocks after it
-    when `answer` (else []), or None when the version check failed (nothing written)."""
+    when `answer` (else []), or None when the version check failed or a clock it updates
+    is no longer as loaded (nothing written)."""
     if ONE_STATEMENT and conn.dialect.name == "postgresql":
         return pgwrite.write(conn, plan, answer=answer)
     return separately(conn, plan, answer=answer)
 
 
-def _complaint_update(versioned: bool) -> Prepared:
-    t = complaints.c
+@functools.cache
+def _complaint_update(versioned: bool, checked: int = 0) -> Prepared:
+    """The complaint's update; `checked`: on that many clock rows still as loaded."""
+    t, d = complaints.c, deadlines.c
     statement = update(complaints).where(t.id == bindparam("_id"))
     if versioned:
         # The policy version too: a migration to another version (workflow.admin.policy)
@@ -71,11 +80,23 @@ def _complaint_update(versioned: bool) -> Prepared:
         statement = statement.where(t.version == bindparam("_version"),
                                     t.policy_version == bindparam("_policy"))
         statement = statement.values(version=t.version + 1)
+    for k in range(checked):
+        statement = statement.where(exists().where(
+            d.id == bindparam(f"_c{k}"),
+            *(d[c].is_not_distinct_from(bindparam(f"_c{k}_{c}", type_=d[c].type))
+              for c in AS_LOADED)))
     return Prepared(statement)
 
 
-_UPDATE = _complaint_update(True)
-_UPDATE_UNVERSIONED = _complaint_update(False)
+def _as_loaded(loaded: dict[int, dict]) -> dict:
+    """The binds of `_complaint_update(..., len(loaded))`."""
+    params = {}
+    for k, (clock_id, values) in enumerate(loaded.items()):
+        params[f"_c{k}"] = clock_id
+        params.update({f"_c{k}_{c}": values[c] for c in AS_LOADED})
+    return params
+
+
 _INSERT_EVENT = Prepared(insert(events))
 _INSERT_CLOCKS = Prepared(insert(deadlines))
 _UPDATE_CLOCK = Prepared(update(deadlines).where(deadlines.c.id == bindparam("_id")))
@@ -122,13 +143,14 @@ def statements(plan: WritePlan, dialect, *, answer: bool = False) -> list[str]:
     if ONE_STATEMENT and dialect.name == "postgresql":
         prepared, values = pgwrite.compiled(plan, answer)
         return [prepared.sql(dialect, tuple(values))]
-    params = dict(plan.columns, _id=plan.complaint_id)
+    params = dict(plan.columns, _id=plan.complaint_id, **_as_loaded(plan.clocks.loaded))
     out = []
-    if plan.version is not None:
+    versioned = plan.version is not None
+    if versioned:
         params.update(_version=plan.version, _policy=plan.policy_version)
-        out.append(_UPDATE.sql(dialect, tuple(params)))
-    elif plan.columns:
-        out.append(_UPDATE_UNVERSIONED.sql(dialect, tuple(params)))
+    if versioned or plan.columns:
+        update_ = _complaint_update(versioned, len(plan.clocks.loaded))
+        out.append(update_.sql(dialect, tuple(params)))
     if plan.event is not None:
         out.append(_INSERT_EVENT.sql(dialect, tuple(plan.event)))
     clocks = plan.clocks
@@ -147,13 +169,15 @@ def _many(prepared: Prepared, conn, rows: list[dict]) -> None:
 
 def separately(conn, plan: WritePlan, *, answer: bool = False) -> list[dict] | None:
     """The plan as one statement per part (see the module)."""
-    params = dict(plan.columns, _id=plan.complaint_id)
-    if plan.version is not None:
+    checked = plan.clocks.loaded
+    params = dict(plan.columns, _id=plan.complaint_id, **_as_loaded(checked))
+    versioned = plan.version is not None
+    if versioned:
         params.update(_version=plan.version, _policy=plan.policy_version)
-        if _UPDATE.execute(conn, params) != 1:
+    if versioned or plan.columns:
+        written = _complaint_update(versioned, len(checked)).execute(conn, params)
+        if (versioned or checked) and written != 1:
             return None
-    elif plan.columns:
-        _UPDATE_UNVERSIONED.execute(conn, params)
     if plan.event is not None:
         _INSERT_EVENT.execute(conn, plan.event)
     clocks = plan.clocks

@@ -30,6 +30,7 @@ from workflow.store import counts as kept_counts
 from workflow.store import search
 from workflow.store.complaints import load
 from workflow.store.schema import clock_events, queue_counts
+from workflow.store.schema import complaint_columns as loaded
 from workflow.store.schema import complaints as t
 from workflow.store.schema import deadlines as d
 from workflow.store.schema import events as e
@@ -312,7 +313,7 @@ def queue_page(uow, actor: Actor, filters: Filters, *, now: datetime, page: int 
     pages = max((total + page_size - 1) // page_size, 1)
     page = min(max(page, 1), pages)
     offset = (page - 1) * page_size
-    base = select(t).where(*_where(actor, filters, now))
+    base = select(*loaded).where(*_where(actor, filters, now))
     if filters.sort in ("received_new", "received_old"):
         order = t.c.id.desc() if filters.sort == "received_new" else t.c.id
         return _rows(uow, base.order_by(order).limit(page_size).offset(offset)), total, page, counts
@@ -384,7 +385,7 @@ def _search_page(uow, actor: Actor, filters: Filters, now: datetime, page: int,
     if page > last:
         return _search_page(uow, actor, filters, now, last, page_size)
     ids = [row.id for row in found if row.n is None]
-    rows = {c.id: (c, due) for c, due in _rows(uow, select(t).where(t.c.id.in_(ids)))}
+    rows = {c.id: (c, due) for c, due in _rows(uow, select(*loaded).where(t.c.id.in_(ids)))}
     return [rows[i] for i in ids if i in rows], total, page, counts   # (one deleted meanwhile)
 
 
@@ -423,7 +424,7 @@ def list_after(uow, actor: Actor, filters: Filters, *, now: datetime, after_id: 
     """Up to `limit` complaints with id > `after_id`, in id order (keyset paging for the API:
     a page boundary does not move when complaints change); each with its nearest due time."""
     rows = uow.conn.execute(
-        select(t).where(*_where(actor, filters, now), t.c.id > after_id)
+        select(*loaded).where(*_where(actor, filters, now), t.c.id > after_id)
         .order_by(t.c.id).limit(limit)).mappings().all()
     return [(Complaint.from_row(r), r["next_due_at"]) for r in rows]
 

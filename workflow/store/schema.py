@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Boolean,
@@ -193,6 +194,10 @@ complaints = Table(
     # The handler of record (接单人): the user who accepted it or was given it by the
     # department's lead or the major desk; NULL again after a transfer or escalation.
     Column("handler_user", String(60)),
+    # PostgreSQL: the distinct bigrams of `text` and `customer_name`, decided in Python
+    # (`workflow.store.search.bigrams`) and written with them; its GIN index serves the
+    # text search. NULL on SQLite, where the FTS5 table `complaint_search` serves.
+    Column("search_bigrams", ARRAY(Text).with_variant(JSON(), "sqlite")),
     Index("ix_complaints_repeat_lookup", "mobile", "cause", "created_at"),
     Index("ix_complaints_department_state", "department", "state"),
     Index("ix_complaints_originating_state", "originating_department", "state"),
@@ -208,6 +213,8 @@ complaints = Table(
     # column an action changes, so actions never touch it.
     Index("ix_complaints_hot", "created_at", "cause", "district", "mobile", "location"),
 )
+#: The complaint's own columns, as a load reads them: all but the search's bigrams.
+complaint_columns = tuple(c for c in complaints.c if c.name != "search_bigrams")
 #: The work queue's counts per state, kept beside the complaints (`workflow.store.counts`):
 #: one row per combination of the columns the queue's scopes and chips narrow on, with
 #: how many complaints have it. Triggers of migration 0013 append a -1 row for a
@@ -229,9 +236,10 @@ queue_counts = Table(
     Column("channel", String(20), nullable=False),
     Column("n", BigInteger, nullable=False),
 )
-#: Objects of migration 0012 that this module does not describe (SQLAlchemy cannot reflect
-#: an expression index on SQLite): the SQLite FTS5 search table and its shadow tables,
-#: PostgreSQL's expression index on the bigrams, and the expression index on a mobile
+#: Objects of migrations 0012 and 0014 that this module does not describe (SQLAlchemy
+#: cannot reflect an expression index on SQLite, and a GIN index is PostgreSQL's alone):
+#: the SQLite FTS5 search table and its shadow tables, PostgreSQL's GIN index on
+#: `search_bigrams`, and the expression index on a mobile
 #: number's last four digits (`workflow.store.search`), and PostgreSQL's covering index
 #: for the queue's counts (`INCLUDE`). Comparisons leave them out.
 SEARCH_OBJECTS = ("complaint_search", "ix_complaints_search_bigrams",

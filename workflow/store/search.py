@@ -14,19 +14,24 @@ and name, never by reading every row:
   bigrams: consecutive bigrams at consecutive positions are exactly the query as a
   substring, so no row needs reading again. One character is a prefix query on the
   same tokens (its bigrams and the final character).
-- PostgreSQL: a GIN index on the expression `complaint_bigrams(text, customer_name)`
-  (an IMMUTABLE SQL function of migration 0012 returning the distinct bigrams as
-  `text[]`); a search is `@>` the query's bigrams, then `strpos` on the rows found
-  (the array loses the order). Core PostgreSQL only: no extension to install, and it
-  works whatever the database's ctype (pg_trgm drops CJK characters under `C`). One
-  character has no bigram: that search reads the table.
+- PostgreSQL: the column `complaints.search_bigrams` (`text[]`, migration 0014) holds
+  the distinct bigrams of the text and the name, written with the row by whoever writes
+  `text` or `customer_name` (`stored`: intake, the demo data, the loaders), and a GIN
+  index on it; a search is `@>` the query's bigrams, bound as a value, then `strpos` on
+  the rows found (the array loses the order). Core PostgreSQL only: no extension to
+  install, and it works whatever the database's ctype (pg_trgm drops CJK characters
+  under `C`). One character has no bigram: that search reads the table. The column stays
+  NULL on SQLite.
+
+The rule is `pairs` alone, in Python: SQLite's tokens, PostgreSQL's stored arrays and
+every query's bigrams come from it; no SQL function decides a bigram.
 
 FTS5's own trigram tokenizer was not taken: it matches nothing shorter than three
 characters, and a Chinese search is often two (车库, 宽带).
 """
 from __future__ import annotations
 
-from sqlalchemy import column, false, func, literal, literal_column, or_, select, table
+from sqlalchemy import bindparam, column, false, func, literal, literal_column, or_, select, table
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import Boolean
@@ -38,16 +43,34 @@ FTS_TABLE = "complaint_search"
 _fts = table(FTS_TABLE, column("rowid"))
 
 
-def _hex(char: str) -> str:
-    return f"{ord(char):06x}"
+def _hex(chars: str) -> str:
+    return "".join(f"{ord(c):06x}" for c in chars)
+
+
+def pairs(value: str | None) -> list[str]:
+    """The bigram rule: every two adjacent characters of the lower-cased text, in order."""
+    low = (value or "").lower()
+    return [low[i:i + 2] for i in range(len(low) - 1)]
 
 
 def grams(value: str | None) -> str:
     """The FTS5 tokens of a text: its bigrams in order, then its last character."""
     if not value:
         return ""
-    chars = [_hex(c) for c in value.lower()]
-    return " ".join([a + b for a, b in zip(chars, chars[1:])] + [chars[-1]])
+    return " ".join([_hex(p) for p in pairs(value)] + [_hex(value.lower()[-1])])
+
+
+def bigrams(*values: str | None) -> list[str]:
+    """The distinct bigrams of the values, sorted: what `search_bigrams` holds."""
+    return sorted({p for value in values for p in pairs(value)})
+
+
+def stored(dialect_name: str, text: str | None, customer_name: str | None) -> dict:
+    """The search columns to write with a complaint's `text` and `customer_name` on this
+    database: `search_bigrams` on PostgreSQL, nothing on SQLite (its triggers fill FTS5)."""
+    if dialect_name != "postgresql":
+        return {}
+    return {"search_bigrams": bigrams(text, customer_name)}
 
 
 def register(dbapi_connection) -> None:
@@ -57,10 +80,9 @@ def register(dbapi_connection) -> None:
 
 def fts_query(text: str) -> str:
     """The FTS5 MATCH expression finding `text` (lower-cased) as a substring."""
-    chars = [_hex(c) for c in text.lower()]
-    if len(chars) == 1:
-        return f'"{chars[0]}" *'
-    return '"' + " ".join(a + b for a, b in zip(chars, chars[1:])) + '"'
+    if len(text.lower()) == 1:
+        return f'"{_hex(text.lower())}" *'
+    return '"' + " ".join(_hex(p) for p in pairs(text)) + '"'
 
 
 class TextSearch(ColumnElement):
@@ -88,8 +110,8 @@ def _postgresql(element, compiler, **kw):
     found = or_(func.strpos(func.lower(t.c.text), func.lower(literal(query))) > 0,
                 func.strpos(func.lower(t.c.customer_name), func.lower(literal(query))) > 0)
     if len(query) >= 2:
-        found = func.complaint_bigrams(t.c.text, t.c.customer_name).op("@>")(
-            func.complaint_bigrams(literal(query), literal(""))) & found
+        found = t.c.search_bigrams.op("@>")(
+            bindparam("bigrams", bigrams(query), type_=t.c.search_bigrams.type)) & found
     return compiler.process(found, **kw)
 
 
