@@ -26,6 +26,7 @@ from workflow.services import tokens as api_tokens
 from workflow.services.read import utcnow
 from workflow.settings import Settings
 from workflow.store.runtime import Runtime
+from workflow.text import Text
 
 
 class Cli:
@@ -282,7 +283,8 @@ def serve(cli: Cli, host: str, port: int, with_worker: bool) -> None:
     background = None
     if with_worker:
         try:
-            background = start_background(rt, smtp_url=cli.settings.smtp_url)
+            background = start_background(rt, smtp_url=cli.settings.smtp_url,
+                                          texts=mail_texts())
             click.echo("timer worker running in this process")
         except operations.WorkerRefused as exc:   # SQLite: another process already runs the worker
             click.echo(f"timer worker not started here: {exc}", err=True)
@@ -518,7 +520,7 @@ def worker(cli: Cli, show_status: bool, once: bool, interval: float, batch: int,
         serve_metrics(rt.engine, settings.metrics_dir, port)
         click.echo(f"metrics on http://127.0.0.1:{port}/metrics")
     if once:
-        timer_worker = Worker(rt, batch=batch).start()
+        timer_worker = Worker(rt, batch=batch, texts=mail_texts()).start()
         try:
             fired = timer_worker.sweep()
         finally:
@@ -526,8 +528,16 @@ def worker(cli: Cli, show_status: bool, once: bool, interval: float, batch: int,
         sent = notify.deliver(rt, notify.make_sender(smtp_url))
         click.echo(f"{fired} deadlines fired, {sent} notifications sent")
         return
-    service.run_forever(rt, smtp_url=smtp_url, interval=interval, batch=batch)
+    service.run_forever(rt, smtp_url=smtp_url, interval=interval, batch=batch,
+                        texts=mail_texts())
     click.echo("timer worker stopped")
+
+
+def mail_texts() -> tuple[Text, ...]:
+    """The monthly mail's languages, Chinese then English, from the web's catalogue (the
+    command line wires web and timers: the worker reads the catalogue it is given)."""
+    from web.text import TRANSLATIONS
+    return tuple(Text.load(TRANSLATIONS, lang) for lang in ("zh", "en"))
 
 
 @main.group()

@@ -21,6 +21,7 @@ from timers.worker import Worker
 from workflow.store.db import is_unavailable
 from workflow.store.runtime import Runtime
 from workflow.store.schema import utcnow
+from workflow.text import SOURCE, Text
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ class Background:
         self.worker.close()
 
 
-def _jobs(runtime, now, smtp_url, batch):
-    worker = Worker(runtime, now=now, batch=batch).start()
+def _jobs(runtime, now, smtp_url, batch, texts):
+    worker = Worker(runtime, now=now, batch=batch, texts=texts).start()
     sender = notify.make_sender(smtp_url)
 
     def send() -> None:
@@ -51,10 +52,11 @@ def _jobs(runtime, now, smtp_url, batch):
 
 def start_background(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
                      smtp_url: str | None = None, interval: float = 0.25,
-                     batch: int = 500) -> Background:
+                     batch: int = 500, texts: tuple[Text, ...] = (SOURCE,)) -> Background:
     """Start the timer worker and the outbox sender in background threads (`smtp_url`: the
-    mail relay, `Settings.smtp_url`; None logs notifications instead of sending them)."""
-    worker, send = _jobs(runtime, now, smtp_url, batch)
+    mail relay, `Settings.smtp_url`; None logs notifications instead of sending them;
+    `texts`: the monthly mail's languages, from the catalogue the command line passes)."""
+    worker, send = _jobs(runtime, now, smtp_url, batch, texts)
     scheduler = build_scheduler(DatabaseBackoff("deadlines", worker.sweep),
                                 DatabaseBackoff("outbox", send),
                                 compact=DatabaseBackoff("queue_counts", worker.compact_counts),
@@ -68,7 +70,8 @@ def start_background(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
 
 
 def run_forever(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
-                smtp_url: str | None = None, interval: float = 0.25, batch: int = 500) -> None:
+                smtp_url: str | None = None, interval: float = 0.25, batch: int = 500,
+                texts: tuple[Text, ...] = (SOURCE,)) -> None:
     """Run the timer worker and the outbox sender until SIGTERM or SIGINT (main thread only).
 
     A database that is unavailable at start is waited for (0.5 s, 1 s, 2 s … at most 15 s
@@ -86,7 +89,7 @@ def run_forever(runtime: Runtime, *, now: Callable[[], datetime] = utcnow,
         while handle is None and not stop_requested:
             try:
                 handle = start_background(runtime, now=now, smtp_url=smtp_url,
-                                          interval=interval, batch=batch)
+                                          interval=interval, batch=batch, texts=texts)
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise

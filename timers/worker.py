@@ -34,6 +34,7 @@ from workflow.store.db import is_unavailable
 from workflow.store.locks import lease_for
 from workflow.store.runtime import Runtime
 from workflow.store.schema import calendar_years, utcnow, workers
+from workflow.text import SOURCE, Text
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,10 @@ class Worker:
     """Fires due deadlines of one database; `sweep()` is one wake-up."""
 
     def __init__(self, rt: Runtime, *, now: Callable[[], datetime] = utcnow,
-                 name: str | None = None, batch: int = 500, heartbeat_every: float = 2.0):
+                 name: str | None = None, batch: int = 500, heartbeat_every: float = 2.0,
+                 texts: tuple[Text, ...] = (SOURCE,)):
         self.rt, self.now, self.batch = rt, now, batch
+        self.texts = texts  # the monthly mail's languages (`workflow.text`)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_every = heartbeat_every
         self.dialect = rt.engine.dialect.name
@@ -117,7 +120,7 @@ class Worker:
         """The `monthly_scorecard` job: on or after the month's first working day, queue
         last month's scorecard mail (once in all: the outbox row's unique key decides
         between workers). Return whether this call queued it."""
-        queued = queue_monthly_report(self.rt, self.now())
+        queued = queue_monthly_report(self.rt, self.now(), self.texts)
         if queued:
             log.info("monthly scorecard queued by %s", self.name)
         return queued

@@ -23,107 +23,83 @@ from states.calendar import SHANGHAI, BusinessCalendar
 from states.catalogue import ACTION_NAMES, CLOCK_NAMES, DEPARTMENTS
 from states.durations import parse_duration
 from web.messages import duration_zh
+from web.text import joined, span_words, text_in
 from workflow.domain.clocks import days_counted
 
-TRACKS = {"normal": ("普通投诉", "normal"), "major": ("重大投诉", "major"),
-          "escalated": ("越级投诉", "escalated")}
-WHY_MOVED = {"calendar": ("节假日安排更新", "the holiday calendar was loaded"),
-             "policy": ("迁移至规范第 %s 版", "migrated to policy version %s")}
+#: The words of the clock story: context "clock" in the catalogue (web/translations).
+TRACKS = {"normal": "普通投诉", "major": "重大投诉", "escalated": "越级投诉"}
+WHY_MOVED = {"calendar": "节假日安排更新", "policy": "迁移至规范第 %(version)s 版"}
+ACTORS = {"timer": "系统计时", "repeat": "周期到期，重新计时"}
+ESCALATED_TO = {1: "，自动升级至重大投诉处理"}
+
+
+def _lang(english: bool) -> str:
+    return "en" if english else "zh"
 
 
 def _t(ts: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
     return ts.astimezone(SHANGHAI).strftime(fmt) if ts else ""
 
 
-def _span(seconds: int | None, english: bool = False) -> str:
-    minutes = abs(int(seconds or 0)) // 60
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if english:
-        parts = [f"{days}d" if days else "", f"{hours}h" if hours else "",
-                 f"{mins}m" if mins or not (days or hours) else ""]
-        return " ".join(p for p in parts if p)
-    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "",
-             f"{mins}分钟" if mins or not (days or hours) else ""]
-    return "".join(parts)
+def _span(seconds: int | None, lang: str) -> str:
+    return span_words(seconds, lang)
 
 
-def _action(code: str, english: bool) -> str:
-    names = {"timer": ("系统计时", "the timer"), "repeat": ("周期到期，重新计时", "a new period")}
-    pair = names.get(code) or ACTION_NAMES.get(code) or (code, code)
-    return pair[1] if english else pair[0]
+def _action(code: str, lang: str) -> str:
+    if code in ACTORS:
+        return text_in(lang, "clock", ACTORS[code])
+    pair = ACTION_NAMES.get(code) or (code, code)
+    return pair[1] if lang == "en" else pair[0]
 
 
-def _effect(effect: dict, english: bool) -> str:
+def _effect(effect: dict, lang: str) -> str:
     outcome = effect.get("outcome")
     if outcome == "escalated":
-        level = effect.get("level", 1)
-        if english:
-            return ", escalated to " + ("the major-complaint desk" if level == 1 else "leadership")
-        return "，自动升级至" + ("重大投诉处理" if level == 1 else "公司领导督办")
+        return text_in(lang, "clock", ESCALATED_TO.get(effect.get("level", 1), "，自动升级至公司领导督办"))
     if outcome == "closed":
-        return ", closed automatically" if english else "，系统自动结案"
-    if outcome == "repeated":
-        text = ", a new period started" if english else "，已提醒并重新计时"
-    elif outcome == "moved_on":
-        return ", nothing to do: the complaint had moved on" if english else "，投诉已进入下一环节，无需处理"
-    else:
-        text = ""
+        return text_in(lang, "clock", "，系统自动结案")
+    if outcome == "moved_on":
+        return text_in(lang, "clock", "，投诉已进入下一环节，无需处理")
+    text = text_in(lang, "clock", "，已提醒并重新计时") if outcome == "repeated" else ""
     notified = effect.get("notified") or []
     if notified:
-        names = [DEPARTMENTS.get(d, (d, d))[1 if english else 0] for d in notified]
-        text += (", notified " + ", ".join(names)) if english else ("，已通知" + "、".join(names))
+        names = [DEPARTMENTS.get(d, (d, d))[1 if lang == "en" else 0] for d in notified]
+        text += text_in(lang, "clock", "，已通知%(names)s",
+                        names=joined(lang, names, "%(a)s、%(b)s"))
     return text
+
+
+#: Each history event in words, its placeholders filled by `line`.
+EVENT_TEXTS = {
+    "started": "%(at)s 开始计时（%(action)s），应于 %(due)s 前完成",
+    "paused": "%(at)s 暂停（等待客户）",
+    "resumed": "%(at)s 恢复计时，暂停 %(span)s，顺延至 %(due)s",
+    "moved": "%(at)s 调整：%(why)s（%(who)s），到期时间 %(before)s → %(due)s",
+    "warned": "%(at)s 预警：将于 %(due)s 到期",
+    "met": "%(at)s 按时完成，距到期还有 %(span)s",
+    "missed": "%(at)s 超时 %(span)s%(effect)s",
+    "ended": "%(at)s 完成（%(action)s），已超时 %(span)s",
+    "restarted": "%(at)s 未到期即重新计时（%(action)s）",
+    "elapsed": "%(at)s 期满%(effect)s",
+}
 
 
 def line(e, english: bool = False) -> str:
     """One history entry of a clock in words."""
-    at, due = _t(e["at"]), _t(e["due_at"])
-    event, s = e["event"], e["seconds"]
-    data = e["data"] or {}
-    if event == "started":
-        if english:
-            return f"{at} started ({_action(e['reason'], True)}), due by {due}"
-        return f"{at} 开始计时（{_action(e['reason'], False)}），应于 {due} 前完成"
-    if event == "paused":
-        return f"{at} paused (waiting for the customer)" if english else f"{at} 暂停（等待客户）"
-    if event == "resumed":
-        if english:
-            return f"{at} resumed after {_span(s, True)} paused, due moved to {due}"
-        return f"{at} 恢复计时，暂停 {_span(s)}，顺延至 {due}"
+    lang = _lang(english)
+    event, data = e["event"], e["data"] or {}
+    if event not in EVENT_TEXTS:
+        return f"{_t(e['at'])} {event}"
+    values = {"at": _t(e["at"]), "due": _t(e["due_at"]), "span": _span(e["seconds"], lang),
+              "action": _action(e["reason"], lang),
+              "effect": _effect(data.get("effect") or {}, lang), "who": e["actor"] or ""}
     if event == "moved":
-        why = WHY_MOVED.get(e["reason"], (e["reason"], e["reason"]))
-        why_text = why[1 if english else 0]
-        if "%s" in why_text:
-            why_text = why_text % e["policy_version"]
-        before = _t(datetime.fromisoformat(data["due_before"])) if data.get("due_before") else ""
-        who = e["actor"] or ""
-        if english:
-            return f"{at} moved: {why_text} (by {who}), due {before} → {due}"
-        return f"{at} 调整：{why_text}（{who}），到期时间 {before} → {due}"
-    if event == "warned":
-        return f"{at} warning: due at {due}" if english else f"{at} 预警：将于 {due} 到期"
-    if event == "met":
-        if english:
-            return f"{at} met, {_span(s, True)} before the deadline"
-        return f"{at} 按时完成，距到期还有 {_span(s)}"
-    if event == "missed":
-        effect = _effect(data.get("effect") or {}, english)
-        if english:
-            return f"{at} missed by {_span(s, True)}{effect}"
-        return f"{at} 超时 {_span(s)}{effect}"
-    if event == "ended":
-        if english:
-            return f"{at} done ({_action(e['reason'], True)}), {_span(s, True)} after the deadline"
-        return f"{at} 完成（{_action(e['reason'], False)}），已超时 {_span(s)}"
-    if event == "restarted":
-        if english:
-            return f"{at} started again ({_action(e['reason'], True)}) before its deadline"
-        return f"{at} 未到期即重新计时（{_action(e['reason'], False)}）"
-    if event == "elapsed":
-        effect = _effect(data.get("effect") or {}, english)
-        return f"{at} period over{effect}" if english else f"{at} 期满{effect}"
-    return f"{at} {event}"
+        why = WHY_MOVED.get(e["reason"])
+        values["why"] = (text_in(lang, "clock", why, version=e["policy_version"]) if why
+                         else e["reason"])
+        values["before"] = (_t(datetime.fromisoformat(data["due_before"]))
+                            if data.get("due_before") else "")
+    return text_in(lang, "clock", EVENT_TEXTS[event], **values)
 
 
 @dataclass
@@ -154,11 +130,13 @@ class Run:
         for e in self.entries:
             if e["event"] == "moved" and e["reason"] == "policy":
                 version = e["policy_version"]
-        track = TRACKS.get(latest["track"], (latest["track"],) * 2)
-        name = CLOCK_NAMES.get(self.kind, (self.kind, self.kind))
-        if english:
-            return f"{name[1]} {duration} (policy version {version}, {track[1]} track)"
-        return f"{name[0]} {duration_zh(duration)}（规范第 {version} 版，{track[0]}）"
+        lang = _lang(english)
+        track = latest["track"]
+        track = text_in(lang, "clock", TRACKS[track]) if track in TRACKS else track
+        name = CLOCK_NAMES.get(self.kind, (self.kind, self.kind))[1 if english else 0]
+        return text_in(lang, "clock", "%(name)s %(duration)s（规范第 %(version)s 版，%(track)s）",
+                       name=name, duration=duration if english else duration_zh(duration),
+                       version=version, track=track)
 
     def calendar_note(self, calendar: BusinessCalendar, english: bool = False) -> str:
         """For a working-day clock: holidays skipped, 调休 days counted, fallback data."""
@@ -166,19 +144,17 @@ class Run:
         if not parse_duration(last["duration"]).is_workdays:
             return ""
         days = days_counted(calendar, self.start["at"], last["due_at"])
-        fmt = "%m-%d"
+        lang, fmt = _lang(english), "%m-%d"
         parts = []
         if days.holidays:
-            listed = "、".join(d.strftime(fmt) for d in days.holidays)
-            parts.append(f"holidays skipped: {listed}" if english else f"跳过法定节假日 {listed}")
+            parts.append(text_in(lang, "clock", "跳过法定节假日 %(days)s", days=joined(
+                lang, [d.strftime(fmt) for d in days.holidays], "%(a)s、%(b)s")))
         if days.workdays:
-            listed = "、".join(d.strftime(fmt) for d in days.workdays)
-            parts.append(f"adjusted working days counted: {listed}" if english
-                         else f"计入调休上班日 {listed}")
+            parts.append(text_in(lang, "clock", "计入调休上班日 %(days)s", days=joined(
+                lang, [d.strftime(fmt) for d in days.workdays], "%(a)s、%(b)s")))
         if days.fallback or not last["confirmed"]:
-            parts.append("holiday data for the year not loaded: Monday to Friday assumed"
-                         if english else "该年度节假日安排尚未加载，按周一至周五推算")
-        return ("; " if english else "；").join(parts)
+            parts.append(text_in(lang, "clock", "该年度节假日安排尚未加载，按周一至周五推算"))
+        return joined(lang, parts, "%(a)s；%(b)s")
 
 
 def runs(entries) -> list[Run]:

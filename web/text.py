@@ -21,6 +21,8 @@ from babel import support
 from flask import Flask, current_app, g, has_request_context, session
 from flask_babel import Babel, get_locale, get_translations
 
+from workflow.text import SOURCE, Text
+
 log = logging.getLogger(__name__)
 LANGUAGES = ("zh", "en")
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -84,6 +86,17 @@ def catalogue(lang: str):
     return _checked(support.Translations.load(str(TRANSLATIONS), [lang]), lang)
 
 
+@cache
+def text_for(lang: str) -> Text:
+    """The catalogue of `lang` as the workflow's `Text` (report headings, labels)."""
+    return Text(lang, catalogue(lang))
+
+
+def user_text() -> Text:
+    """The user's language as a `Text`; Chinese outside a request."""
+    return text_for(select_locale()) if has_request_context() else SOURCE
+
+
 def _fill(text: str, values: dict) -> str:
     return text % values if values else text
 
@@ -106,3 +119,26 @@ def text_in(lang: str, context: str, text: str, **values) -> str:
     """The text of `context` in `lang` ("zh" or "en") whatever the user's language, also
     outside a request (the API's English `detail`, the command line)."""
     return _fill(catalogue(lang).pgettext(context, text), values)
+
+
+def joined(lang: str, words: list[str], joiner: str) -> str:
+    """Words joined in `lang` by the catalogue's `joiner` ("%(a)s、%(b)s" reads "%(a)s, %(b)s")."""
+    if not words:
+        return ""
+    out = words[0]
+    for word in words[1:]:
+        out = text_in(lang, "list", joiner, a=out, b=word)
+    return out
+
+
+def span_words(seconds: float | None, lang: str, *, minutes_after_days: bool = True,
+               minute: str = "%(n)s分钟") -> str:
+    """A span as days, hours and minutes in `lang`: 1天3小时 or 1d 3h."""
+    minutes = int(abs(seconds or 0) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    show_minutes = (mins and (minutes_after_days or not days)) or not (days or hours)
+    parts = [text_in(lang, "span", unit, n=n) for unit, n, shown in (
+        ("%(n)s天", days, days), ("%(n)s小时", hours, hours), (minute, mins, show_minutes))
+        if shown]
+    return joined(lang, parts, "%(a)s%(b)s")

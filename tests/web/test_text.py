@@ -12,16 +12,19 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from web import messages
+from web import clock_story, messages
 from web.api.problems import STATUSES
 from web.text import TRANSLATIONS, MissingText, _, pgettext
 from workflow.domain import errors
+from workflow.services.reports import figures
+from workflow.store import reports as store_reports
+from workflow.text import Text
 
 ROOT = TRANSLATIONS.parent
 LANGS = ("zh", "en")
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sr]")
 #: How the code and the templates look texts up (babel's keyword specs).
-KEYWORDS = {"_": None, "pgettext": ((1, "c"), 2)}
+KEYWORDS = {"_": None, "pgettext": ((1, "c"), 2), "text_in": ((2, "c"), 3)}
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 
 
@@ -121,3 +124,38 @@ def test_a_domain_error_reads_as_chinese_or_english_from_the_same_code():
     assert messages.text(error, "zh") == "投诉当前为“处理中”，不能执行“结案”"
     assert messages.text(error, "en") == (
         "action 'close' is not allowed in state 'handling'; allowed now: contact")
+
+
+def _data_ids() -> set[tuple[str, str]]:
+    """The ids the code holds as data and looks up by a variable (the clock story's)."""
+    held = [*clock_story.TRACKS.values(), *clock_story.WHY_MOVED.values(),
+            *clock_story.ACTORS.values(), *clock_story.ESCALATED_TO.values(),
+            *clock_story.EVENT_TEXTS.values()]
+    reported = [*(f.zh for f in store_reports.FIGURES.values()),
+                *(r[2] for r in store_reports.RATES.values()),
+                *(p[1] for p in store_reports.PERCENTILES.values()),
+                *figures.GROUPING_NAMES.values(), *figures.SEVERITY_NAMES.values()]
+    return {("clock", text) for text in held} | {("report", text) for text in reported}
+
+
+def test_the_texts_held_as_data_are_in_both_catalogues():
+    held = _data_ids()
+    assert len(held) > 50
+    for lang in LANGS:
+        assert sorted(held - _ids(_po(lang))) == [], lang
+
+
+def test_the_workflow_reads_its_texts_in_either_language_from_the_same_ids():
+    english = Text.load(TRANSLATIONS, "en")
+    assert figures.column_name("reply_rate") == "及时答复率（%）"
+    assert figures.column_name("reply_rate", english) == "Timely reply"
+    assert figures.group_label("severity", "major", english) == "Major"
+    assert figures.group_label("department", "", english) == "Not given"
+
+
+def test_every_detail_the_api_raises_is_an_id_with_its_english_and_chinese():
+    raised = {("api", message) for _f, _l, message, _c, _ctx in extract_from_dir(
+        ROOT / "api", [("**.py", "python")], keywords={"ApiError": (2,)}, comment_tags=())}
+    assert len(raised) > 10
+    for lang in LANGS:
+        assert sorted(raised - _ids(_po(lang))) == [], lang

@@ -52,11 +52,12 @@ def upload_attachment(complaint_id: int):
     expected = schemas.expected_version()
     request.max_content_length = rt.policy.attachment_max_bytes + FORM_OVERHEAD
     if request.mimetype != "multipart/form-data":
-        raise ApiError("unsupported_media_type", "send the file as multipart/form-data with a "
-                       f"'file' part, not {request.mimetype or 'nothing'!r}")
+        raise ApiError("unsupported_media_type", "multipart_expected",
+                       params={"sent": repr(request.mimetype or "nothing")})
     unknown = set(request.form) - {"comment"} | set(request.files) - {"file"}
     if unknown:
-        raise ApiError("validation_error", "unknown parts: " + ", ".join(sorted(unknown)),
+        raise ApiError("validation_error", "unknown_parts",
+                       params={"parts": ", ".join(sorted(unknown))},
                        errors=dict.fromkeys(sorted(unknown), "unknown field"))
     check_form(request.form)        # UnsafeInput: 422 naming the part
     sent = request.files.get("file")

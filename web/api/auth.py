@@ -69,12 +69,11 @@ def authenticate():
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiError("unauthorized", "send Authorization: Bearer <token> (see /api/v1/docs)",
-                       CHALLENGE)
+        raise ApiError("unauthorized", "token_missing", CHALLENGE)
     rt = runtime_of(current_app)
     found = tokens.resolve(rt, token)
     if found is None:
-        raise ApiError("unauthorized", "the token is unknown, revoked, or its user is disabled",
+        raise ApiError("unauthorized", "token_unknown",
                        {"WWW-Authenticate": CHALLENGE["WWW-Authenticate"] + ', error="invalid_token"'})
     token_id, actor, last_used = found
     limiter = current_app.extensions.get("api_rate_limiter")
@@ -82,8 +81,8 @@ def authenticate():
         wait = limiter.wait_for(token_id)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            raise ApiError("rate_limited", f"rate limit exceeded for this token; retry in {seconds} s",
-                           {"Retry-After": str(seconds)}, retry_after=seconds)
+            raise ApiError("rate_limited", "rate_limited", {"Retry-After": str(seconds)},
+                           params={"seconds": seconds}, retry_after=seconds)
     g.api_actor, g.api_token_id = actor, token_id
     tokens.used(rt, token_id, last_used, now=utcnow())
     return None

@@ -24,7 +24,7 @@ def _may_see():
 def _period():
     period, refused = period_from(request.args, utcnow())
     if refused:
-        raise ApiError("validation_error", "from/to: dates YYYY-MM-DD, from <= to, at most 366 days",
+        raise ApiError("validation_error", "hot_period",
                        errors={"from": "invalid period", "to": "invalid period"})
     return period
 

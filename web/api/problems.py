@@ -50,9 +50,14 @@ _BY_STATUS = {405: "method_not_allowed", 413: "too_large", 415: "unsupported_med
 
 
 class ApiError(Exception):
-    """An error the API raises itself; rendered as a problem document."""
+    """An error the API raises itself; rendered as a problem document. `detail` is an id
+    of the catalogue (context "api"), its English the problem's `detail`, filled with
+    `params`."""
 
-    def __init__(self, code: str, detail: str, headers: dict | None = None, **extensions):
+    def __init__(self, code: str, detail: str, headers: dict | None = None, *,
+                 params: dict | None = None, **extensions):
+        self.detail_id = detail
+        detail = text_in("en", "api", detail, **(params or {}))
         super().__init__(detail)
         self.code, self.detail = code, detail
         self.headers, self.extensions = headers or {}, extensions
@@ -88,12 +93,12 @@ def from_domain(exc: domain.DomainError) -> Response:
         if "If-Match" in request.headers:
             return problem("precondition_failed", detail, etag,
                            current_version=exc.current)
-        return problem("conflict", detail + " (a concurrent request changed it first)",
+        return problem("conflict", text_in("en", "api", "conflict_raced", detail=detail),
                        etag, current_version=exc.current)
     if isinstance(exc, domain.IdempotencyMismatch):
         return problem("idempotency_mismatch", detail)
     log.error("unmapped domain error %r", exc)
-    return problem("internal_error", "unexpected error")
+    return problem("internal_error", text_in("en", "api", "unexpected"))
 
 
 def from_http(exc: HTTPException) -> Response:
@@ -107,7 +112,7 @@ def from_http(exc: HTTPException) -> Response:
         headers["Allow"] = ", ".join(sorted(exc.valid_methods))
     detail = exc.description or PROBLEMS[code][1]
     if exc.code == 413:
-        detail = f"the request body is larger than the limit of {_limit()} bytes"
+        detail = text_in("en", "api", "too_large", limit=_limit())
     return problem(code, detail, headers)
 
 
@@ -133,10 +138,10 @@ def _database_error(exc: SQLAlchemyError) -> Response:
         return _internal(exc)
     from web.ops import note_unavailable
     note_unavailable(exc)
-    detail = "the database is busy or unreachable; try again shortly"
-    if request.method not in ("GET", "HEAD"):
-        detail += (" (if the request was a write, it may or may not have been applied: read "
-                   "the resource first, or retry with If-Match / Idempotency-Key)")
+    if request.method in ("GET", "HEAD"):
+        detail = text_in("en", "api", "unavailable")
+    else:   # a write may or may not have been applied
+        detail = text_in("en", "api", "unavailable_write")
     return problem("unavailable", detail, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 

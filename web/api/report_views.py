@@ -25,8 +25,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _allowed():
     if g.api_actor.role.value not in svc.REPORT_ROLES:
-        raise ApiError("forbidden", "reports are for the auditors, the major-complaint desk "
-                                    "and administrators")
+        raise ApiError("forbidden", "reports_forbidden")
 
 
 def _format(args) -> str:

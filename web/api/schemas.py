@@ -37,14 +37,14 @@ def json_object() -> dict:
     if not raw.strip():
         return {}
     if request.mimetype != "application/json":
-        raise ApiError("unsupported_media_type",
-                       f"send the body as application/json, not {request.mimetype or 'nothing'!r}")
+        raise ApiError("unsupported_media_type", "json_expected",
+                       params={"sent": repr(request.mimetype or "nothing")})
     try:
         body = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        raise ApiError("bad_request", f"the body is not valid JSON: {exc}") from None
+        raise ApiError("bad_request", "json_invalid", params={"reason": str(exc)}) from None
     if not isinstance(body, dict):
-        raise ApiError("bad_request", "the body must be a JSON object")
+        raise ApiError("bad_request", "json_not_object")
     bad = unsafe_json(body)       # NUL, controls, lone surrogates: before anything else
     if bad:
         raise UnsafeInput(bad)
@@ -119,7 +119,7 @@ def expected_version() -> int | None:
         return None
     match = ETAG.match(value.strip())
     if not match:
-        raise ApiError("bad_request", 'If-Match must be the ETag of the complaint, e.g. "3"')
+        raise ApiError("bad_request", "if_match")
     return int(match.group(1) or match.group(2))
 
 
@@ -132,8 +132,7 @@ def idempotency_key() -> str | None:
     if unsafe_text(key):
         raise UnsafeInput({"Idempotency-Key": FieldError("bad_characters")})
     if not IDEMPOTENCY_KEY.match(key):
-        raise ApiError("bad_request", f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} "
-                       "visible ASCII characters")
+        raise ApiError("bad_request", "idempotency_key", params={"max": MAX_IDEMPOTENCY_KEY})
     return key
 
 

@@ -194,5 +194,5 @@ def process_diagram():
         return Response(diagram.svg(), mimetype="image/svg+xml")
     if fmt == "mermaid":
         return Response(diagram.mermaid(), mimetype="text/plain")
-    raise ApiError("validation_error", "format must be svg or mermaid",
+    raise ApiError("validation_error", "diagram_format",
                    errors={"format": "svg or mermaid"})

@@ -12,6 +12,7 @@ from states.calendar import SHANGHAI
 from web import messages
 from web.boundary import safe_output
 from web.pages.i18n import _, is_english, name, pgettext
+from web.text import joined, span_words
 
 
 def error_text(error) -> str:
@@ -25,17 +26,12 @@ def local(ts: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def span_text(seconds: float) -> str:
-    """A span as days/hours/minutes, e.g. 1天3小时 or 1d 3h."""
-    minutes = int(abs(seconds) // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if is_english():
-        parts = [f"{days}d" if days else "", f"{hours}h" if hours else "",
-                 f"{mins}m" if (mins and not days) or not (days or hours) else ""]
-        return " ".join(p for p in parts if p)
-    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "",
-             f"{mins}分" if (mins and not days) or not (days or hours) else ""]
-    return "".join(parts)
+    """A span as days/hours/minutes, e.g. 1天3小时 or 1d 3h (minutes only under a day)."""
+    return span_words(seconds, _lang(), minutes_after_days=False, minute="%(n)s分")
+
+
+def _lang() -> str:
+    return "en" if is_english() else "zh"
 
 
 #: What each display state (`workflow.domain.clockview.STATES`) is called.
@@ -69,7 +65,7 @@ def clock_detail(d) -> str:
                          if d.left.total_seconds() > 0 else _("暂停前已超时"))
         if d.resume_by is not None:
             parts.append(_("须于 %(at)s 前恢复计时", at=local(d.resume_by)))
-        return ("; " if is_english() else "；").join(parts)
+        return joined(_lang(), parts, "%(a)s；%(b)s")
     if d.state == "overdue":
         return _("已超时 %(span)s", span=span_text(d.overdue_for.total_seconds()))
     if d.state == "warned":

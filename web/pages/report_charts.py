@@ -10,7 +10,8 @@ from markupsafe import Markup
 
 from web import charts
 from web.pages.common import runtime
-from web.pages.i18n import _, is_english, pgettext
+from web.pages.i18n import _, pgettext
+from web.text import user_text
 from workflow.services import read
 from workflow.services import reports as svc
 
@@ -40,8 +41,8 @@ def _trend(trend: dict, period):
 
 
 def _bars(sheet, grouping: str, period):
-    english = is_english()
-    items = [charts.Item(svc.group_label(grouping, key, english) or _("未填写"),
+    texts = user_text()
+    items = [charts.Item(svc.group_label(grouping, key, texts) or _("未填写"),
                          _column(sheet, "received", values) or 0,
                          _facts("received", grouping, key, period))
              for key, _label, values in sheet.rows if _column(sheet, "received", values)]
@@ -67,10 +68,10 @@ def _compliance_by_clock(period):
 
 def _compliance_by_department(grouping: str, period):
     """Reply deadlines met and missed per department of the scorecard."""
-    english = is_english()
+    texts = user_text()
     counts = read.figure_counts(runtime(), ("reply_due", "reply_met"), grouping, period)
     due, met = counts["reply_due"], counts["reply_met"]
-    rows = [charts.Compliance(svc.group_label(grouping, key, english), met.get(key, 0),
+    rows = [charts.Compliance(svc.group_label(grouping, key, texts), met.get(key, 0),
                               n - met.get(key, 0), _facts("reply_met", grouping, key, period),
                               _facts("reply_due", grouping, key, period))
             for key, n in sorted(due.items(), key=lambda kv: -kv[1]) if n]

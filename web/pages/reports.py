@@ -9,7 +9,7 @@ from flask import Response, abort, render_template, request
 
 from states.process import Role
 from web.pages.common import now, page_blueprint, roles_required, runtime
-from web.pages.i18n import is_english
+from web.text import user_text
 from workflow.services import read
 from workflow.services import reports as svc
 
@@ -40,7 +40,7 @@ def index():
     sheet, trend = read.report_sheet(runtime(), grouping, period, at_now=now(), trend=True)
     return render_template("reports/index.html", sheet=sheet, period=period,
                            grouping=grouping, trend=trend, svc=svc, figure_of=svc.figure_of,
-                           english=is_english())
+                           texts=user_text())
 
 
 @bp.route("/reports.<fmt>")
@@ -51,9 +51,9 @@ def export(fmt: str):
     sheet = read.report_sheet(runtime(), grouping, period, at_now=now())
     name = f"report-{period.first}-{period.last}-{grouping}"
     if fmt == "csv":
-        return _download(svc.csv_text(sheet, is_english()), "text/csv", f"{name}.csv")
+        return _download(svc.csv_text(sheet, user_text()), "text/csv", f"{name}.csv")
     if fmt == "xlsx":
-        return _download(svc.xlsx_bytes(sheet, english=is_english()), XLSX, f"{name}.xlsx")
+        return _download(svc.xlsx_bytes(sheet, texts=user_text()), XLSX, f"{name}.xlsx")
     abort(404)
 
 
@@ -76,7 +76,7 @@ def scorecard():
     period, by = _scorecard_request()
     sheet = read.scorecard_sheet(runtime(), period, by=by, at_now=now())
     return render_template("reports/scorecard.html", sheet=sheet, period=period, by=by,
-                           svc=svc, figure_of=svc.figure_of, english=is_english())
+                           svc=svc, figure_of=svc.figure_of, texts=user_text())
 
 
 @bp.route("/reports/scorecard.<fmt>")
@@ -87,9 +87,9 @@ def scorecard_export(fmt: str):
     sheet = read.scorecard_sheet(runtime(), period, by=by, at_now=now())
     name = f"scorecard-{period.first:%Y-%m}-{by}"
     if fmt == "csv":
-        return _download(svc.csv_text(sheet, is_english()), "text/csv", f"{name}.csv")
+        return _download(svc.csv_text(sheet, user_text()), "text/csv", f"{name}.csv")
     if fmt == "xlsx":
-        return _download(svc.xlsx_bytes(sheet, english=is_english()), XLSX, f"{name}.xlsx")
+        return _download(svc.xlsx_bytes(sheet, texts=user_text()), XLSX, f"{name}.xlsx")
     abort(404)
 
 
@@ -107,4 +107,4 @@ def facts():
     rows = read.fact_rows(runtime(), code, grouping, key, period, at_now=now())
     return render_template("reports/list.html", rows=rows, code=code, grouping=grouping,
                            key=key, period=period, svc=svc,
-                           english=is_english())
+                           texts=user_text())

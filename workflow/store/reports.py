@@ -51,50 +51,48 @@ RATED_CLOCKS = ("assign", "first_contact", "reply")
 
 @dataclass(frozen=True)
 class Figure:
-    """One countable figure: its code, Chinese and English names."""
+    """One countable figure: its code and its name (a catalogue id, context "report")."""
 
     code: str
     zh: str
-    en: str
 
 
 FIGURES: dict[str, Figure] = {f.code: f for f in (
-    Figure("received", "受理量", "Received"),
-    Figure("closed", "结案量", "Closed"),
-    Figure("open_at_end", "期末未结", "Open at the end"),
-    Figure("assign_due", "派单考核数", "Assignments due"),
-    Figure("assign_met", "及时派单", "Assigned in time"),
-    Figure("first_contact_due", "首次联系考核数", "First contacts due"),
-    Figure("first_contact_met", "及时首次联系", "First contact in time"),
-    Figure("reply_due", "答复考核数", "Replies due"),
-    Figure("reply_met", "及时答复", "Replied in time"),
-    Figure("missed", "超时次数", "Deadlines missed"),
-    Figure("escalated_timer", "超时自动升级", "Escalated by timer"),
-    Figure("escalated_criterion", "按标准升级", "Escalated by criterion"),
-    Figure("escalated_manual", "人工升级", "Escalated by hand"),
-    Figure("major", "重大投诉", "Major complaints"),
-    Figure("authority", "越级投诉", "Escalated to an authority"),
-    Figure("repeat", "重复投诉", "Repeat complaints"),
-    Figure("replied", "答复次数", "Replies"),
-    Figure("reopened", "重新打开", "Reopened"),
-    Figure("satisfied", "满意", "Satisfied at close"),
-    Figure("overdue_now", "当前超时", "Overdue now"),
+    Figure("received", "受理量"),
+    Figure("closed", "结案量"),
+    Figure("open_at_end", "期末未结"),
+    Figure("assign_due", "派单考核数"),
+    Figure("assign_met", "及时派单"),
+    Figure("first_contact_due", "首次联系考核数"),
+    Figure("first_contact_met", "及时首次联系"),
+    Figure("reply_due", "答复考核数"),
+    Figure("reply_met", "及时答复"),
+    Figure("missed", "超时次数"),
+    Figure("escalated_timer", "超时自动升级"),
+    Figure("escalated_criterion", "按标准升级"),
+    Figure("escalated_manual", "人工升级"),
+    Figure("major", "重大投诉"),
+    Figure("authority", "越级投诉"),
+    Figure("repeat", "重复投诉"),
+    Figure("replied", "答复次数"),
+    Figure("reopened", "重新打开"),
+    Figure("satisfied", "满意"),
+    Figure("overdue_now", "当前超时"),
 )}
 
-#: Rates: code -> (numerator figure, denominator figure, Chinese, English).
-RATES: dict[str, tuple[str, str, str, str]] = {
-    "assign_rate": ("assign_met", "assign_due", "及时派单率", "Timely assignment"),
-    "first_contact_rate": ("first_contact_met", "first_contact_due", "及时首次联系率",
-                           "Timely first contact"),
-    "reply_rate": ("reply_met", "reply_due", "及时答复率", "Timely reply"),
-    "reopen_rate": ("reopened", "replied", "重新打开率", "Reopen rate"),
-    "satisfaction_rate": ("satisfied", "closed", "满意率", "Satisfaction at close"),
+#: Rates: code -> (numerator figure, denominator figure, name: a catalogue id).
+RATES: dict[str, tuple[str, str, str]] = {
+    "assign_rate": ("assign_met", "assign_due", "及时派单率"),
+    "first_contact_rate": ("first_contact_met", "first_contact_due", "及时首次联系率"),
+    "reply_rate": ("reply_met", "reply_due", "及时答复率"),
+    "reopen_rate": ("reopened", "replied", "重新打开率"),
+    "satisfaction_rate": ("satisfied", "closed", "满意率"),
 }
 
 #: Percentiles of the time to reply (seconds, paused time excluded), over `replied`.
-PERCENTILES: dict[str, tuple[int, str, str]] = {
-    "reply_median_s": (50, "答复用时中位数", "Median time to reply"),
-    "reply_p90_s": (90, "答复用时90分位", "90th percentile time to reply"),
+PERCENTILES: dict[str, tuple[int, str]] = {
+    "reply_median_s": (50, "答复用时中位数"),
+    "reply_p90_s": (90, "答复用时90分位"),
 }
 
 #: What the reports page shows, in order.
@@ -108,7 +106,7 @@ SCORECARD_FIGURES = ("received", "assign_due", "assign_met", "first_contact_due"
                      "escalations_caused", "replied", "reopened", "closed", "satisfied")
 SCORECARD_RATES = ("assign_rate", "first_contact_rate", "reply_rate", "reopen_rate",
                    "satisfaction_rate")
-FIGURES["escalations_caused"] = Figure("escalations_caused", "导致升级", "Escalations caused")
+FIGURES["escalations_caused"] = Figure("escalations_caused", "导致升级")
 
 
 @dataclass(frozen=True)
@@ -382,7 +380,7 @@ def percentiles(conn, grouping: str, period: Period) -> dict[str, dict[str, int]
                     func.row_number().over(partition_by=key, order_by=sub.c.value).label("rn"),
                     func.count().over(partition_by=key).label("n")).subquery("ranked")
     out: dict[str, dict[str, int]] = {}
-    for code, (p, _zh, _en) in PERCENTILES.items():
+    for code, (p, _name) in PERCENTILES.items():
         # rank = ceil(n * p / 100), in integers
         rows = conn.execute(select(ranked.c.k, ranked.c.v).where(
             ranked.c.rn * 100 >= ranked.c.n * p, (ranked.c.rn - 1) * 100 < ranked.c.n * p))

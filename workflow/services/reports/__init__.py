@@ -20,6 +20,7 @@ from workflow.services.reports.figures import (
     column_name,
     figure_of,
     group_label,
+    grouping_name,
     report_sheet,
     scorecard_column_name,
     scorecard_sheet,
@@ -47,7 +48,7 @@ __all__ = [
     "COMPARED", "DEPARTMENTS", "GROUPING_NAMES", "MAX_DAYS", "MONTHLY_KIND", "RECIPIENT",
     "REPORT_COLUMNS", "REPORT_ROLES", "SCORECARD_COLUMNS", "BadRequest", "Sheet", "change",
     "column_name", "csv_text", "fact_rows", "figure_from", "figure_of", "first_workday",
-    "group_label", "grouping_from", "local_today", "monthly_key", "period_from",
+    "group_label", "grouping_from", "grouping_name", "local_today", "monthly_key", "period_from",
     "queue_monthly_report", "read_xlsx", "report_sheet", "scorecard_column_name",
     "scorecard_sheet", "store", "xlsx_bytes",
 ]

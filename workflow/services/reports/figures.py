@@ -1,5 +1,6 @@
 """The report tables laid out: which columns, how a heading and a group key read, and
-the page's report and the department scorecard as `Sheet`s.
+the page's report and the department scorecard as `Sheet`s. Every heading and label is a
+catalogue id read through the `Text` the caller passes (`workflow.text`; Chinese by default).
 
 The figures come from `workflow.store.reports` (SQL); this module only names the columns
 and lays the values out, so the page, the JSON, the CSV and the XLSX show exactly the
@@ -13,6 +14,7 @@ from datetime import datetime
 
 from states.catalogue import AUTHORITIES, CAUSES, CHANNELS, DEPARTMENTS, DISTRICTS
 from workflow.store import reports as store
+from workflow.text import SOURCE, Text
 
 #: The columns of a report table, in order: figures, rates, percentiles.
 REPORT_COLUMNS = ("received", "closed", "open_at_end", "assign_rate", "first_contact_rate",
@@ -25,51 +27,55 @@ SCORECARD_COLUMNS = ("received", "assign_rate", "first_contact_rate", "reply_rat
 #: The scorecard's month-on-month columns: the previous month's value and the change.
 COMPARED = ("received", "reply_rate", "missed", "satisfaction_rate")
 
-GROUPING_NAMES: dict[str, tuple[str, str]] = {
-    "department": ("处理部门", "Handling department"),
-    "originating": ("首问部门", "Originating department"),
-    "cause": ("投诉原因", "Cause"),
-    "channel": ("受理渠道", "Channel"),
-    "source": ("投诉来源", "Source"),
-    "district": ("所在区", "District"),
-    "severity": ("级别", "Severity"),
-    "day": ("按日", "Day"),
-    "week": ("按周", "Week"),
-    "month": ("按月", "Month"),
-    "all": ("合计", "All"),
+#: Each grouping's name: a catalogue id (context "report"), read through a `Text`.
+GROUPING_NAMES: dict[str, str] = {
+    "department": "处理部门",
+    "originating": "首问部门",
+    "cause": "投诉原因",
+    "channel": "受理渠道",
+    "source": "投诉来源",
+    "district": "所在区",
+    "severity": "级别",
+    "day": "按日",
+    "week": "按周",
+    "month": "按月",
+    "all": "合计",
 }
+SEVERITY_NAMES = {"normal": "普通", "major": "重大"}
 
 
-def column_name(code: str, english: bool = False) -> str:
+def grouping_name(grouping: str, text: Text = SOURCE) -> str:
+    """What a grouping is called, e.g. 处理部门 / Handling department."""
+    return text("report", GROUPING_NAMES.get(grouping, "分组"))
+
+
+def column_name(code: str, text: Text = SOURCE) -> str:
     """The heading of a column (a figure, a rate or a percentile)."""
     if code in store.FIGURES:
-        f = store.FIGURES[code]
-        return f.en if english else f.zh
+        return text("report", store.FIGURES[code].zh)
     if code in store.RATES:
-        return store.RATES[code][3 if english else 2] + ("" if english else "（%）")
-    p = store.PERCENTILES[code]
-    return (p[2] + " (s)") if english else p[1] + "（秒）"
+        return text("report", "%(name)s（%%）", name=text("report", store.RATES[code][2]))
+    return text("report", "%(name)s（秒）", name=text("report", store.PERCENTILES[code][1]))
 
 
-def group_label(grouping: str, key: str, english: bool = False) -> str:
+def group_label(grouping: str, key: str, text: Text = SOURCE) -> str:
     """How a group key reads (a department's, cause's... name; a day as it is)."""
     tables = {"department": DEPARTMENTS, "originating": DEPARTMENTS, "cause": CAUSES,
               "channel": CHANNELS, "district": DISTRICTS}
-    i = 1 if english else 0
     if grouping in tables:
         if not key:
-            return "Not given" if english else "未填写"
+            return text("report", "未填写")
         names = tables[grouping].get(key)
-        return names[i] if names else key
+        return text.pick(names) if names else key
     if grouping == "source":
         if key == "direct":
-            return "Direct" if english else "客户直接投诉"
+            return text("report", "客户直接投诉")
         names = AUTHORITIES.get(key)
-        return names[i] if names else key
+        return text.pick(names) if names else key
     if grouping == "severity":
-        return {"normal": ("普通", "Normal"), "major": ("重大", "Major")}.get(key, (key, key))[i]
+        return text("report", SEVERITY_NAMES[key]) if key in SEVERITY_NAMES else key
     if grouping == "all":
-        return "All" if english else "合计"
+        return text("report", "合计")
     return key
 
 
@@ -94,11 +100,11 @@ class Sheet:
     rows: list[tuple[str, str, list]]
     total: list | None = None
 
-    def as_lists(self, english: bool = False) -> list[list]:
-        head = head_row(self, english)
+    def as_lists(self, text: Text = SOURCE) -> list[list]:
+        head = head_row(self, text)
         body = [[label, *values] for _key, label, values in self.rows]
         if self.total is not None:
-            body.append(["All" if english else "合计", *self.total])
+            body.append([text("report", "合计"), *self.total])
         return [head, *body]
 
     def as_dict(self) -> dict:
@@ -118,8 +124,9 @@ def report_sheet(conn, grouping: str, period: store.Period, *, at_now: datetime)
     whole = store.percentiles(conn, "all", period)
     total = [whole[c].get("all") if c in store.PERCENTILES else table.total(c)
              for c in REPORT_COLUMNS]
-    return Sheet(f"{period.label()} {GROUPING_NAMES.get(grouping, ('',))[0]}", grouping,
-                 REPORT_COLUMNS, rows, total)
+    title = SOURCE("report", "%(period)s %(grouping)s", period=period.label(),
+                   grouping=grouping_name(grouping))
+    return Sheet(title, grouping, REPORT_COLUMNS, rows, total)
 
 
 def change(now, before):
@@ -149,18 +156,21 @@ def scorecard_sheet(conn, period: store.Period, *, by: str = "department",
         prev = [before.value(c, k) for c in COMPARED]
         rows.append((k, group_label(by, k), [*values, *prev, *(
             change(this.value(c, k), p) for c, p in zip(COMPARED, prev))]))
-    return Sheet(f"{period.label()} 部门考核", by, columns, rows)
+    title = SOURCE("report", "%(period)s %(grouping)s", period=period.label(),
+                   grouping=SOURCE("report", "部门考核"))
+    return Sheet(title, by, columns, rows)
 
 
-def scorecard_column_name(code: str, english: bool = False) -> str:
+def scorecard_column_name(code: str, text: Text = SOURCE) -> str:
+    """The heading of a scorecard column: a figure, or its previous month's or change."""
     if code.endswith("_prev"):
-        return column_name(code[:-5], english) + (" (previous month)" if english else "·上月")
+        return text("report", "%(name)s·上月", name=column_name(code[:-5], text))
     if code.endswith("_change"):
-        return column_name(code[:-7], english) + (" (change)" if english else "·环比")
-    return column_name(code, english)
+        return text("report", "%(name)s·环比", name=column_name(code[:-7], text))
+    return column_name(code, text)
 
 
-def head_row(sheet: Sheet, english: bool) -> list[str]:
+def head_row(sheet: Sheet, text: Text = SOURCE) -> list[str]:
     """The heading row of a sheet: the grouping's name, then each column's."""
-    name = GROUPING_NAMES.get(sheet.grouping, ("分组", "Group"))[1 if english else 0]
-    return [name, *(scorecard_column_name(c, english) for c in sheet.columns)]
+    return [grouping_name(sheet.grouping, text),
+            *(scorecard_column_name(c, text) for c in sheet.columns)]

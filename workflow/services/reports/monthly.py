@@ -12,6 +12,7 @@ from workflow.services.reports.export import xlsx_bytes
 from workflow.services.reports.figures import scorecard_sheet
 from workflow.store import reports as store
 from workflow.store.schema import complaints, outbox
+from workflow.text import SOURCE, Text
 
 MONTHLY_KIND = "monthly_scorecard"
 RECIPIENT = "market_operations"
@@ -29,11 +30,23 @@ def monthly_key(period: store.Period) -> str:
     return f"{MONTHLY_KIND}:{period.first:%Y-%m}"
 
 
-def queue_monthly_report(rt, now: datetime) -> bool:
+def mail_text(period: store.Period, texts: tuple[Text, ...]) -> tuple[str, str]:
+    """The mail's subject (in the first language) and body (a paragraph per language)."""
+    def subject(text: Text) -> str:
+        return text("mail", "%(year)s年%(month)s月投诉处理部门考核表", year=period.first.year,
+                    month=f"{period.first.month:02d}")
+
+    body = "\n".join(text("mail", "%(subject)s（%(period)s），附件为处理部门与首问部门两张考核表。",
+                          subject=subject(text), period=period.label()) for text in texts)
+    return subject(texts[0]), body
+
+
+def queue_monthly_report(rt, now: datetime, texts: tuple[Text, ...] = (SOURCE,)) -> bool:
     """On (or, after a stop, later in the month than) the month's first working day, queue
     the previous month's scorecard (XLSX attached) to market operations in the outbox —
     once: the row's `dedupe_key` is unique, so a second worker's insert does nothing.
-    Return whether this call queued it."""
+    Return whether this call queued it. `texts`: the mail's languages (`workflow.text`),
+    Chinese first; the attachment is in Chinese."""
     today = now.astimezone(SHANGHAI).date()
     if today < first_workday(rt.calendar, today.year, today.month):
         return False
@@ -49,9 +62,7 @@ def queue_monthly_report(rt, now: datetime) -> bool:
         handling = scorecard_sheet(conn, period, at_now=now)
         originating = scorecard_sheet(conn, period, by="originating", at_now=now)
     attachment = xlsx_bytes(handling, originating)
-    subject = f"{period.first:%Y年%m月}投诉处理部门考核表"
-    body = (f"{subject}（{period.label()}），附件为处理部门与首问部门两张考核表。\n"
-            f"Complaint-handling scorecard for {period.first:%Y-%m}, attached as XLSX.")
+    subject, body = mail_text(period, texts)
     row = dict(complaint_id=None, kind=MONTHLY_KIND, recipients=[RECIPIENT], subject=subject,
                body=body, created_at=now, attempts=0, next_attempt_at=now, dedupe_key=key,
                attachment_name=f"scorecard-{period.first:%Y-%m}.xlsx", attachment=attachment)
