@@ -130,7 +130,8 @@ class Conflict(DomainError):
 class StaleClocks(Conflict):
     """The write was refused though the complaint's version did not move: a clock the
     action decided on changed meanwhile (the timer worker warned, fired, restarted or
-    moved it), or its policy version did. Deciding again on a fresh load may succeed."""
+    moved it) while the version and the policy version stood. Deciding again on a fresh
+    load may succeed."""
 
 
 class IdempotencyMismatch(DomainError):

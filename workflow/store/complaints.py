@@ -36,7 +36,7 @@ _DEPARTMENT = select(departments.c.code).where(departments.c.code == bindparam("
                                                departments.c.active)
 _USER = select(users.c.department, users.c.role).where(users.c.username == bindparam("name"),
                                                      users.c.active)
-_VERSION = select(t.c.version).where(t.c.id == bindparam("id"))
+_VERSION = select(t.c.version, t.c.policy_version).where(t.c.id == bindparam("id"))
 
 
 def load(uow, complaint_id) -> Complaint:
@@ -100,14 +100,19 @@ def write_change(uow, change: Change, clocks: ClockPlan, *,
         complaint.id, clocks, change.columns, version=change.version,
         policy_version=complaint.policy_version, event=change.event), answer=want_clocks)
     if written is None:
-        raise _conflict(uow, complaint.id, change.version)
+        raise _conflict(uow, complaint.id, change.version, complaint.policy_version)
     complaint.version, complaint.updated_at = change.version + 1, change.columns["updated_at"]
     return written if want_clocks else None
 
 
-def _conflict(uow, complaint_id, version) -> Conflict:
-    current = uow.conn.execute(_VERSION, {"id": complaint_id}).scalar()
-    return (StaleClocks if current == version else Conflict)(complaint_id, version, current)
+def _conflict(uow, complaint_id, version, policy_version) -> Conflict:
+    """StaleClocks when only the clocks moved; Conflict when the version did, or the
+    policy version (a migration re-decides the clocks: what the action was decided on
+    is not what stands, and whoever acted should see it first)."""
+    current = uow.conn.execute(_VERSION, {"id": complaint_id}).one_or_none()
+    if current is not None and tuple(current) == (version, policy_version):
+        return StaleClocks(complaint_id, version, version)
+    return Conflict(complaint_id, version, current[0] if current else None)
 
 
 def by_idempotency_key(uow, key: str):
