@@ -26,10 +26,6 @@ LIVE = ("active", "paused")
 OPEN = (*LIVE, "fired")
 #: The clocks whose due time counts for `complaints.next_due_at` (see `next_due`).
 DUE = ("active", "fired")
-#: What restarting a clock overwrites (everything but its complaint and kind).
-RESTARTED = ("track", "cycle", "duration", "status", "started_at", "warn_at", "due_at",
-             "next_at", "warned_at", "breached_at", "stopped_at", "paused_at",
-             "paused_seconds", "confirmed", "run")
 
 
 @dataclass(frozen=True)
